@@ -1,0 +1,610 @@
+//! Applying migrations and rollbacks, baseline and repair. Emits [`Event`]s to an observer and
+//! never prints.
+//!
+//! A transactional migration is sent as ONE simple-query message:
+//! `RESET ALL; BEGIN; SET LOCAL <timeouts>; <file>; RESET ROLE; INSERT <history row>; COMMIT`.
+//! One round trip per migration (this is what makes strata as fast as `psql -1 -f`), and the
+//! migration's changes and its history row commit or vanish together. Every migration of a run
+//! but the last commits with `synchronous_commit = off`; the last one commits synchronously,
+//! which flushes the WAL of all earlier ones, so when strata reports success everything is
+//! durable, and a crash before that loses whole migrations together with their history rows
+//! (never one without the other), which the next `up` re-applies.
+//!
+//! A `-- strata:no-transaction` migration runs statement by statement on the same session; a
+//! failing statement is recorded as a failed history row naming the statement.
+
+pub mod plan;
+
+use crate::db::{self, DbError, PgFailure};
+use crate::history::{self, HistoryRow, Kind, NewRow};
+use crate::project::{self, Directives, Migration, ProjectError, SourceFile, Version};
+use crate::sql;
+use sqlx::postgres::PgConnection;
+use std::time::{Duration, Instant};
+
+pub use plan::{plan_down, plan_up, status, DownTarget, MigrationState, Refusal, StatusRow};
+
+/// What the engine tells its observer.
+#[derive(Debug, Clone)]
+pub enum Event {
+    LockWaiting(Option<db::LockHolder>),
+    ShimInstalled,
+    Plan {
+        direction: Direction,
+        total: usize,
+    },
+    Started {
+        direction: Direction,
+        version: Version,
+        name: String,
+        index: usize,
+    },
+    Finished {
+        direction: Direction,
+        version: Version,
+        name: String,
+        duration: Duration,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Up,
+    Down,
+}
+
+pub trait Observer {
+    fn event(&mut self, e: &Event);
+}
+
+/// An observer that keeps events, for tests.
+#[derive(Default)]
+pub struct Recorder(pub Vec<Event>);
+impl Observer for Recorder {
+    fn event(&mut self, e: &Event) {
+        self.0.push(e.clone());
+    }
+}
+
+/// Settings for one run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub history_schema: String,
+    pub lock_timeout: Option<String>,
+    pub statement_timeout: Option<String>,
+    pub lock_wait: Duration,
+}
+
+/// A statement that failed while applying a file.
+#[derive(Debug, Clone)]
+pub struct StatementFailure {
+    pub direction: Direction,
+    pub version: Version,
+    pub name: String,
+    pub file: SourceFile,
+    /// Byte offset in the file of PostgreSQL's error position, or of the failing statement's
+    /// start when PostgreSQL gave no position.
+    pub offset: Option<usize>,
+    pub failure: PgFailure,
+    pub transactional: bool,
+    /// For a no-transaction file: statements that had already been committed.
+    pub committed_statements: usize,
+    /// Migrations completed in this run before the failure.
+    pub done_before: Vec<Version>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("migration {} ({}) failed", .0.version, .0.name)]
+    Statement(Box<StatementFailure>),
+    #[error("{} problem(s) in the files to run", .0.len())]
+    Files(Vec<ProjectError>),
+}
+
+/// Takes the run lock, creates the history if needed, and reads it.
+pub async fn prepare(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    obs: &mut dyn Observer,
+) -> Result<Vec<HistoryRow>, EngineError> {
+    let key = db::lock_key(&settings.history_schema);
+    db::lock(conn, key, settings.lock_wait, |h| {
+        obs.event(&Event::LockWaiting(h.cloned()))
+    })
+    .await?;
+    history::ensure(conn, &settings.history_schema).await?;
+    Ok(history::read(conn, &settings.history_schema).await?)
+}
+
+/// Checks every file a run is about to execute, before running any of them.
+pub fn analyze_all<'a>(
+    files: impl IntoIterator<Item = (&'a SourceFile, &'a Directives)>,
+) -> Result<Vec<Vec<sql::Span>>, EngineError> {
+    let mut all = Vec::new();
+    let mut errors = Vec::new();
+    for (f, d) in files {
+        match project::analyze(f, d) {
+            Ok(spans) => all.push(spans),
+            Err(e) => {
+                errors.extend(e);
+                all.push(Vec::new());
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(all)
+    } else {
+        Err(EngineError::Files(errors))
+    }
+}
+
+/// Applies `steps` in order. Stops at the first failure.
+pub async fn apply_up(
+    conn: &mut PgConnection,
+    steps: &[&Migration],
+    settings: &Settings,
+    obs: &mut dyn Observer,
+) -> Result<Vec<Version>, EngineError> {
+    let spans = analyze_all(steps.iter().map(|m| (&m.file, &m.directives)))?;
+    obs.event(&Event::Plan {
+        direction: Direction::Up,
+        total: steps.len(),
+    });
+    let mut done = Vec::new();
+    for (i, (m, spans)) in steps.iter().zip(spans.iter()).enumerate() {
+        let last = i + 1 == steps.len();
+        let unit = Unit {
+            direction: Direction::Up,
+            version: m.version,
+            name: &m.name,
+            file: &m.file,
+            directives: &m.directives,
+            spans,
+            kind: Kind::Apply,
+        };
+        run_unit(conn, &unit, settings, last, i, &done, obs).await?;
+        done.push(m.version);
+    }
+    Ok(done)
+}
+
+/// Runs the rollbacks of `steps` (newest first).
+pub async fn apply_down(
+    conn: &mut PgConnection,
+    steps: &[&Migration],
+    settings: &Settings,
+    obs: &mut dyn Observer,
+) -> Result<Vec<Version>, EngineError> {
+    let mut files = Vec::new();
+    for m in steps {
+        if let Some(r) = &m.rollback {
+            files.push((&r.file, &r.directives));
+        }
+    }
+    let spans = analyze_all(files)?;
+    obs.event(&Event::Plan {
+        direction: Direction::Down,
+        total: steps.len(),
+    });
+    let mut done = Vec::new();
+    for (i, (m, spans)) in steps.iter().zip(spans.iter()).enumerate() {
+        let Some(r) = &m.rollback else { continue };
+        let unit = Unit {
+            direction: Direction::Down,
+            version: m.version,
+            name: &m.name,
+            file: &r.file,
+            directives: &r.directives,
+            spans,
+            kind: Kind::Rollback,
+        };
+        run_unit(conn, &unit, settings, i + 1 == steps.len(), i, &done, obs).await?;
+        done.push(m.version);
+    }
+    Ok(done)
+}
+
+struct Unit<'a> {
+    direction: Direction,
+    version: Version,
+    name: &'a str,
+    file: &'a SourceFile,
+    directives: &'a Directives,
+    spans: &'a [sql::Span],
+    kind: Kind,
+}
+
+fn timeouts(unit: &Unit<'_>, settings: &Settings, local: bool) -> String {
+    let set = if local { "SET LOCAL" } else { "SET" };
+    let mut s = String::new();
+    let lock = unit
+        .directives
+        .lock_timeout
+        .as_ref()
+        .or(settings.lock_timeout.as_ref());
+    let stmt = unit
+        .directives
+        .statement_timeout
+        .as_ref()
+        .or(settings.statement_timeout.as_ref());
+    if let Some(l) = lock {
+        s.push_str(&format!(
+            "{set} lock_timeout = {};\n",
+            sql::quote_literal(l)
+        ));
+    }
+    if let Some(t) = stmt {
+        s.push_str(&format!(
+            "{set} statement_timeout = {};\n",
+            sql::quote_literal(t)
+        ));
+    }
+    s
+}
+
+async fn run_unit(
+    conn: &mut PgConnection,
+    unit: &Unit<'_>,
+    settings: &Settings,
+    last: bool,
+    index: usize,
+    done: &[Version],
+    obs: &mut dyn Observer,
+) -> Result<(), EngineError> {
+    obs.event(&Event::Started {
+        direction: unit.direction,
+        version: unit.version,
+        name: unit.name.to_string(),
+        index,
+    });
+    let started = Instant::now();
+    if unit.directives.transactional {
+        run_transactional(conn, unit, settings, last, done).await?;
+    } else {
+        run_statements(conn, unit, settings, done).await?;
+    }
+    obs.event(&Event::Finished {
+        direction: unit.direction,
+        version: unit.version,
+        name: unit.name.to_string(),
+        duration: started.elapsed(),
+    });
+    Ok(())
+}
+
+async fn run_transactional(
+    conn: &mut PgConnection,
+    unit: &Unit<'_>,
+    settings: &Settings,
+    last: bool,
+    done: &[Version],
+) -> Result<(), EngineError> {
+    let mut prefix = String::from("RESET ALL;\nBEGIN;\n");
+    prefix.push_str(&timeouts(unit, settings, true));
+    if !last {
+        prefix.push_str("SET LOCAL synchronous_commit = off;\n");
+    }
+    let row = history::insert_sql(
+        &settings.history_schema,
+        &NewRow {
+            version: unit.version,
+            name: unit.name,
+            kind: unit.kind,
+            checksum: Some(&unit.file.checksum),
+            sql: Some(&unit.file.text),
+            success: true,
+            note: None,
+            duration_from_txn_start: true,
+            duration_ms: None,
+        },
+    );
+    let message = format!(
+        "{prefix}{}\n;\nRESET ROLE;\n{row};\nCOMMIT;",
+        unit.file.text
+    );
+    match db::execute_script(conn, &message).await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let failure = PgFailure::from_sqlx(&e);
+            // The explicit BEGIN leaves the session in an aborted transaction; end it.
+            let _ = db::execute_script(conn, "ROLLBACK").await;
+            if failure.code.is_empty() {
+                // Not a PostgreSQL error: the connection itself failed.
+                return Err(EngineError::Db(DbError::Query {
+                    context: format!("running {}", unit.file.display),
+                    failure,
+                }));
+            }
+            let prefix_chars = prefix.chars().count();
+            let file_chars = unit.file.text.chars().count();
+            let mut offset = failure.position.and_then(|p| {
+                (p > prefix_chars && p <= prefix_chars + file_chars)
+                    .then(|| sql::char_pos_to_byte(&unit.file.text, p - prefix_chars))
+            });
+            let mut failure = failure;
+            if offset.is_none() {
+                // PostgreSQL gave no position in the file (a runtime error, or one inside a
+                // function body): find the failing statement by replaying the file statement by
+                // statement in a transaction that is always rolled back.
+                if let Some((o, f)) = locate_failure(conn, unit, settings).await {
+                    offset = Some(o);
+                    if let Some(f) = f {
+                        failure = f;
+                    }
+                }
+            }
+            Err(EngineError::Statement(Box::new(StatementFailure {
+                direction: unit.direction,
+                version: unit.version,
+                name: unit.name.to_string(),
+                file: unit.file.clone(),
+                offset,
+                failure,
+                transactional: true,
+                committed_statements: 0,
+                done_before: done.to_vec(),
+            })))
+        }
+    }
+}
+
+/// Replays a failed transactional file one statement at a time inside a transaction that is
+/// rolled back, to name the statement that fails. Returns the byte offset (PostgreSQL's
+/// position inside it, or its start) and the failure seen this time.
+async fn locate_failure(
+    conn: &mut PgConnection,
+    unit: &Unit<'_>,
+    settings: &Settings,
+) -> Option<(usize, Option<PgFailure>)> {
+    let begin = format!("RESET ALL;\nBEGIN;\n{}", timeouts(unit, settings, true));
+    db::execute_script(conn, &begin).await.ok()?;
+    let mut found = None;
+    for span in unit.spans {
+        let stmt = &unit.file.text[span.start..span.end];
+        if let Err(e) = db::execute_script(conn, stmt).await {
+            let f = PgFailure::from_sqlx(&e);
+            let offset = match f.position {
+                Some(p) => span.start + sql::char_pos_to_byte(stmt, p),
+                None => span.start,
+            };
+            found = Some((offset, Some(f)));
+            break;
+        }
+    }
+    let _ = db::execute_script(conn, "ROLLBACK").await;
+    found
+}
+
+async fn run_statements(
+    conn: &mut PgConnection,
+    unit: &Unit<'_>,
+    settings: &Settings,
+    done: &[Version],
+) -> Result<(), EngineError> {
+    let started = Instant::now();
+    let setup = format!("RESET ALL;\n{}", timeouts(unit, settings, false));
+    db::execute_script(conn, &setup)
+        .await
+        .map_err(|e| DbError::query("setting timeouts", &e))?;
+    for (i, span) in unit.spans.iter().enumerate() {
+        let stmt = &unit.file.text[span.start..span.end];
+        if let Err(e) = db::execute_script(conn, stmt).await {
+            let failure = PgFailure::from_sqlx(&e);
+            // A failed explicit transaction in the file would block the history row.
+            let _ = db::execute_script(conn, "ROLLBACK").await;
+            let offset = Some(match failure.position {
+                Some(p) => span.start + sql::char_pos_to_byte(stmt, p),
+                None => span.start,
+            });
+            let index = sql::LineIndex::new(&unit.file.text);
+            let (line, _) = index.line_col(&unit.file.text, span.start);
+            let note = format!(
+                "statement {} of {} (line {line}) failed: {}; the {} before it were committed",
+                i + 1,
+                unit.spans.len(),
+                failure.message,
+                i
+            );
+            if unit.kind == Kind::Apply {
+                history::record(
+                    conn,
+                    &settings.history_schema,
+                    &NewRow {
+                        version: unit.version,
+                        name: unit.name,
+                        kind: Kind::Apply,
+                        checksum: Some(&unit.file.checksum),
+                        sql: Some(&unit.file.text),
+                        success: false,
+                        note: Some(&note),
+                        duration_from_txn_start: false,
+                        duration_ms: Some(started.elapsed().as_millis() as i64),
+                    },
+                )
+                .await?;
+            }
+            let _ = db::execute_script(conn, "RESET ALL").await;
+            return Err(EngineError::Statement(Box::new(StatementFailure {
+                direction: unit.direction,
+                version: unit.version,
+                name: unit.name.to_string(),
+                file: unit.file.clone(),
+                offset,
+                failure,
+                transactional: false,
+                committed_statements: i,
+                done_before: done.to_vec(),
+            })));
+        }
+    }
+    history::record(
+        conn,
+        &settings.history_schema,
+        &NewRow {
+            version: unit.version,
+            name: unit.name,
+            kind: unit.kind,
+            checksum: Some(&unit.file.checksum),
+            sql: Some(&unit.file.text),
+            success: true,
+            note: None,
+            duration_from_txn_start: false,
+            duration_ms: Some(started.elapsed().as_millis() as i64),
+        },
+    )
+    .await?;
+    let _ = db::execute_script(conn, "RESET ALL").await;
+    Ok(())
+}
+
+/// What `repair` changed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RepairAction {
+    pub version: String,
+    pub name: String,
+    pub action: String,
+}
+
+/// Accepts changed checksums of applied files and clears failed entries; records each change.
+pub async fn repair(
+    conn: &mut PgConnection,
+    project: &project::Project,
+    rows: &[HistoryRow],
+    settings: &Settings,
+) -> Result<Vec<RepairAction>, EngineError> {
+    let state = history::fold(rows);
+    let mut actions = Vec::new();
+    let mut sql_text = String::from("BEGIN;\n");
+    for (v, r) in &state {
+        match r {
+            history::Recorded::Applied {
+                checksum: Some(old),
+                name,
+                ..
+            } => {
+                if let Some(m) = project.get(*v) {
+                    if *old != m.file.checksum {
+                        let note = format!(
+                            "accepted checksum {} (was {})",
+                            m.file.checksum.short(),
+                            old.short()
+                        );
+                        sql_text.push_str(&history::insert_sql(
+                            &settings.history_schema,
+                            &NewRow {
+                                version: *v,
+                                name,
+                                kind: Kind::Accept,
+                                checksum: Some(&m.file.checksum),
+                                sql: Some(&m.file.text),
+                                success: true,
+                                note: Some(&note),
+                                duration_from_txn_start: false,
+                                duration_ms: None,
+                            },
+                        ));
+                        sql_text.push_str(";\n");
+                        actions.push(RepairAction {
+                            version: v.to_string(),
+                            name: name.clone(),
+                            action: note,
+                        });
+                    }
+                }
+            }
+            history::Recorded::Failed { name, .. } => {
+                let note = "cleared the failed entry; `strata up` will run it again".to_string();
+                sql_text.push_str(&history::insert_sql(
+                    &settings.history_schema,
+                    &NewRow {
+                        version: *v,
+                        name,
+                        kind: Kind::Clear,
+                        checksum: None,
+                        sql: None,
+                        success: true,
+                        note: Some(&note),
+                        duration_from_txn_start: false,
+                        duration_ms: None,
+                    },
+                ));
+                sql_text.push_str(";\n");
+                actions.push(RepairAction {
+                    version: v.to_string(),
+                    name: name.clone(),
+                    action: note,
+                });
+            }
+            _ => {}
+        }
+    }
+    if !actions.is_empty() {
+        sql_text.push_str("COMMIT;");
+        if let Err(e) = db::execute_script(conn, &sql_text).await {
+            let _ = db::execute_script(conn, "ROLLBACK").await;
+            return Err(DbError::query("recording repair", &e).into());
+        }
+    }
+    Ok(actions)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("the database already has applied migrations ({0}); baseline is for a database strata has not managed yet")]
+    AlreadyManaged(String),
+    #[error(
+        "no migration file has a version at or below {0}; baseline marks existing files as applied"
+    )]
+    NothingToMark(Version),
+}
+
+/// Marks every migration file with a version ≤ `to` as applied, without running it.
+pub async fn baseline(
+    conn: &mut PgConnection,
+    project: &project::Project,
+    rows: &[HistoryRow],
+    to: Version,
+    settings: &Settings,
+) -> Result<Result<Vec<Version>, BaselineError>, EngineError> {
+    let state = history::fold(rows);
+    if !state.is_empty() {
+        let list: Vec<String> = state.keys().map(|v| v.to_string()).collect();
+        return Ok(Err(BaselineError::AlreadyManaged(list.join(", "))));
+    }
+    let marked: Vec<&Migration> = project
+        .migrations
+        .iter()
+        .filter(|m| m.version <= to)
+        .collect();
+    if marked.is_empty() {
+        return Ok(Err(BaselineError::NothingToMark(to)));
+    }
+    let note = format!("baseline at version {to}: marked as applied without running");
+    let mut sql_text = String::from("BEGIN;\n");
+    for m in &marked {
+        sql_text.push_str(&history::insert_sql(
+            &settings.history_schema,
+            &NewRow {
+                version: m.version,
+                name: &m.name,
+                kind: Kind::Baseline,
+                checksum: Some(&m.file.checksum),
+                sql: None,
+                success: true,
+                note: Some(&note),
+                duration_from_txn_start: false,
+                duration_ms: None,
+            },
+        ));
+        sql_text.push_str(";\n");
+    }
+    sql_text.push_str("COMMIT;");
+    if let Err(e) = db::execute_script(conn, &sql_text).await {
+        let _ = db::execute_script(conn, "ROLLBACK").await;
+        return Err(DbError::query("recording the baseline", &e).into());
+    }
+    Ok(Ok(marked.iter().map(|m| m.version).collect()))
+}

@@ -1,0 +1,769 @@
+//! Files on disk: migration and rollback names → [`Version`], rollback pairing, directives,
+//! SHA-256 checksums, and the offline checks that need the SQL split into statements.
+//!
+//! Owns: everything strata knows about a project without a database. Must not: connect.
+//! Loading collects *every* problem it finds (like ripgrep's partial errors) so that one run of
+//! `strata check` lists them all instead of one per run.
+
+mod names;
+
+use crate::sql;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use names::{parse_migration_name, NameStyle, ParsedName};
+
+/// A migration version: a positive integer of any width, compared numerically
+/// (`001` == `1`; 20-digit versions fit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version(pub u128);
+
+impl serde::Serialize for Version {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_string())
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl std::str::FromStr for Version {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("`{s}` is not a version (digits only)"));
+        }
+        t.parse::<u128>()
+            .map(Version)
+            .map_err(|_| format!("`{s}` is too large for a version"))
+    }
+}
+
+/// SHA-256 of a file's bytes, lower-case hex.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct Checksum(pub String);
+
+impl Checksum {
+    pub fn of(bytes: &[u8]) -> Checksum {
+        let digest = Sha256::digest(bytes);
+        let mut s = String::with_capacity(64);
+        for b in digest {
+            s.push_str(&format!("{b:02x}"));
+        }
+        Checksum(s)
+    }
+    pub fn short(&self) -> &str {
+        &self.0[..self.0.len().min(12)]
+    }
+}
+
+impl fmt::Display for Checksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A SQL file as read from disk.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Absolute path.
+    pub path: PathBuf,
+    /// Path as shown to the user (relative to the project root when possible).
+    pub display: String,
+    pub text: String,
+    pub checksum: Checksum,
+}
+
+impl SourceFile {
+    pub fn read(root: &Path, path: &Path) -> Result<SourceFile, ProjectError> {
+        let bytes = std::fs::read(path).map_err(|e| ProjectError::Io {
+            path: display_path(root, path),
+            message: e.to_string(),
+        })?;
+        let checksum = Checksum::of(&bytes);
+        let text = String::from_utf8(bytes).map_err(|e| ProjectError::NotUtf8 {
+            path: display_path(root, path),
+            byte: e.utf8_error().valid_up_to(),
+        })?;
+        Ok(SourceFile {
+            path: path.to_path_buf(),
+            display: display_path(root, path),
+            text,
+            checksum,
+        })
+    }
+}
+
+pub fn display_path(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Per-file settings from `-- strata:` directives.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Directives {
+    /// False when the file says `-- strata:no-transaction`.
+    pub transactional: bool,
+    pub lock_timeout: Option<String>,
+    pub statement_timeout: Option<String>,
+}
+
+/// A versioned migration and its rollback, if any.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    pub version: Version,
+    pub name: String,
+    pub file: SourceFile,
+    pub directives: Directives,
+    pub rollback: Option<Rollback>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rollback {
+    pub file: SourceFile,
+    pub directives: Directives,
+}
+
+/// The project's migrations, sorted by version.
+#[derive(Debug, Clone, Default)]
+pub struct Project {
+    pub migrations: Vec<Migration>,
+}
+
+impl Project {
+    pub fn get(&self, v: Version) -> Option<&Migration> {
+        self.migrations
+            .binary_search_by(|m| m.version.cmp(&v))
+            .ok()
+            .map(|i| &self.migrations[i])
+    }
+}
+
+/// One problem with the project's files. `line`/`col` are 1-based.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProjectError {
+    Io {
+        path: String,
+        message: String,
+    },
+    NotUtf8 {
+        path: String,
+        byte: usize,
+    },
+    BadFileName {
+        path: String,
+        reason: String,
+    },
+    DuplicateVersion {
+        version: Version,
+        paths: Vec<String>,
+    },
+    RollbackWithoutMigration {
+        path: String,
+    },
+    TwoRollbacks {
+        version: Version,
+        paths: Vec<String>,
+    },
+    UnknownDirective {
+        path: String,
+        line: usize,
+        text: String,
+    },
+    BadDirective {
+        path: String,
+        line: usize,
+        text: String,
+        reason: String,
+    },
+    DirectiveAfterSql {
+        path: String,
+        line: usize,
+        text: String,
+    },
+    Syntax {
+        path: String,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+    NeedsNoTransaction {
+        path: String,
+        line: usize,
+        col: usize,
+        what: String,
+    },
+    TransactionControl {
+        path: String,
+        line: usize,
+        col: usize,
+        statement: String,
+    },
+}
+
+impl ProjectError {
+    /// The file the problem is in, for sorting and grouping.
+    pub fn path(&self) -> String {
+        match self {
+            ProjectError::Io { path, .. }
+            | ProjectError::NotUtf8 { path, .. }
+            | ProjectError::BadFileName { path, .. }
+            | ProjectError::RollbackWithoutMigration { path }
+            | ProjectError::UnknownDirective { path, .. }
+            | ProjectError::BadDirective { path, .. }
+            | ProjectError::DirectiveAfterSql { path, .. }
+            | ProjectError::Syntax { path, .. }
+            | ProjectError::NeedsNoTransaction { path, .. }
+            | ProjectError::TransactionControl { path, .. } => path.clone(),
+            ProjectError::DuplicateVersion { paths, .. }
+            | ProjectError::TwoRollbacks { paths, .. } => {
+                paths.first().cloned().unwrap_or_default()
+            }
+        }
+    }
+}
+
+impl fmt::Display for ProjectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProjectError::Io { path, message } => write!(f, "{path}: cannot read: {message}"),
+            ProjectError::NotUtf8 { path, byte } => {
+                write!(f, "{path}: not valid UTF-8 (at byte {byte}); save the file as UTF-8")
+            }
+            ProjectError::BadFileName { path, reason } => write!(
+                f,
+                "{path}: {reason}; expected {{version}}_{{name}}.sql (e.g. 001_create_users.sql), V{{version}}__{{name}}.sql, or {{version}}_{{name}}.up.sql / .down.sql"
+            ),
+            ProjectError::DuplicateVersion { version, paths } => write!(
+                f,
+                "duplicate version {version}: {} (versions compare as numbers: 001 and 1 are the same); renumber one of them",
+                paths.join(" and ")
+            ),
+            ProjectError::RollbackWithoutMigration { path } => write!(
+                f,
+                "{path}: rollback without a migration: no migration has this file name; rename it to match its migration or delete it"
+            ),
+            ProjectError::TwoRollbacks { version, paths } => write!(
+                f,
+                "version {version} has two rollbacks: {}; keep one",
+                paths.join(" and ")
+            ),
+            ProjectError::UnknownDirective { path, line, text } => write!(
+                f,
+                "{path}:{line}:1: unknown directive `{text}`; known: -- strata:no-transaction, -- strata:lock-timeout 5s, -- strata:statement-timeout 10min"
+            ),
+            ProjectError::BadDirective {
+                path,
+                line,
+                text,
+                reason,
+            } => write!(f, "{path}:{line}:1: invalid directive `{text}`: {reason}"),
+            ProjectError::DirectiveAfterSql { path, line, text } => write!(
+                f,
+                "{path}:{line}:1: directive `{text}` after the first SQL statement has no effect; move it to the top of the file"
+            ),
+            ProjectError::Syntax {
+                path,
+                line,
+                col,
+                message,
+            } => write!(f, "{path}:{line}:{col}: {message}"),
+            ProjectError::NeedsNoTransaction {
+                path,
+                line,
+                col,
+                what,
+            } => write!(
+                f,
+                "{path}:{line}:{col}: {what} cannot run inside a transaction block; add `-- strata:no-transaction` as the file's first line (strata then runs it statement by statement)"
+            ),
+            ProjectError::TransactionControl {
+                path,
+                line,
+                col,
+                statement,
+            } => write!(
+                f,
+                "{path}:{line}:{col}: `{statement}`: strata runs each migration in its own transaction; remove BEGIN/COMMIT from the file, or add `-- strata:no-transaction` to manage transactions yourself"
+            ),
+        }
+    }
+}
+
+/// All problems found while loading, sorted by file.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{} problem(s) in the project's files", .0.len())]
+pub struct ProjectErrors(pub Vec<ProjectError>);
+
+/// Parses the directive header of a SQL file.
+pub fn parse_directives(path: &str, text: &str) -> (Directives, Vec<ProjectError>) {
+    let mut d = Directives {
+        transactional: true,
+        ..Directives::default()
+    };
+    let mut errors = Vec::new();
+    let mut in_header = true;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        let line_no = i + 1;
+        if in_header {
+            if line.is_empty() {
+                continue;
+            }
+            if !line.starts_with("--") {
+                in_header = false;
+            }
+        }
+        let Some(body) = line.strip_prefix("--") else {
+            continue;
+        };
+        let body = body.trim_start();
+        let Some(directive) = body.strip_prefix("strata:") else {
+            continue;
+        };
+        if !in_header {
+            errors.push(ProjectError::DirectiveAfterSql {
+                path: path.into(),
+                line: line_no,
+                text: line.into(),
+            });
+            continue;
+        }
+        let mut parts = directive.split_whitespace();
+        let name = parts.next().unwrap_or("");
+        let arg: Vec<&str> = parts.collect();
+        let bad = |reason: &str| ProjectError::BadDirective {
+            path: path.into(),
+            line: line_no,
+            text: line.into(),
+            reason: reason.into(),
+        };
+        match name {
+            "no-transaction" => {
+                if !arg.is_empty() {
+                    errors.push(bad("takes no argument"));
+                }
+                d.transactional = false;
+            }
+            "lock-timeout" | "statement-timeout" => {
+                let value = arg.join(" ");
+                if arg.len() != 1 || crate::config::parse_duration(&value).is_none() {
+                    errors.push(bad("expects one duration such as 500ms, 5s, 10min or 1h"));
+                } else if name == "lock-timeout" {
+                    d.lock_timeout = Some(value);
+                } else {
+                    d.statement_timeout = Some(value);
+                }
+            }
+            _ => errors.push(ProjectError::UnknownDirective {
+                path: path.into(),
+                line: line_no,
+                text: line.into(),
+            }),
+        }
+    }
+    (d, errors)
+}
+
+/// Loads migrations and rollbacks. Missing folders mean "no migrations".
+pub fn load(
+    root: &Path,
+    migrations_dir: &Path,
+    rollbacks_dir: &Path,
+) -> Result<Project, ProjectErrors> {
+    let mut errors = Vec::new();
+    // version → (parsed name, path)
+    let mut ups: BTreeMap<Version, Vec<(ParsedName, PathBuf)>> = BTreeMap::new();
+    let mut downs: BTreeMap<Version, Vec<(ParsedName, PathBuf)>> = BTreeMap::new();
+
+    for path in list_sql(root, migrations_dir, &mut errors) {
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match parse_migration_name(&file_name) {
+            Ok(p) => {
+                let bucket = if p.style == NameStyle::Down {
+                    &mut downs
+                } else {
+                    &mut ups
+                };
+                bucket.entry(p.version).or_default().push((p, path));
+            }
+            Err(reason) => errors.push(ProjectError::BadFileName {
+                path: display_path(root, &path),
+                reason,
+            }),
+        }
+    }
+    let mut rollback_files: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for path in list_sql(root, rollbacks_dir, &mut errors) {
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        rollback_files.insert(file_name, path);
+    }
+
+    let mut migrations = Vec::new();
+    let mut used_rollbacks = std::collections::BTreeSet::new();
+    for (version, files) in &ups {
+        if files.len() > 1 {
+            errors.push(ProjectError::DuplicateVersion {
+                version: *version,
+                paths: files.iter().map(|(_, p)| display_path(root, p)).collect(),
+            });
+            continue;
+        }
+        let (parsed, path) = &files[0];
+        let file = match SourceFile::read(root, path) {
+            Ok(f) => f,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let (directives, derr) = parse_directives(&file.display, &file.text);
+        errors.extend(derr);
+
+        let mut rollback_paths: Vec<PathBuf> = Vec::new();
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Some(p) = rollback_files.get(&file_name) {
+            used_rollbacks.insert(file_name.clone());
+            rollback_paths.push(p.clone());
+        }
+        if let Some(d) = downs.get(version) {
+            for (_, p) in d {
+                rollback_paths.push(p.clone());
+            }
+        }
+        if rollback_paths.len() > 1 {
+            errors.push(ProjectError::TwoRollbacks {
+                version: *version,
+                paths: rollback_paths
+                    .iter()
+                    .map(|p| display_path(root, p))
+                    .collect(),
+            });
+            continue;
+        }
+        let rollback = match rollback_paths.first() {
+            None => None,
+            Some(p) => match SourceFile::read(root, p) {
+                Ok(rf) => {
+                    let (rd, rerr) = parse_directives(&rf.display, &rf.text);
+                    errors.extend(rerr);
+                    Some(Rollback {
+                        file: rf,
+                        directives: rd,
+                    })
+                }
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+            },
+        };
+        migrations.push(Migration {
+            version: *version,
+            name: parsed.name.clone(),
+            file,
+            directives,
+            rollback,
+        });
+    }
+    for (name, path) in &rollback_files {
+        if !used_rollbacks.contains(name) {
+            errors.push(ProjectError::RollbackWithoutMigration {
+                path: display_path(root, path),
+            });
+        }
+    }
+    for (version, files) in &downs {
+        if !ups.contains_key(version) {
+            for (_, p) in files {
+                errors.push(ProjectError::RollbackWithoutMigration {
+                    path: display_path(root, p),
+                });
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(Project { migrations })
+    } else {
+        errors.sort_by_key(|e| e.path());
+        Err(ProjectErrors(errors))
+    }
+}
+
+fn list_sql(root: &Path, dir: &Path, errors: &mut Vec<ProjectError>) -> Vec<PathBuf> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(e) => {
+            errors.push(ProjectError::Io {
+                path: display_path(root, dir),
+                message: e.to_string(),
+            });
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let is_sql = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("sql"));
+        if is_sql && path.is_file() {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Splits a file and checks what can be checked offline: syntax of quotes and comments,
+/// statements that cannot run in a transaction, BEGIN/COMMIT in a transactional file.
+/// Returns the statement spans when the file is usable.
+pub fn analyze(
+    file: &SourceFile,
+    directives: &Directives,
+) -> Result<Vec<sql::Span>, Vec<ProjectError>> {
+    let index = sql::LineIndex::new(&file.text);
+    let at = |byte: usize| index.line_col(&file.text, byte);
+    let spans = match sql::split(&file.text) {
+        Ok(s) => s,
+        Err(e) => {
+            let start = match &e {
+                sql::SplitError::UnterminatedQuote { start, .. }
+                | sql::SplitError::PsqlMetaCommand { start, .. } => *start,
+            };
+            let (line, col) = at(start);
+            let mut message = e.to_string();
+            if matches!(e, sql::SplitError::PsqlMetaCommand { .. }) {
+                message.push_str(": psql meta-commands are not SQL; strata sends SQL to the server directly, so remove it (use separate migrations instead of \\i)");
+            }
+            return Err(vec![ProjectError::Syntax {
+                path: file.display.clone(),
+                line,
+                col,
+                message,
+            }]);
+        }
+    };
+    let mut errors = Vec::new();
+    if directives.transactional {
+        let mut added_enums: Vec<String> = Vec::new();
+        for span in &spans {
+            let stmt = &file.text[span.start..span.end];
+            let (line, col) = at(span.start);
+            if let Some(what) = sql::non_transactional_reason(stmt) {
+                errors.push(ProjectError::NeedsNoTransaction {
+                    path: file.display.clone(),
+                    line,
+                    col,
+                    what: what.to_string(),
+                });
+            } else if sql::is_transaction_control(stmt) {
+                errors.push(ProjectError::TransactionControl {
+                    path: file.display.clone(),
+                    line,
+                    col,
+                    statement: first_line(stmt),
+                });
+            } else if let Some(value) = enum_value_used(stmt, &added_enums) {
+                errors.push(ProjectError::NeedsNoTransaction {
+                    path: file.display.clone(),
+                    line,
+                    col,
+                    what: format!(
+                        "using the enum value '{value}' added earlier in the same file (a new enum value is usable only after its transaction commits)"
+                    ),
+                });
+            }
+            if let Some(v) = added_enum_value(stmt) {
+                added_enums.push(v);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(spans)
+    } else {
+        Err(errors)
+    }
+}
+
+fn first_line(stmt: &str) -> String {
+    let l = stmt.lines().next().unwrap_or("").trim();
+    if l.chars().count() > 60 {
+        format!("{}…", l.chars().take(60).collect::<String>())
+    } else {
+        l.to_string()
+    }
+}
+
+/// `ALTER TYPE t ADD VALUE [IF NOT EXISTS] 'v' …` → `v`.
+fn added_enum_value(stmt: &str) -> Option<String> {
+    sql::added_enum_type(stmt)?;
+    let upper = stmt.to_ascii_uppercase();
+    let i = upper.find("ADD VALUE")?;
+    let rest = &stmt[i..];
+    let q = rest.find('\'')?;
+    let after = &rest[q + 1..];
+    let end = after.find('\'')?;
+    Some(after[..end].to_string())
+}
+
+fn enum_value_used<'a>(stmt: &str, values: &'a [String]) -> Option<&'a str> {
+    if values.is_empty() || sql::added_enum_type(stmt).is_some() {
+        return None;
+    }
+    values
+        .iter()
+        .find(|v| stmt.contains(&format!("'{v}'")))
+        .map(String::as_str)
+}
+
+/// The next version for `strata new`: keeps the project's style (width of zero-padded
+/// sequence numbers, or a UTC timestamp when the project uses 14-digit timestamps or is empty).
+pub fn next_version(existing: &[Migration], now_utc: &str) -> String {
+    match existing.last() {
+        None => now_utc.to_string(),
+        Some(last) => {
+            let digits = last
+                .file
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .and_then(|n| parse_migration_name(&n).ok())
+                .map(|p| p.version_text.len())
+                .unwrap_or(3);
+            if digits >= 14 {
+                let candidate: u128 = now_utc.parse().unwrap_or(0);
+                let v = candidate.max(last.version.0 + 1);
+                format!("{v:0digits$}")
+            } else {
+                let v = last.version.0 + 1;
+                format!("{v:0digits$}")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, rel: &str, text: &str) {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    #[test]
+    fn versions_compare_numerically() {
+        let a: Version = "9".parse().unwrap();
+        let b: Version = "10".parse().unwrap();
+        assert!(a < b);
+        assert_eq!("001".parse::<Version>().unwrap(), "1".parse().unwrap());
+        assert!("20241029153900000001".parse::<Version>().is_ok());
+        assert!("12a".parse::<Version>().is_err());
+    }
+
+    #[test]
+    fn checksum_is_sha256_hex() {
+        assert_eq!(
+            Checksum::of(b"abc").0,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn directives() {
+        let (d, e) = parse_directives(
+            "f.sql",
+            "-- strata:no-transaction\n-- strata:lock-timeout 5s\n\n-- note\nSELECT 1;\n",
+        );
+        assert!(e.is_empty(), "{e:?}");
+        assert!(!d.transactional);
+        assert_eq!(d.lock_timeout.as_deref(), Some("5s"));
+        let (_, e) = parse_directives("f.sql", "-- strata:no-transactoin\nSELECT 1;");
+        assert!(matches!(
+            e[0],
+            ProjectError::UnknownDirective { line: 1, .. }
+        ));
+        let (_, e) = parse_directives("f.sql", "-- strata:lock-timeout soon\n");
+        assert!(matches!(e[0], ProjectError::BadDirective { .. }));
+        let (_, e) = parse_directives("f.sql", "SELECT 1;\n-- strata:no-transaction\n");
+        assert!(matches!(
+            e[0],
+            ProjectError::DirectiveAfterSql { line: 2, .. }
+        ));
+    }
+
+    #[test]
+    fn load_pairs_and_reports_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "migrations/001_a.sql", "select 1;");
+        write(root, "migrations/1_dup.sql", "select 1;");
+        write(root, "migrations/002_b.sql", "select 2;");
+        write(root, "migrations/oops.sql", "select 3;");
+        write(root, "migrations/README.md", "ignored");
+        write(root, "rollbacks/002_b.sql", "select -2;");
+        write(root, "rollbacks/009_orphan.sql", "select 9;");
+        let err = load(root, &root.join("migrations"), &root.join("rollbacks")).unwrap_err();
+        let texts: Vec<String> = err.0.iter().map(|e| e.to_string()).collect();
+        assert_eq!(texts.len(), 3, "{texts:#?}");
+        assert!(texts.iter().any(|t| t.contains("duplicate version 1")));
+        assert!(texts.iter().any(|t| t.starts_with("migrations/oops.sql")));
+        assert!(texts
+            .iter()
+            .any(|t| t.contains("009_orphan.sql: rollback without a migration")));
+    }
+
+    #[test]
+    fn load_up_down_style() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(
+            root,
+            "migrations/20240101000000_init.up.sql",
+            "create table t();",
+        );
+        write(
+            root,
+            "migrations/20240101000000_init.down.sql",
+            "drop table t;",
+        );
+        write(root, "migrations/V2__more.sql", "select 1;");
+        let p = load(root, &root.join("migrations"), &root.join("rollbacks")).unwrap();
+        assert_eq!(p.migrations.len(), 2);
+        assert_eq!(p.migrations[0].version, Version(2));
+        assert!(p.migrations[0].rollback.is_none());
+        assert_eq!(p.migrations[1].name, "init");
+        assert!(p.migrations[1].rollback.is_some());
+    }
+
+    #[test]
+    fn next_version_keeps_style() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "migrations/007_a.sql", "select 1;");
+        let p = load(root, &root.join("migrations"), &root.join("rollbacks")).unwrap();
+        assert_eq!(next_version(&p.migrations, "20260101120000"), "008");
+        assert_eq!(next_version(&[], "20260101120000"), "20260101120000");
+    }
+}

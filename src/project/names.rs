@@ -1,0 +1,124 @@
+//! Migration file names: `{version}_{name}.sql`, `V{version}__{name}.sql`, and
+//! `{version}_{name}.up.sql` / `.down.sql`. Pure; no file system.
+
+use super::Version;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameStyle {
+    /// `001_name.sql`
+    Plain,
+    /// `V1__name.sql`
+    Flyway,
+    /// `001_name.up.sql`
+    Up,
+    /// `001_name.down.sql` (a rollback)
+    Down,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedName {
+    pub version: Version,
+    /// The digits as written (for keeping zero-padding in `strata new`).
+    pub version_text: String,
+    pub name: String,
+    pub style: NameStyle,
+}
+
+/// Parses a file name; the error says what is wrong with it.
+pub fn parse_migration_name(file_name: &str) -> Result<ParsedName, String> {
+    let stem = file_name
+        .strip_suffix(".sql")
+        .or_else(|| file_name.strip_suffix(".SQL"))
+        .ok_or_else(|| "not a .sql file".to_string())?;
+    let (stem, style) = if let Some(s) = stem.strip_suffix(".up") {
+        (s, NameStyle::Up)
+    } else if let Some(s) = stem.strip_suffix(".down") {
+        (s, NameStyle::Down)
+    } else {
+        (stem, NameStyle::Plain)
+    };
+    let (digits, name, style) = if let Some(rest) = stem
+        .strip_prefix('V')
+        .filter(|r| r.starts_with(|c: char| c.is_ascii_digit()) && style == NameStyle::Plain)
+    {
+        let (d, n) = rest.split_once("__").ok_or_else(|| {
+            "a V-prefixed name needs two underscores: V{version}__{name}".to_string()
+        })?;
+        (d, n, NameStyle::Flyway)
+    } else {
+        let end = stem
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(stem.len());
+        if end == 0 {
+            return Err("the name does not start with a version number".into());
+        }
+        let rest = &stem[end..];
+        let n = rest.strip_prefix('_').ok_or_else(|| {
+            format!(
+                "the version {} must be followed by `_` and a name",
+                &stem[..end]
+            )
+        })?;
+        (&stem[..end], n, style)
+    };
+    if name.is_empty() {
+        return Err("the name after the version is empty".into());
+    }
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("the version must be digits".into());
+    }
+    let version: Version = digits.parse()?;
+    if version.0 == 0 {
+        return Err(
+            "the version must be a positive integer (0 is reserved for \"nothing applied\")".into(),
+        );
+    }
+    Ok(ParsedName {
+        version,
+        version_text: digits.to_string(),
+        name: name.to_string(),
+        style,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepted_names() {
+        let p = parse_migration_name("001_create_core_tables.sql").unwrap();
+        assert_eq!(
+            (p.version, p.name.as_str(), p.style),
+            (Version(1), "create_core_tables", NameStyle::Plain)
+        );
+        let p = parse_migration_name("V12__add_wallet.sql").unwrap();
+        assert_eq!((p.version, p.style), (Version(12), NameStyle::Flyway));
+        let p = parse_migration_name("20260101120000_add.up.sql").unwrap();
+        assert_eq!(p.style, NameStyle::Up);
+        let p = parse_migration_name("20260101120000_add.down.sql").unwrap();
+        assert_eq!(p.style, NameStyle::Down);
+        let p = parse_migration_name("20230101_langchain@embedding_search-1.1.1.sql").unwrap();
+        assert_eq!(p.name, "langchain@embedding_search-1.1.1");
+        let p = parse_migration_name("20241029153900000001_identities.sql").unwrap();
+        assert_eq!(p.version.0, 20241029153900000001);
+    }
+
+    #[test]
+    fn rejected_names() {
+        for bad in [
+            "create.sql",
+            "0002-storage-schema.sql",
+            "001_.sql",
+            "001.sql",
+            "000_zero.sql",
+            "V1_single.sql",
+            "Vx__a.sql",
+        ] {
+            assert!(
+                parse_migration_name(bad).is_err(),
+                "{bad} should be rejected"
+            );
+        }
+    }
+}
