@@ -58,7 +58,7 @@ pub async fn run(ctx: &Ctx, action: DbAction) -> Result<()> {
         DbAction::Status => match localdb::status(root)? {
             Some(s) => ctx.out(&format!(
                 "running: {} (cluster in {})\n",
-                s.url(),
+                s.url_for(LOCAL_DATABASE),
                 s.cluster_dir.display()
             )),
             None => ctx.out(&format!(
@@ -67,7 +67,7 @@ pub async fn run(ctx: &Ctx, action: DbAction) -> Result<()> {
             )),
         },
         DbAction::Url => match localdb::status(root)? {
-            Some(s) => ctx.out(&format!("{}\n", s.url())),
+            Some(s) => ctx.out(&format!("{}\n", s.url_for(LOCAL_DATABASE))),
             None => {
                 let s = start_local(ctx)?;
                 ctx.out(&format!("{}\n", s.url()));

@@ -226,7 +226,10 @@ pub async fn up(ctx: &Ctx, to: Option<&str>, dry_run: bool, out_of_order: bool) 
                         } else {
                             "  (no transaction)"
                         };
-                        ctx.out(&format!("  {} {}{mode}\n", m.version, m.name));
+                        ctx.out(&format!(
+                            "  {} {} ({}){mode}\n",
+                            m.version, m.name, m.file.display
+                        ));
                     }
                 }
             }
@@ -370,7 +373,7 @@ pub async fn check(ctx: &Ctx) -> Result<()> {
         Target::Local { .. } => crate::localdb::status(&ctx.cfg.root)
             .ok()
             .flatten()
-            .and_then(|s| config::ConnInfo::parse(&s.url()).ok()),
+            .and_then(|s| config::ConnInfo::parse(&s.url_for(super::dbcmd::LOCAL_DATABASE)).ok()),
     };
     let mut database_checked = false;
     if let Some(info) = info {

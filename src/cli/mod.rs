@@ -2,7 +2,7 @@
 //! (configuration, target database, output format). Commands call library functions and hand
 //! their results to `report`; they never build SQL.
 
-mod dbcmd;
+pub(crate) mod dbcmd;
 mod migrate;
 
 use crate::config::{self, Config, Target};

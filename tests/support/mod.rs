@@ -1,0 +1,305 @@
+//! Test harness: a real PostgreSQL started by the suite itself (one throwaway cluster shared by
+//! every test binary, started idempotently under strata's own localdb lock), one fresh database
+//! per test, temp project folders, and a runner for the built `strata` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use strata::localdb::{self, Options, Server};
+
+/// The shared test cluster (durability off). Lives under the temp folder so that the
+/// unprivileged server user can reach it even when the clone sits under /root.
+pub fn cluster() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!(
+            "strata-test-pg-{}",
+            path_hash(env!("CARGO_TARGET_TMPDIR"))
+        ));
+        match localdb::start_at(
+            &dir,
+            &Options {
+                durable: false,
+                database: String::new(),
+            },
+        ) {
+            Ok(s) => s,
+            Err(e) => panic!("cannot start the test PostgreSQL in {}: {e}", dir.display()),
+        }
+    })
+}
+
+fn path_hash(s: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// A database of its own for one test; dropped at the end of the test.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub fn new(tag: &str) -> TestDb {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let clean: String = tag
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .take(30)
+            .collect();
+        let name = format!("t_{clean}_{}_{n}", std::process::id());
+        let server = cluster();
+        psql(
+            &server.url_for("postgres"),
+            &format!("DROP DATABASE IF EXISTS {name}"),
+        );
+        psql(
+            &server.url_for("postgres"),
+            &format!("CREATE DATABASE {name}"),
+        );
+        TestDb {
+            url: server.url_for(&name),
+            name,
+        }
+    }
+
+    /// Runs SQL and returns psql's unaligned, tuples-only output.
+    pub fn sql(&self, sql: &str) -> String {
+        psql(&self.url, sql)
+    }
+
+    /// Runs SQL that is expected to succeed or fail; returns (success, stdout+stderr).
+    pub fn try_sql(&self, sql: &str) -> (bool, String) {
+        try_psql(&self.url, sql)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let _ = try_psql(
+            &cluster().url_for("postgres"),
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+pub fn psql(url: &str, sql: &str) -> String {
+    let (ok, out) = try_psql(url, sql);
+    assert!(ok, "psql failed on {sql}:\n{out}");
+    out
+}
+
+pub fn try_psql(url: &str, sql: &str) -> (bool, String) {
+    let out = Command::new("psql")
+        .args([
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            url,
+            "-c",
+            sql,
+        ])
+        .env_remove("PGHOST")
+        .env_remove("PGUSER")
+        .output();
+    match out {
+        Ok(o) => {
+            let mut text = String::from_utf8_lossy(&o.stdout).into_owned();
+            text.push_str(&String::from_utf8_lossy(&o.stderr));
+            (o.status.success(), text.trim_end().to_string())
+        }
+        Err(e) => (false, format!("cannot run psql: {e}")),
+    }
+}
+
+/// A temp folder laid out as a strata project.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+}
+
+impl Project {
+    pub fn new() -> Project {
+        Project {
+            dir: tempfile::Builder::new()
+                .prefix("strata-proj-")
+                .tempdir()
+                .unwrap_or_else(|e| panic!("tempdir: {e}")),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, rel: &str, text: &str) -> &Self {
+        let p = self.dir.path().join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("mkdir {parent:?}: {e}"));
+        }
+        std::fs::write(&p, text).unwrap_or_else(|e| panic!("write {p:?}: {e}"));
+        self
+    }
+
+    pub fn remove(&self, rel: &str) {
+        std::fs::remove_file(self.dir.path().join(rel)).unwrap_or_else(|e| panic!("rm {rel}: {e}"));
+    }
+
+    /// Copies a folder of the repository (e.g. "migrations") into the project.
+    pub fn copy_from_repo(&self, rel: &str) -> &Self {
+        copy_dir(&repo_root().join(rel), &self.dir.path().join(rel));
+        self
+    }
+
+    /// Runs strata in the project folder against `db` (or with no URL when `db` is None).
+    pub fn strata(&self, db: Option<&TestDb>, args: &[&str]) -> Run {
+        let mut cmd = strata_cmd(self.path());
+        if let Some(db) = db {
+            cmd.arg("--database-url").arg(&db.url);
+        }
+        cmd.args(args);
+        Run::from(
+            cmd.output()
+                .unwrap_or_else(|e| panic!("cannot run strata: {e}")),
+        )
+    }
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn shared_dir() -> PathBuf {
+    repo_root().join("..").join("shared")
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("mkdir {to:?}: {e}"));
+    let entries = match std::fs::read_dir(from) {
+        Ok(e) => e,
+        Err(_) => return,
+    };
+    for entry in entries.flatten() {
+        let p = entry.path();
+        let target = to.join(entry.file_name());
+        if p.is_dir() {
+            copy_dir(&p, &target);
+        } else {
+            std::fs::copy(&p, &target).unwrap_or_else(|e| panic!("copy {p:?}: {e}"));
+        }
+    }
+}
+
+/// A `strata` command in `dir` with a clean environment for connection settings.
+pub fn strata_cmd(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_strata"));
+    cmd.current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("STRATA_ENV")
+        .env_remove("PROD_DATABASE_URL");
+    cmd
+}
+
+/// The outcome of one strata run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
+    #[track_caller]
+    pub fn assert_ok(&self) -> &Self {
+        assert_eq!(
+            self.code, 0,
+            "expected success:\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}:\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.all().contains(needle),
+            "expected output to contain {needle:?}:\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_not_contains(&self, needle: &str) -> &Self {
+        assert!(
+            !self.all().contains(needle),
+            "expected output NOT to contain {needle:?}:\n{}",
+            self.all()
+        );
+        self
+    }
+}
+
+/// Every object of a schema, from the catalog (not a table count): relations, types (without
+/// array and table row types), functions, policies, triggers, and extensions installed there.
+pub fn schema_objects(db: &TestDb, schema: &str) -> String {
+    db.sql(&format!(
+        "SELECT string_agg(o, E'\\n' ORDER BY o) FROM (
+           SELECT 'rel ' || c.relkind::text || ' ' || c.relname AS o FROM pg_class c
+             WHERE c.relnamespace = '{schema}'::regnamespace
+           UNION ALL SELECT 'type ' || t.typname FROM pg_type t
+             WHERE t.typnamespace = '{schema}'::regnamespace AND t.typelem = 0 AND t.typrelid = 0
+           UNION ALL SELECT 'fn ' || p.oid::regprocedure::text FROM pg_proc p
+             WHERE p.pronamespace = '{schema}'::regnamespace
+           UNION ALL SELECT 'policy ' || pol.polname FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid
+             WHERE c.relnamespace = '{schema}'::regnamespace
+           UNION ALL SELECT 'trigger ' || tg.tgname FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid
+             WHERE c.relnamespace = '{schema}'::regnamespace AND NOT tg.tgisinternal
+           UNION ALL SELECT 'ext ' || e.extname FROM pg_extension e
+             WHERE e.extnamespace = '{schema}'::regnamespace
+         ) s"
+    ))
+}
