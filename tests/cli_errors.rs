@@ -18,7 +18,8 @@ fn bad_file_name_is_named_with_the_expected_pattern() {
 #[test]
 fn duplicate_versions_are_an_error_even_with_different_padding() {
     let p = Project::new();
-    p.write("migrations/001_a.sql", "select 1;").write("migrations/1_b.sql", "select 2;");
+    p.write("migrations/001_a.sql", "select 1;")
+        .write("migrations/1_b.sql", "select 2;");
     p.strata(None, &["check"])
         .assert_code(1)
         .assert_contains("duplicate version 1: migrations/001_a.sql and migrations/1_b.sql");
@@ -27,7 +28,8 @@ fn duplicate_versions_are_an_error_even_with_different_padding() {
 #[test]
 fn rollback_without_migration() {
     let p = Project::new();
-    p.write("migrations/001_a.sql", "select 1;").write("rollbacks/002_b.sql", "select 2;");
+    p.write("migrations/001_a.sql", "select 1;")
+        .write("rollbacks/002_b.sql", "select 2;");
     p.strata(None, &["check"])
         .assert_code(1)
         .assert_contains("rollbacks/002_b.sql: rollback without a migration");
@@ -37,7 +39,10 @@ fn rollback_without_migration() {
 fn unknown_and_malformed_directives() {
     let p = Project::new();
     p.write("migrations/001_a.sql", "-- strata:no-transation\nselect 1;")
-        .write("migrations/002_b.sql", "-- strata:lock-timeout soon\nselect 1;");
+        .write(
+            "migrations/002_b.sql",
+            "-- strata:lock-timeout soon\nselect 1;",
+        );
     let r = p.strata(None, &["check"]);
     r.assert_code(1)
         .assert_contains("migrations/001_a.sql:1:1: unknown directive `-- strata:no-transation`")
@@ -52,8 +57,14 @@ fn check_reports_sql_problems_with_positions_offline() {
         "migrations/001_a.sql",
         "CREATE TABLE t (id int);\nCREATE FUNCTION f() RETURNS int AS $body$ SELECT 1;\n",
     )
-    .write("migrations/002_b.sql", "BEGIN;\nCREATE TABLE u (id int);\nCOMMIT;\n")
-    .write("migrations/003_c.sql", "\\set ON_ERROR_STOP 1\nCREATE TABLE v (id int);\n")
+    .write(
+        "migrations/002_b.sql",
+        "BEGIN;\nCREATE TABLE u (id int);\nCOMMIT;\n",
+    )
+    .write(
+        "migrations/003_c.sql",
+        "\\set ON_ERROR_STOP 1\nCREATE TABLE v (id int);\n",
+    )
     .write("migrations/004_d.sql", "CREATE TABLE ok (id int);\n");
     let r = p.strata(None, &["check"]);
     r.assert_code(1)
@@ -70,21 +81,30 @@ fn check_passes_on_a_clean_project() {
     let p = Project::new();
     p.write("migrations/001_a.sql", "CREATE TABLE t (id int);")
         .write("rollbacks/001_a.sql", "DROP TABLE t;");
-    p.strata(None, &["check"]).assert_ok().assert_contains("2 file(s) checked, 0 problem(s)");
+    p.strata(None, &["check"])
+        .assert_ok()
+        .assert_contains("2 file(s) checked, 0 problem(s)");
 }
 
 #[test]
 fn invalid_strata_toml_names_line_and_key() {
     let p = Project::new();
-    p.write("strata.toml", "[database]\nschemas = [\"public\"]\nhistory_shema = \"x\"\n");
+    p.write(
+        "strata.toml",
+        "[database]\nschemas = [\"public\"]\nhistory_shema = \"x\"\n",
+    );
     p.strata(None, &["status"])
         .assert_code(2)
         .assert_contains("strata.toml:3:1: invalid strata.toml")
         .assert_contains("history_shema");
     p.write("strata.toml", "[database\n");
-    p.strata(None, &["status"]).assert_code(2).assert_contains("strata.toml:1:");
+    p.strata(None, &["status"])
+        .assert_code(2)
+        .assert_contains("strata.toml:1:");
     p.write("strata.toml", "[database]\nhistory_schema = \"public\"\n");
-    p.strata(None, &["status"]).assert_code(2).assert_contains("never public");
+    p.strata(None, &["status"])
+        .assert_code(2)
+        .assert_contains("never public");
 }
 
 #[test]
@@ -107,7 +127,10 @@ fn env_file_supplies_variables_and_unknown_env_is_named() {
         "strata.toml",
         "[environments.staging]\nurl = \"${STAGING_URL}\"\n",
     )
-    .write(".env", "STAGING_URL=postgres://app:hunter2@127.0.0.1:1/app\n");
+    .write(
+        ".env",
+        "STAGING_URL=postgres://app:hunter2@127.0.0.1:1/app\n",
+    );
     let r = p.strata(None, &["status", "--env", "staging"]);
     r.assert_code(2)
         .assert_contains("postgres://app:***@127.0.0.1:1/app")
@@ -123,13 +146,22 @@ fn unreachable_server_masks_the_password() {
     let p = Project::new();
     let r = p.strata(
         None,
-        &["status", "--database-url", "postgres://admin:s3cr3t-pw@127.0.0.1:1/app"],
+        &[
+            "status",
+            "--database-url",
+            "postgres://admin:s3cr3t-pw@127.0.0.1:1/app",
+        ],
     );
     r.assert_code(2)
         .assert_contains("cannot connect to postgres://admin:***@127.0.0.1:1/app")
         .assert_not_contains("s3cr3t-pw");
-    let r = p.strata(None, &["up", "--database-url", "mysql://root:pw@localhost/x"]);
-    r.assert_code(2).assert_contains("invalid connection string").assert_not_contains(":pw@");
+    let r = p.strata(
+        None,
+        &["up", "--database-url", "mysql://root:pw@localhost/x"],
+    );
+    r.assert_code(2)
+        .assert_contains("invalid connection string")
+        .assert_not_contains(":pw@");
 }
 
 #[test]
@@ -166,25 +198,49 @@ fn missing_postgresql_binaries_say_how_to_fix() {
 #[test]
 fn bad_flags_are_usage_errors() {
     let p = Project::new();
-    p.strata(None, &["up", "--to", "abc"]).assert_code(2).assert_contains("--to abc");
+    p.strata(None, &["up", "--to", "abc"])
+        .assert_code(2)
+        .assert_contains("--to abc");
     p.strata(None, &["frobnicate"]).assert_code(2);
-    p.strata(None, &["status", "--lock-wait", "forever"]).assert_code(2).assert_contains("--lock-wait forever");
+    p.strata(None, &["status", "--lock-wait", "forever"])
+        .assert_code(2)
+        .assert_contains("--lock-wait forever");
 }
 
 #[test]
 fn init_and_new_create_the_layout() {
     let p = Project::new();
-    let r = Run::from(strata_cmd(p.path()).arg("init").output().unwrap_or_else(|e| panic!("{e}")));
+    let r = Run::from(
+        strata_cmd(p.path())
+            .arg("init")
+            .output()
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
     r.assert_ok();
-    for d in ["migrations", "rollbacks", "policies", "seeds", "tests/validation"] {
+    for d in [
+        "migrations",
+        "rollbacks",
+        "policies",
+        "seeds",
+        "tests/validation",
+    ] {
         assert!(p.path().join(d).is_dir(), "{d} missing");
     }
     assert!(p.path().join("strata.toml").is_file());
-    Run::from(strata_cmd(p.path()).arg("init").output().unwrap_or_else(|e| panic!("{e}")))
-        .assert_code(2)
-        .assert_contains("already exists");
-    p.strata(None, &["new", "Create Users"]).assert_ok().assert_contains("_create_users.sql");
+    Run::from(
+        strata_cmd(p.path())
+            .arg("init")
+            .output()
+            .unwrap_or_else(|e| panic!("{e}")),
+    )
+    .assert_code(2)
+    .assert_contains("already exists");
+    p.strata(None, &["new", "Create Users"])
+        .assert_ok()
+        .assert_contains("_create_users.sql");
     p.write("migrations/005_x.sql", "select 1;");
-    p.strata(None, &["new", "next one"]).assert_ok().assert_contains("migrations/");
+    p.strata(None, &["new", "next one"])
+        .assert_ok()
+        .assert_contains("migrations/");
     p.strata(None, &["check"]).assert_ok();
 }

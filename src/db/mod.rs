@@ -138,11 +138,27 @@ pub async fn connect(info: &ConnInfo) -> Result<PgConnection, DbError> {
         .map_err(|e| fail(e.to_string()))?
         .application_name("strata")
         .disable_statement_logging();
-    let connecting = PgConnection::connect_with(&opts);
-    match tokio::time::timeout(Duration::from_secs(15), connecting).await {
+    // PostgreSQL 14+: notice a vanished client (strata killed) during a long statement and
+    // abort its transaction within a second, releasing the run lock. Given as a startup option
+    // so that it is the session default (the engine's RESET ALL keeps it); servers that do not
+    // know it refuse the option, and strata connects again without it.
+    let checked = opts
+        .clone()
+        .options([("client_connection_check_interval", "1s")]);
+    match try_connect(&checked).await {
+        Ok(c) => Ok(c),
+        Err(e) if e.contains("client_connection_check_interval") => {
+            try_connect(&opts).await.map_err(fail)
+        }
+        Err(e) => Err(fail(e)),
+    }
+}
+
+async fn try_connect(opts: &PgConnectOptions) -> Result<PgConnection, String> {
+    match tokio::time::timeout(Duration::from_secs(15), PgConnection::connect_with(opts)).await {
         Ok(Ok(c)) => Ok(c),
-        Ok(Err(e)) => Err(fail(describe_connect_error(&e))),
-        Err(_) => Err(fail("no answer within 15s".into())),
+        Ok(Err(e)) => Err(describe_connect_error(&e)),
+        Err(_) => Err("no answer within 15s".into()),
     }
 }
 

@@ -5,13 +5,15 @@
 -- for the one test.
 --
 -- Cast: A and B are plain users, C is an admin, D is a plain user outside
--- B's private tribe (of which A is a member).
+-- B's private tribe (of which A is a member), E is a deactivated admin.
 
 INSERT INTO users (id, email, role) VALUES
     ('00000000-0000-0000-0000-0000000000a1', 'a@validation.test', 'user'),
     ('00000000-0000-0000-0000-0000000000b2', 'b@validation.test', 'user'),
     ('00000000-0000-0000-0000-0000000000c3', 'c@validation.test', 'admin'),
     ('00000000-0000-0000-0000-0000000000d4', 'd@validation.test', 'user');
+INSERT INTO users (id, email, role, is_active) VALUES
+    ('00000000-0000-0000-0000-0000000000e5', 'e@validation.test', 'admin', FALSE);
 
 -- one open position each for A and B, in their auto-created primary portfolios
 INSERT INTO paper_positions (portfolio_id, symbol, quantity, entry_price, current_price)
@@ -113,7 +115,7 @@ INSERT INTO users (id, email) VALUES ('00000000-0000-0000-0000-0000000000a9', 'x
 -- expect: rows 1
 SELECT * FROM predictions WHERE user_id = '00000000-0000-0000-0000-0000000000b2';
 
--- test: a tribe member reads the tribe's private predictions but not private ones
+-- test: a tribe member reads B's public and tribe predictions, not B's private one
 -- as: authenticated 00000000-0000-0000-0000-0000000000a1
 -- expect: rows 2
 SELECT * FROM predictions WHERE user_id = '00000000-0000-0000-0000-0000000000b2';
@@ -202,7 +204,7 @@ SELECT * FROM paper_portfolios WHERE user_id = '00000000-0000-0000-0000-00000000
 
 -- test: an admin sees every user
 -- as: authenticated 00000000-0000-0000-0000-0000000000c3
--- expect: rows 4
+-- expect: rows 5
 SELECT * FROM users WHERE email LIKE '%@validation.test';
 
 -- test: an admin can update another user's portfolio
@@ -220,17 +222,14 @@ SELECT * FROM engagement_metrics WHERE metric_date = '1999-12-31';
 -- expect: value 42
 SELECT daily_active_users FROM engagement_metrics WHERE metric_date = '1999-12-31';
 
--- test: a deactivated admin loses admin access
--- as: authenticated 00000000-0000-0000-0000-0000000000c3
+-- test: a deactivated admin has no admin access
+-- as: authenticated 00000000-0000-0000-0000-0000000000e5
 -- expect: rows 0
-RESET ROLE;
-UPDATE users SET is_active = FALSE WHERE id = '00000000-0000-0000-0000-0000000000c3';
-SET LOCAL ROLE authenticated;
 SELECT * FROM engagement_metrics WHERE metric_date = '1999-12-31';
 
 -- test: service_role bypasses RLS
 -- as: service_role
--- expect: rows 4
+-- expect: rows 5
 SELECT * FROM users WHERE email LIKE '%@validation.test';
 
 -- test: anyone can read the skill catalogue
