@@ -357,6 +357,11 @@ fn expand_table(
         } else {
             format!("{prefix}.{key}")
         };
+        // An environment's values expand only when it is selected (resolve_target): a
+        // developer without PROD_DATABASE_URL must still be able to work locally.
+        if full == "environments" {
+            continue;
+        }
         expand_value(path, &full, value, dotenv)?;
     }
     Ok(())
@@ -666,7 +671,16 @@ pub fn resolve_target(
         Some((u, Source::EnvVar))
     } else if let (Some(name), Some(e)) = (&env_name, env) {
         match &e.url {
-            Some(u) if !u.is_empty() => Some((u.clone(), Source::Environment(name.clone()))),
+            Some(u) if !u.is_empty() => {
+                let url = expand_vars(u, |v| cfg.var(v)).map_err(|var| {
+                    ConfigError::UndefinedVariable {
+                        path: cfg.file.clone().unwrap_or_else(|| cfg.root.join(FILE_NAME)),
+                        key: format!("environments.{name}.url"),
+                        var,
+                    }
+                })?;
+                Some((url, Source::Environment(name.clone())))
+            }
             _ => {
                 return Err(ConfigError::EnvironmentWithoutUrl { name: name.clone() });
             }

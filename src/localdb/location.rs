@@ -7,6 +7,7 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::account::{is_root, Account};
 use super::LocalDbError;
@@ -52,6 +53,8 @@ pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
 
 /// Decides the location without changing anything on disk.
 pub(crate) fn resolve(project_root: &Path) -> Result<Location, LocalDbError> {
+    let project_root =
+        &std::path::absolute(project_root).unwrap_or_else(|_| project_root.to_path_buf());
     if let Some(dir) = recorded(project_root) {
         return Ok(Location {
             dir,
@@ -132,7 +135,12 @@ fn write_record(project_root: &Path, dir: &Path) -> Result<(), LocalDbError> {
         return Ok(());
     }
     // Write then rename, so a concurrent reader sees the old record or the new one, never half.
-    let temp = state.join(format!("{LOCATION_FILE}.{}.tmp", std::process::id()));
+    static WRITES: AtomicUsize = AtomicUsize::new(0);
+    let unique = WRITES.fetch_add(1, Ordering::Relaxed);
+    let temp = state.join(format!(
+        "{LOCATION_FILE}.{}-{unique}.tmp",
+        std::process::id()
+    ));
     std::fs::write(&temp, &text).map_err(LocalDbError::io(&temp))?;
     std::fs::rename(&temp, &file).map_err(LocalDbError::io(&file))
 }

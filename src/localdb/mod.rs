@@ -21,8 +21,8 @@
 //!   user ([`account`]), and a cluster that user cannot reach is placed under the temp folder
 //!   instead ([`location`]).
 //! - Trust authentication on loopback and on a private (0700) socket folder: the server is a
-//!   developer's scratch database, and a URL without a password is what the rest of strata can
-//!   print without masking.
+//!   developer's scratch database (any local user can reach its TCP port, as with most dev
+//!   setups), and a URL without a password is what the rest of strata can print without masking.
 //! - Decisions that need no processes (search order, pid-file parsing, permission checks, option
 //!   quoting) are plain functions with unit tests; the lifecycle is tested against real binaries.
 
@@ -49,6 +49,7 @@ pub const BINDIR_ENV: &str = "STRATA_PG_BINDIR";
 /// Everything that can go wrong while finding, creating, starting or stopping the local server.
 #[derive(Debug, thiserror::Error)]
 pub enum LocalDbError {
+    /// No folder with both `initdb` and `pg_ctl`; `searched` lists every folder looked at, in order.
     #[error(
         "no PostgreSQL server binaries found (strata needs `initdb` and `pg_ctl` in one folder; searched: {}).\n\
          Install the PostgreSQL server packages (e.g. `apt-get install postgresql-15`, `dnf install postgresql-server`, \
@@ -58,12 +59,15 @@ pub enum LocalDbError {
     )]
     NoBinaries { searched: Vec<PathBuf> },
 
+    /// A file or folder operation failed.
     #[error("{}: {source}; check that the path exists and that strata may read and write it", .path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
 
+    /// A PostgreSQL binary exited unsuccessfully; `program` is the command line, `stderr` its
+    /// output plus, for `pg_ctl start`, the server log lines of that attempt.
     #[error(
         "`{program}` failed ({status}){}\n\
          Fix the cause above and run the command again; the server log is beside the cluster's data folder (server.log)",
@@ -75,6 +79,7 @@ pub enum LocalDbError {
         stderr: String,
     },
 
+    /// Running as root, and no `postgres` or `nobody` user to run the server as.
     #[error(
         "strata is running as root, and PostgreSQL refuses to run as root, but there is neither a `postgres` nor a \
          `nobody` user to run it as. Create one (e.g. `useradd --system postgres`), run strata as an ordinary user, \
@@ -82,6 +87,7 @@ pub enum LocalDbError {
     )]
     NoUnprivilegedUser,
 
+    /// The server did not accept connections within 30 s; `tail` is the end of `log`.
     #[error(
         "the local PostgreSQL server did not become ready to accept connections; last lines of {}:{}\n\
          Fix the cause shown in the log, then run the command again",
@@ -90,6 +96,8 @@ pub enum LocalDbError {
     )]
     NotReady { log: PathBuf, tail: String },
 
+    /// Running as root, and the server's user cannot traverse `path`, a folder above an explicit
+    /// cluster location (project clusters are relocated instead).
     #[error(
         "the PostgreSQL server must run as user `{user}` (PostgreSQL refuses to run as root), but that user cannot \
          enter {}. Make the folders above it traversable (`chmod o+x`), or run strata as an ordinary user",
@@ -97,6 +105,7 @@ pub enum LocalDbError {
     )]
     Unreachable { path: PathBuf, user: String },
 
+    /// The relocated cluster's parent in the shared temp folder exists but belongs to someone else.
     #[error(
         "{} is owned by uid {owner}, not by root or the server's user; strata will not put a database cluster there. \
          Remove it (or set TMPDIR to a private folder) and run the command again",
@@ -104,6 +113,7 @@ pub enum LocalDbError {
     )]
     UnsafeDirectory { path: PathBuf, owner: u32 },
 
+    /// The cluster's `PG_VERSION` differs from the major version of the binaries found.
     #[error(
         "the cluster in {} was created by PostgreSQL {cluster_version}, but the binaries in {} are PostgreSQL \
          {binaries_version}. Set {BINDIR_ENV} to a PostgreSQL {cluster_version} bin folder, or delete {} to \
@@ -144,6 +154,7 @@ pub struct Options {
 pub struct Server {
     /// The cluster folder (holds `data/` and `server.log`).
     pub cluster_dir: PathBuf,
+    /// TCP port on 127.0.0.1 (and the socket's number when the socket folder is used).
     pub port: u16,
     /// Database superuser name: always [`SUPERUSER`].
     pub user: String,

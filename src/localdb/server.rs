@@ -2,7 +2,6 @@
 //! `createdb`, `pg_ctl stop`. All of it under the cluster lock (see `lock.rs`).
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -37,6 +36,13 @@ pub(crate) fn start_with(
 ) -> Result<Server, LocalDbError> {
     let cluster_dir = absolute(cluster_dir)?;
     let account = Account::for_cluster(&cluster_dir)?;
+    // Checked before creating anything; folders created below belong to the account anyway.
+    if let Some(blocked) = account.first_unreachable(&cluster_dir) {
+        return Err(LocalDbError::Unreachable {
+            path: blocked,
+            user: account.name(),
+        });
+    }
     if let Some(parent) = cluster_dir.parent() {
         if !parent.exists() {
             std::fs::create_dir_all(parent).map_err(LocalDbError::io(parent))?;
@@ -46,12 +52,6 @@ pub(crate) fn start_with(
     let _lock = lock_cluster(&cluster_dir)?;
     create_private_dir(&cluster_dir)?;
     account.chown(&cluster_dir)?;
-    if let Some(blocked) = account.first_unreachable(&cluster_dir) {
-        return Err(LocalDbError::Unreachable {
-            path: blocked,
-            user: account.name(),
-        });
-    }
 
     let data = cluster_dir.join(DATA_DIR);
     let created = ensure_cluster(binaries, &account, &cluster_dir, opts.durable)?;

@@ -1,0 +1,94 @@
+//! The repository's own project (1MarketPulse): what the README's run command does on a fresh
+//! clone, on strata's own local development database.
+
+mod support;
+use support::*;
+
+fn repo_project() -> Project {
+    let p = Project::new();
+    for dir in [
+        "migrations",
+        "rollbacks",
+        "policies",
+        "seeds",
+        "tests/validation",
+    ] {
+        p.copy_from_repo(dir);
+    }
+    std::fs::copy(
+        repo_root().join("strata.toml"),
+        p.path().join("strata.toml"),
+    )
+    .unwrap_or_else(|e| panic!("copy strata.toml: {e}"));
+    p
+}
+
+/// Stops the project's local server even when the test fails.
+struct StopOnDrop<'a>(&'a Project);
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.strata(None, &["db", "stop"]);
+    }
+}
+
+#[test]
+fn run_command_starts_local_database_applies_everything_and_is_idempotent() {
+    let p = repo_project();
+    let _stop = StopOnDrop(&p);
+    let r = p.strata(None, &["up"]);
+    r.assert_ok()
+        .assert_contains(
+            "created and started the local development database postgres://postgres@127.0.0.1:",
+        )
+        .assert_contains("Applied 6 migration(s)");
+    p.strata(None, &["up"])
+        .assert_ok()
+        .assert_contains("using the local development database")
+        .assert_contains("Nothing to apply: the database is up to date (6 migration(s) applied)");
+    p.strata(None, &["db", "status"])
+        .assert_ok()
+        .assert_contains("running: postgres://postgres@127.0.0.1:");
+    let url = p.strata(None, &["db", "url"]);
+    url.assert_ok();
+    let url = url.stdout.trim().to_string();
+    assert!(url.ends_with("/strata_dev"), "{url}");
+    let tables = psql(
+        &url,
+        "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+    );
+    assert!(
+        tables.parse::<i32>().unwrap_or(0) >= 25,
+        "expected the 1MarketPulse tables, got {tables}"
+    );
+    p.strata(None, &["status", "--exit-code"]).assert_ok();
+    p.strata(None, &["db", "stop"])
+        .assert_ok()
+        .assert_contains("stopped");
+    p.strata(None, &["db", "status"])
+        .assert_ok()
+        .assert_contains("not running");
+}
+
+#[test]
+fn down_to_zero_empties_public_and_up_again_works() {
+    let db = TestDb::new("repo_down");
+    let p = repo_project();
+    let empty = schema_objects(&db, "public");
+    p.strata(Some(&db), &["up"])
+        .assert_ok()
+        .assert_contains("Applied 6 migration(s)");
+    p.strata(Some(&db), &["down", "--to", "0"])
+        .assert_ok()
+        .assert_contains("Rolled back 6 migration(s)");
+    assert_eq!(
+        schema_objects(&db, "public"),
+        empty,
+        "public must hold nothing after down to zero"
+    );
+    p.strata(Some(&db), &["up"])
+        .assert_ok()
+        .assert_contains("Applied 6 migration(s)");
+    p.strata(Some(&db), &["check"])
+        .assert_ok()
+        .assert_contains("0 problem(s)");
+}
