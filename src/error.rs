@@ -8,6 +8,7 @@ use crate::config::ConfigError;
 use crate::db::DbError;
 use crate::engine::{BaselineError, EngineError, Refusal};
 use crate::localdb::LocalDbError;
+use crate::policy::PolicyError;
 use crate::project::ProjectErrors;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +27,8 @@ pub enum Error {
     Refused(Vec<Refusal>),
     #[error(transparent)]
     Baseline(#[from] BaselineError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
     #[error("{0}")]
     Usage(String),
     #[error("{path}: {message}")]
@@ -53,9 +56,20 @@ impl Error {
             Error::Engine(EngineError::Files(_)) => 1,
             Error::Refused(_) => 1,
             Error::Baseline(_) => 1,
+            Error::Policy(PolicyError::Db(d)) => Error::db_code(d),
+            Error::Policy(PolicyError::Files(_)) => 1,
+            Error::Policy(PolicyError::Statement { .. }) => 1,
             Error::Usage(_) => 2,
             Error::Io { .. } => 2,
             Error::Failed(_) => 1,
+        }
+    }
+
+    /// Connection-level database errors are 2; a failing query is 1.
+    fn db_code(e: &DbError) -> i32 {
+        match e {
+            DbError::Connect { .. } | DbError::LockTimeout { .. } | DbError::PoolerDetected => 2,
+            DbError::Query { .. } => 1,
         }
     }
 

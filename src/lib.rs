@@ -6,6 +6,7 @@
 //! decides exit codes.
 
 pub mod auth;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -13,6 +14,7 @@ pub mod engine;
 pub mod error;
 pub mod history;
 pub mod localdb;
+pub mod policy;
 pub mod project;
 pub mod report;
 pub mod sql;

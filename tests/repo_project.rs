@@ -40,11 +40,17 @@ fn run_command_starts_local_database_applies_everything_and_is_idempotent() {
         .assert_contains(
             "created and started the local development database postgres://postgres@127.0.0.1:",
         )
-        .assert_contains("Applied 6 migration(s)");
+        .assert_contains("Applied 6 migration(s)")
+        .assert_contains("policies: ")
+        .assert_contains("Applied in one transaction");
     p.strata(None, &["up"])
         .assert_ok()
         .assert_contains("using the local development database")
-        .assert_contains("Nothing to apply: the database is up to date (6 migration(s) applied)");
+        .assert_contains("Nothing to apply: the database is up to date (6 migration(s) applied)")
+        .assert_contains("policies: 0 changes");
+    p.strata(None, &["policies", "apply"])
+        .assert_ok()
+        .assert_contains("policies: 0 changes");
     p.strata(None, &["db", "status"])
         .assert_ok()
         .assert_contains("running: postgres://postgres@127.0.0.1:");

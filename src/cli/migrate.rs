@@ -190,6 +190,8 @@ struct UpReport {
     applied: Vec<String>,
     up_to_date: bool,
     dry_run: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policies: Option<crate::policy::ConvergeReport>,
 }
 
 pub async fn up(ctx: &Ctx, to: Option<&str>, dry_run: bool, out_of_order: bool) -> Result<()> {
@@ -214,6 +216,7 @@ pub async fn up(ctx: &Ctx, to: Option<&str>, dry_run: bool, out_of_order: bool) 
                 applied: steps.iter().map(|m| m.version.to_string()).collect(),
                 up_to_date: steps.is_empty(),
                 dry_run: true,
+                policies: None,
             }),
             Format::Text => {
                 if steps.is_empty() {
@@ -246,6 +249,11 @@ pub async fn up(ctx: &Ctx, to: Option<&str>, dry_run: bool, out_of_order: bool) 
     let started = std::time::Instant::now();
     let applied = engine::apply_up(&mut conn, &steps, &settings, &mut obs).await?;
     drop(obs);
+    let policies = if ctx.cfg.policies.apply_on_up {
+        super::policies::converge(ctx, &mut conn, false, false).await?
+    } else {
+        None
+    };
     crate::db::close(conn).await;
     let total = state.len() + applied.len();
     match ctx.format {
@@ -253,6 +261,7 @@ pub async fn up(ctx: &Ctx, to: Option<&str>, dry_run: bool, out_of_order: bool) 
             applied: applied.iter().map(|v| v.to_string()).collect(),
             up_to_date: applied.is_empty(),
             dry_run: false,
+            policies,
         }),
         Format::Text => {
             if applied.is_empty() {
@@ -265,6 +274,9 @@ pub async fn up(ctx: &Ctx, to: Option<&str>, dry_run: bool, out_of_order: bool) 
                     applied.len(),
                     started.elapsed().as_millis()
                 ));
+            }
+            if let Some(p) = &policies {
+                ctx.out(&super::policies::render_plan(p));
             }
         }
     }

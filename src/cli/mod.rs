@@ -4,6 +4,7 @@
 
 pub(crate) mod dbcmd;
 mod migrate;
+mod policies;
 
 use crate::config::{self, Config, Target};
 use crate::error::{Error, Result};
@@ -90,10 +91,31 @@ pub enum Command {
     Baseline { version: String },
     /// Accept changed checksums of applied files and clear failed entries
     Repair,
+    /// RLS policies, triggers and their functions from policies/
+    Policies {
+        #[command(subcommand)]
+        action: PoliciesAction,
+    },
     /// The local development database
     Db {
         #[command(subcommand)]
         action: DbAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PoliciesAction {
+    /// Converge the database to policies/ in one transaction
+    Apply {
+        /// Show the plan; change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Also drop policies and triggers on managed tables that no file declares
+        #[arg(long)]
+        prune: bool,
+        /// Confirm --prune on a protected environment
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -232,6 +254,14 @@ async fn dispatch(cli: Cli) -> Result<()> {
         Command::Check => migrate::check(&ctx).await,
         Command::Baseline { version } => migrate::baseline(&ctx, &version).await,
         Command::Repair => migrate::repair(&ctx).await,
+        Command::Policies {
+            action:
+                PoliciesAction::Apply {
+                    dry_run,
+                    prune,
+                    yes,
+                },
+        } => policies::apply(&ctx, dry_run, prune, yes).await,
         Command::Db { action } => dbcmd::run(&ctx, action).await,
     }
 }

@@ -128,6 +128,21 @@ pub fn render_error(e: &Error) -> String {
             out.push_str("Nothing was run.\n");
             out
         }
+        Error::Policy(crate::policy::PolicyError::Files(errors)) => render_project_errors(errors),
+        Error::Policy(crate::policy::PolicyError::Statement {
+            file,
+            offset,
+            failure,
+        }) => {
+            let mut out = format!("error: {} failed\n", file.display);
+            match offset {
+                Some(o) => out.push_str(&render_snippet(&file.display, &file.text, *o)),
+                None => out.push_str(&format!("  --> {}\n", file.display)),
+            }
+            out.push_str(&render_pg_failure(failure));
+            out.push_str("Nothing from policies/ was applied: it runs in one transaction, which was rolled back.\n");
+            out
+        }
         Error::Failed(msg) if msg.is_empty() => String::new(),
         other => format!("error: {other}\n"),
     }

@@ -1,0 +1,515 @@
+//! `policies/`: the declared RLS settings, policies, triggers and their functions, and converging
+//! the live database to them in one transaction.
+//!
+//! How: PostgreSQL reads the declarations, strata compares catalogs. Inside one transaction,
+//! strata takes a catalog snapshot (the shared `catalog::introspect_in_transaction`), then in a
+//! savepoint drops each declared policy (and each declared plain `CREATE TRIGGER`) if it exists
+//! and runs the files in name order, optionally drops the undeclared policies and triggers of the
+//! managed tables (`--prune`), and takes a second snapshot. The difference between the two
+//! snapshots, restricted to RLS flags, policies, triggers and functions, is the plan. With no
+//! difference (or `--dry-run`) the transaction is rolled back, so a converged database is not
+//! touched; otherwise it commits, atomically.
+//!
+//! Why not parse the declarations into a model: PostgreSQL's own parser and deparsers make
+//! "declared" and "live" print identically, the same reason the diff builds a shadow database.
+//! Must not: introspect on its own (it uses `catalog`) or print.
+
+use crate::catalog::{self, Catalog};
+use crate::db::{self, DbError, PgFailure};
+use crate::project::{ProjectError, SourceFile};
+use crate::sql::{self, Token, TokenKind};
+use sqlx::postgres::PgConnection;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// One change the convergence makes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PolicyChange {
+    /// `rls`, `policy`, `trigger` or `function`.
+    pub kind: String,
+    pub object: String,
+    /// `create`, `replace`, `drop`, `enable`, `disable`, `force`, `no-force`.
+    pub change: String,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ConvergeReport {
+    pub files: usize,
+    pub changes: Vec<PolicyChange>,
+    pub applied: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("{} problem(s) in policies/", .0.len())]
+    Files(Vec<ProjectError>),
+    #[error("{} failed", .file.display)]
+    Statement {
+        file: SourceFile,
+        offset: Option<usize>,
+        failure: PgFailure,
+    },
+}
+
+/// The `policies/*.sql` files in name order (none when the folder is absent).
+pub fn load(root: &Path, dir: &Path) -> Result<Vec<SourceFile>, PolicyError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(PolicyError::Files(vec![ProjectError::Io {
+                path: crate::project::display_path(root, dir),
+                message: e.to_string(),
+            }]))
+        }
+    };
+    let mut paths: Vec<_> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x.eq_ignore_ascii_case("sql")))
+        .collect();
+    paths.sort();
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        match SourceFile::read(root, &p) {
+            Ok(f) => files.push(f),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(files)
+    } else {
+        Err(PolicyError::Files(errors))
+    }
+}
+
+/// What a declaration statement creates, as written (names not yet resolved).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Declared {
+    Policy {
+        name: String,
+        table: String,
+    },
+    /// A plain `CREATE TRIGGER` (not `OR REPLACE`), which fails when the trigger exists.
+    Trigger {
+        name: String,
+        table: String,
+        replace: bool,
+    },
+    Other,
+}
+
+fn significant(stmt: &str) -> Vec<Token> {
+    sql::tokens(stmt)
+        .filter_map(Result::ok)
+        .filter(|t| !matches!(t.kind, TokenKind::LineComment | TokenKind::BlockComment))
+        .collect()
+}
+
+fn word(stmt: &str, t: &Token) -> Option<String> {
+    (t.kind == TokenKind::Word).then(|| stmt[t.start..t.end].to_ascii_uppercase())
+}
+
+/// A possibly qualified name starting at token `i`: its text as written and the next index.
+fn name_at(stmt: &str, toks: &[Token], mut i: usize) -> Option<(String, usize)> {
+    let mut text = String::new();
+    loop {
+        let t = toks.get(i)?;
+        if !matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent) {
+            return None;
+        }
+        text.push_str(&stmt[t.start..t.end]);
+        i += 1;
+        match toks.get(i) {
+            Some(dot) if dot.kind == TokenKind::Other && &stmt[dot.start..dot.end] == "." => {
+                text.push('.');
+                i += 1;
+            }
+            _ => return Some((text, i)),
+        }
+    }
+}
+
+/// Recognises `CREATE POLICY name ON table` and `CREATE [OR REPLACE] [CONSTRAINT] TRIGGER name
+/// … ON table`.
+pub fn classify(stmt: &str) -> Declared {
+    let toks = significant(stmt);
+    let w = |i: usize| toks.get(i).and_then(|t| word(stmt, t));
+    if w(0).as_deref() != Some("CREATE") {
+        return Declared::Other;
+    }
+    let mut i = 1;
+    let mut replace = false;
+    if w(1).as_deref() == Some("OR") && w(2).as_deref() == Some("REPLACE") {
+        replace = true;
+        i = 3;
+    }
+    if w(i).as_deref() == Some("CONSTRAINT") {
+        i += 1;
+    }
+    match w(i).as_deref() {
+        Some("POLICY") => {
+            let Some((name, next)) = name_at(stmt, &toks, i + 1) else {
+                return Declared::Other;
+            };
+            if w(next).as_deref() != Some("ON") {
+                return Declared::Other;
+            }
+            match name_at(stmt, &toks, next + 1) {
+                Some((table, _)) => Declared::Policy { name, table },
+                None => Declared::Other,
+            }
+        }
+        Some("TRIGGER") => {
+            let Some((name, mut j)) = name_at(stmt, &toks, i + 1) else {
+                return Declared::Other;
+            };
+            // the first ON at parenthesis depth 0 after the events introduces the table
+            let mut depth = 0usize;
+            while let Some(t) = toks.get(j) {
+                match t.kind {
+                    TokenKind::OpenParen => depth += 1,
+                    TokenKind::CloseParen => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+                if depth == 0 && word(stmt, t).as_deref() == Some("ON") {
+                    return match name_at(stmt, &toks, j + 1) {
+                        Some((table, _)) => Declared::Trigger {
+                            name,
+                            table,
+                            replace,
+                        },
+                        None => Declared::Other,
+                    };
+                }
+                j += 1;
+            }
+            Declared::Other
+        }
+        _ => Declared::Other,
+    }
+}
+
+/// Unquotes an identifier as PostgreSQL would read it (`"A"` → `A`, `Ab` → `ab`).
+fn ident_value(text: &str) -> String {
+    if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        inner.replace("\"\"", "\"")
+    } else {
+        text.to_lowercase()
+    }
+}
+
+async fn run(conn: &mut PgConnection, sql_text: &str, what: &str) -> Result<(), DbError> {
+    db::execute_script(conn, sql_text)
+        .await
+        .map(|_| ())
+        .map_err(|e| DbError::query(what.to_string(), &e))
+}
+
+/// Converges the live database to `files`. `schemas` are the managed schemas.
+pub async fn converge(
+    conn: &mut PgConnection,
+    files: &[SourceFile],
+    schemas: &[String],
+    exclude: &[String],
+    prune: bool,
+    dry_run: bool,
+) -> Result<ConvergeReport, PolicyError> {
+    // Split everything first: a broken file is reported before anything runs.
+    let mut split = Vec::new();
+    let mut errors = Vec::new();
+    for f in files {
+        let d = crate::project::Directives {
+            transactional: true,
+            ..Default::default()
+        };
+        match crate::project::analyze(f, &d) {
+            Ok(spans) => split.push(spans),
+            Err(e) => errors.extend(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(PolicyError::Files(errors));
+    }
+    run(conn, "BEGIN", "starting the policies transaction").await?;
+    let result = converge_in_transaction(conn, files, &split, schemas, exclude, prune).await;
+    match result {
+        Ok(changes) => {
+            let apply = !dry_run && !changes.is_empty();
+            let end = if apply { "COMMIT" } else { "ROLLBACK" };
+            run(conn, end, "ending the policies transaction").await?;
+            Ok(ConvergeReport {
+                files: files.len(),
+                changes,
+                applied: apply,
+            })
+        }
+        Err(e) => {
+            let _ = db::execute_script(conn, "ROLLBACK").await;
+            Err(e)
+        }
+    }
+}
+
+async fn converge_in_transaction(
+    conn: &mut PgConnection,
+    files: &[SourceFile],
+    split: &[Vec<sql::Span>],
+    schemas: &[String],
+    exclude: &[String],
+    prune: bool,
+) -> Result<Vec<PolicyChange>, PolicyError> {
+    let before = catalog::introspect_in_transaction(conn, schemas, exclude).await?;
+    run(conn, "SAVEPOINT strata_policies", "savepoint").await?;
+    let mut declared_policies: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut declared_triggers: BTreeSet<(String, String)> = BTreeSet::new();
+    for (file, spans) in files.iter().zip(split) {
+        for span in spans {
+            let stmt = &file.text[span.start..span.end];
+            let declared = classify(stmt);
+            let (kind, name, table, drop_first) = match &declared {
+                Declared::Policy { name, table } => ("POLICY", name, table, true),
+                Declared::Trigger {
+                    name,
+                    table,
+                    replace,
+                } => ("TRIGGER", name, table, !*replace),
+                Declared::Other => {
+                    exec_declaration(conn, file, span, stmt).await?;
+                    continue;
+                }
+            };
+            let key = resolve_table(conn, table).await?;
+            if drop_first {
+                // IF EXISTS on a table that does not exist still fails: let the CREATE report it.
+                if key.is_some() {
+                    let drop = format!("DROP {kind} IF EXISTS {name} ON {table}");
+                    exec_declaration(conn, file, span, &drop).await?;
+                }
+            }
+            exec_declaration(conn, file, span, stmt).await?;
+            let key = match key {
+                Some(k) => k,
+                None => resolve_table(conn, table)
+                    .await?
+                    .unwrap_or_else(|| table.clone()),
+            };
+            let set = if kind == "POLICY" {
+                &mut declared_policies
+            } else {
+                &mut declared_triggers
+            };
+            set.insert((key, ident_value(name)));
+        }
+    }
+    if prune {
+        let mid = catalog::introspect_in_transaction(conn, schemas, exclude).await?;
+        let mut drops = String::new();
+        for p in mid.policies.values() {
+            if !declared_policies.contains(&(p.table.clone(), p.name.clone())) {
+                drops.push_str(&format!(
+                    "DROP POLICY {} ON {};\n",
+                    sql::quote_ident(&p.name),
+                    p.table
+                ));
+            }
+        }
+        for t in mid.triggers.values() {
+            if !t.constraint_trigger
+                && !declared_triggers.contains(&(t.table.clone(), t.name.clone()))
+            {
+                drops.push_str(&format!(
+                    "DROP TRIGGER {} ON {};\n",
+                    sql::quote_ident(&t.name),
+                    t.table
+                ));
+            }
+        }
+        if !drops.is_empty() {
+            run(conn, &drops, "pruning undeclared policies and triggers").await?;
+        }
+    }
+    let after = catalog::introspect_in_transaction(conn, schemas, exclude).await?;
+    let changes = compare(&before, &after);
+    if changes.is_empty() {
+        // Leave the live objects exactly as they were (same oids, no new catalog rows).
+        run(conn, "ROLLBACK TO SAVEPOINT strata_policies", "savepoint").await?;
+    }
+    Ok(changes)
+}
+
+async fn exec_declaration(
+    conn: &mut PgConnection,
+    file: &SourceFile,
+    span: &sql::Span,
+    stmt: &str,
+) -> Result<(), PolicyError> {
+    match db::execute_script(conn, stmt).await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let failure = PgFailure::from_sqlx(&e);
+            if failure.code.is_empty() {
+                return Err(DbError::Query {
+                    context: format!("running {}", file.display),
+                    failure,
+                }
+                .into());
+            }
+            let here = &file.text[span.start..span.end];
+            let offset = match failure.position {
+                // positions refer to what was sent; only map them when that was the file's text
+                Some(p) if here == stmt => span.start + sql::char_pos_to_byte(stmt, p),
+                _ => span.start,
+            };
+            Err(PolicyError::Statement {
+                file: file.clone(),
+                offset: Some(offset),
+                failure,
+            })
+        }
+    }
+}
+
+async fn resolve_table(conn: &mut PgConnection, table: &str) -> Result<Option<String>, DbError> {
+    sqlx::query_scalar::<_, Option<String>>(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.oid = to_regclass($1)",
+    )
+    .bind(table)
+    .fetch_optional(&mut *conn)
+    .await
+    .map(Option::flatten)
+    .map_err(|e| DbError::query(format!("resolving table {table}"), &e))
+}
+
+/// The policy-relevant differences between two catalogs: RLS flags, policies, triggers, functions.
+pub fn compare(before: &Catalog, after: &Catalog) -> Vec<PolicyChange> {
+    let mut out = Vec::new();
+    let ch = |kind: &str, object: &str, change: &str| PolicyChange {
+        kind: kind.into(),
+        object: object.into(),
+        change: change.into(),
+    };
+    for (key, t) in &after.tables {
+        let Some(b) = before.tables.get(key) else {
+            continue;
+        };
+        if b.rls_enabled != t.rls_enabled {
+            out.push(ch(
+                "rls",
+                key,
+                if t.rls_enabled { "enable" } else { "disable" },
+            ));
+        }
+        if b.rls_forced != t.rls_forced {
+            out.push(ch(
+                "rls",
+                key,
+                if t.rls_forced { "force" } else { "no-force" },
+            ));
+        }
+    }
+    diff_map(&mut out, "policy", &before.policies, &after.policies, |p| {
+        format!("{} on {}", p.name, p.table)
+    });
+    diff_map(
+        &mut out,
+        "trigger",
+        &before.triggers,
+        &after.triggers,
+        |t| format!("{} on {}", t.name, t.table),
+    );
+    diff_map(
+        &mut out,
+        "function",
+        &before.functions,
+        &after.functions,
+        |f| format!("{}.{}({})", f.schema, f.name, f.identity_arguments),
+    );
+    out
+}
+
+fn diff_map<T: PartialEq>(
+    out: &mut Vec<PolicyChange>,
+    kind: &str,
+    before: &std::collections::BTreeMap<String, T>,
+    after: &std::collections::BTreeMap<String, T>,
+    label: impl Fn(&T) -> String,
+) {
+    for (k, a) in after {
+        match before.get(k) {
+            None => out.push(PolicyChange {
+                kind: kind.into(),
+                object: label(a),
+                change: "create".into(),
+            }),
+            Some(b) if b != a => out.push(PolicyChange {
+                kind: kind.into(),
+                object: label(a),
+                change: "replace".into(),
+            }),
+            _ => {}
+        }
+    }
+    for (k, b) in before {
+        if !after.contains_key(k) {
+            out.push(PolicyChange {
+                kind: kind.into(),
+                object: label(b),
+                change: "drop".into(),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_declarations() {
+        assert_eq!(
+            classify("CREATE POLICY \"Own rows\" ON public.t FOR SELECT USING (true)"),
+            Declared::Policy {
+                name: "\"Own rows\"".into(),
+                table: "public.t".into()
+            }
+        );
+        assert_eq!(
+            classify(
+                "-- c\ncreate trigger trg before update on t for each row execute function f()"
+            ),
+            Declared::Trigger {
+                name: "trg".into(),
+                table: "t".into(),
+                replace: false
+            }
+        );
+        assert_eq!(
+            classify("CREATE OR REPLACE TRIGGER trg AFTER INSERT OR UPDATE OF a ON s.t FOR EACH ROW EXECUTE FUNCTION f()"),
+            Declared::Trigger {
+                name: "trg".into(),
+                table: "s.t".into(),
+                replace: true
+            }
+        );
+        assert_eq!(
+            classify("ALTER TABLE t ENABLE ROW LEVEL SECURITY"),
+            Declared::Other
+        );
+        assert_eq!(
+            classify("CREATE OR REPLACE FUNCTION f() RETURNS int AS $$ select 1 $$ LANGUAGE sql"),
+            Declared::Other
+        );
+    }
+
+    #[test]
+    fn identifiers_fold_like_postgres() {
+        assert_eq!(ident_value("Own"), "own");
+        assert_eq!(ident_value("\"Own \"\"x\"\"\""), "Own \"x\"");
+    }
+}
