@@ -5,6 +5,10 @@
 //! `engine::plan`, execution in `engine`). `report` writes every byte the user sees; `error`
 //! decides exit codes.
 
+// Errors carry PostgreSQL's full report (message, detail, hint, positions) as data so that one
+// renderer can show it; they travel only on failure paths, where their size costs nothing.
+#![allow(clippy::result_large_err)]
+
 pub mod auth;
 pub mod catalog;
 pub mod cli;

@@ -1457,7 +1457,7 @@ mod tests {
             ("REINDEX (CONCURRENTLY false) TABLE t", None),
             ("REINDEX (VERBOSE) SCHEMA s", Some("REINDEX SCHEMA")),
             ("REINDEX DATABASE d", Some("REINDEX DATABASE")),
-            ("REINDEX SYSTEM", Some("REINDEX SYSTEM")),
+            ("REINDEX SYSTEM postgres", Some("REINDEX SYSTEM")),
             ("REINDEX TABLE t", None),
             ("VACUUM", Some("VACUUM")),
             ("vacuum (analyze) t", Some("VACUUM")),
