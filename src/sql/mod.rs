@@ -558,7 +558,10 @@ impl LineIndex {
         let byte = byte.min(text.len());
         let line = self.starts.partition_point(|&s| s <= byte).max(1);
         let line_start = self.starts.get(line - 1).copied().unwrap_or(0).min(byte);
-        let chars = text.as_bytes()[line_start..byte]
+        let chars = text
+            .as_bytes()
+            .get(line_start..byte)
+            .unwrap_or(&[])
             .iter()
             .filter(|&&b| (b & 0xC0) != 0x80)
             .count();
@@ -955,7 +958,8 @@ fn reindex_reason(rest: &[(TokenKind, &str)]) -> Option<&'static str> {
             .unwrap_or(rest.len());
         let options = rest.get(1..close).unwrap_or(&[]);
         concurrently = options.iter().enumerate().any(|(i, t)| {
-            is_word(Some(t), "concurrently") && !option_is_false(&options[i..], "concurrently")
+            is_word(Some(t), "concurrently")
+                && !option_is_false(options.get(i..).unwrap_or(&[]), "concurrently")
         });
         rest = rest.get(close + 1..).unwrap_or(&[]);
     }

@@ -433,9 +433,13 @@ pub fn parse_suite(text: &str) -> Result<Suite, Vec<ParseError>> {
                     });
                     continue;
                 }
-                let assume = parse_assume(annotation.payload, line)
-                    .map_err(|e| errors.push(e))
-                    .ok();
+                let assume = match parse_assume(annotation.payload, line) {
+                    Ok(parsed) => Some(parsed),
+                    Err(error) => {
+                        errors.push(error);
+                        None
+                    }
+                };
                 draft.assume = Some((line, assume));
             }
             AnnotationKind::Expect => {
@@ -451,9 +455,13 @@ pub fn parse_suite(text: &str) -> Result<Suite, Vec<ParseError>> {
                     });
                     continue;
                 }
-                let expect = parse_expectation(annotation.payload, line)
-                    .map_err(|e| errors.push(e))
-                    .ok();
+                let expect = match parse_expectation(annotation.payload, line) {
+                    Ok(parsed) => Some(parsed),
+                    Err(error) => {
+                        errors.push(error);
+                        None
+                    }
+                };
                 draft.expect = Some((line, expect));
             }
         }
