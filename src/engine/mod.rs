@@ -366,16 +366,54 @@ async fn locate_failure(
         let stmt = &unit.file.text[span.start..span.end];
         if let Err(e) = db::execute_script(conn, stmt).await {
             let f = PgFailure::from_sqlx(&e);
-            let offset = match f.position {
-                Some(p) => span.start + sql::char_pos_to_byte(stmt, p),
-                None => span.start,
-            };
-            found = Some((offset, Some(f)));
+            found = Some((statement_offset(&unit.file.text, span, &f), Some(f)));
             break;
         }
     }
     let _ = db::execute_script(conn, "ROLLBACK").await;
     found
+}
+
+/// Where in the file a failure of the statement at `span` points: PostgreSQL's position when it
+/// gave one; for an error inside a `DO` block, the block's line that PL/pgSQL names in the
+/// context ("PL/pgSQL function inline_code_block line N"); else the statement's start.
+pub fn statement_offset(text: &str, span: &sql::Span, failure: &PgFailure) -> usize {
+    let stmt = &text[span.start..span.end];
+    if let Some(p) = failure.position {
+        return span.start + sql::char_pos_to_byte(stmt, p);
+    }
+    do_block_line_offset(text, span, failure.context.as_deref()).unwrap_or(span.start)
+}
+
+fn do_block_line_offset(text: &str, span: &sql::Span, context: Option<&str>) -> Option<usize> {
+    let ctx = context?;
+    let marker = "inline_code_block line ";
+    let at = ctx.find(marker)? + marker.len();
+    let n: usize = ctx[at..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()?;
+    let stmt = &text[span.start..span.end];
+    let mut toks = sql::tokens(stmt).filter_map(Result::ok).filter(|t| {
+        !matches!(
+            t.kind,
+            sql::TokenKind::LineComment | sql::TokenKind::BlockComment
+        )
+    });
+    let first = toks.next()?;
+    if !stmt[first.start..first.end].eq_ignore_ascii_case("DO") {
+        return None;
+    }
+    let body = toks.find(|t| t.kind == sql::TokenKind::DollarString)?;
+    // PL/pgSQL counts lines from the start of the body: line 1 is the opening quote's line.
+    let index = sql::LineIndex::new(text);
+    let (open_line, _) = index.line_col(text, span.start + body.start);
+    let target = open_line + n - 1;
+    let (line_start, line_end) = index.line_range(text, target);
+    let line = text.get(line_start..line_end)?;
+    let indent = line.len() - line.trim_start().len();
+    Some(line_start + indent)
 }
 
 async fn run_statements(
@@ -395,10 +433,7 @@ async fn run_statements(
             let failure = PgFailure::from_sqlx(&e);
             // A failed explicit transaction in the file would block the history row.
             let _ = db::execute_script(conn, "ROLLBACK").await;
-            let offset = Some(match failure.position {
-                Some(p) => span.start + sql::char_pos_to_byte(stmt, p),
-                None => span.start,
-            });
+            let offset = Some(statement_offset(&unit.file.text, span, &failure));
             let index = sql::LineIndex::new(&unit.file.text);
             let (line, _) = index.line_col(&unit.file.text, span.start);
             let note = format!(

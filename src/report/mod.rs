@@ -97,13 +97,26 @@ fn render_statement_failure(f: &StatementFailure) -> String {
         ));
     }
     if !f.done_before.is_empty() {
-        let list: Vec<String> = f.done_before.iter().map(|v| v.to_string()).collect();
         out.push_str(&format!(
             "Completed before it in this run: {}.\n",
-            list.join(", ")
+            version_list(&f.done_before)
         ));
     }
     out
+}
+
+/// `1, 2, 3` or, for long lists, `1000 migrations (1 … 1000)`.
+fn version_list(versions: &[crate::project::Version]) -> String {
+    match versions {
+        [first, .., last] if versions.len() > 10 => {
+            format!("{} migrations ({first} … {last})", versions.len())
+        }
+        _ => versions
+            .iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
 }
 
 fn render_project_errors(errors: &[ProjectError]) -> String {
