@@ -98,3 +98,92 @@ fn storage_tenant_stops_at_the_search_path_dependency_with_its_position() {
     );
     assert_eq!(db.sql("SELECT to_regnamespace('storage') IS NOT NULL"), "t");
 }
+
+/// ory/kratos: `{version}_{name}[.dialect][.autocommit].{up,down}.sql`; for each version and
+/// direction the `.postgres.` file wins over the neutral one, other dialects are not PostgreSQL,
+/// and `.autocommit.` files run outside a transaction.
+fn kratos_project() -> Option<(Project, usize)> {
+    use std::collections::BTreeMap;
+    let dir = shared_dir().join("corpora/ory-kratos/migrations/sql");
+    // (version_name, direction) -> (is_postgres, autocommit, text)
+    let mut chosen: BTreeMap<(String, &str), (bool, bool, String)> = BTreeMap::new();
+    for e in std::fs::read_dir(&dir).ok()?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let (stem, direction) = if let Some(s) = name.strip_suffix(".up.sql") {
+            (s, "up")
+        } else if let Some(s) = name.strip_suffix(".down.sql") {
+            (s, "down")
+        } else {
+            continue;
+        };
+        let (stem, autocommit) = match stem.strip_suffix(".autocommit") {
+            Some(s) => (s, true),
+            None => (stem, false),
+        };
+        let (base, dialect) = match stem.split_once('.') {
+            Some((b, d)) => (b, Some(d)),
+            None => (stem, None),
+        };
+        let postgres = match dialect {
+            None => false,
+            Some("postgres") => true,
+            Some(_) => continue,
+        };
+        let text = std::fs::read_to_string(e.path()).ok()?;
+        let key = (base.to_string(), direction);
+        if chosen.get(&key).is_some_and(|(pg, _, _)| *pg && !postgres) {
+            continue;
+        }
+        chosen.insert(key, (postgres, autocommit, text));
+    }
+    let p = Project::new();
+    let mut ups = 0;
+    for ((base, direction), (_, autocommit, text)) in &chosen {
+        let text = if *autocommit {
+            format!("-- strata:no-transaction\n{text}")
+        } else {
+            text.clone()
+        };
+        p.write(&format!("migrations/{base}.{direction}.sql"), &text);
+        if *direction == "up" {
+            ups += 1;
+        }
+    }
+    Some((p, ups))
+}
+
+#[test]
+fn kratos_346_versions_go_up_and_all_the_way_down() {
+    if !corpora_present() {
+        return;
+    }
+    let Some((p, ups)) = kratos_project() else {
+        panic!("cannot read the ory-kratos corpus")
+    };
+    assert_eq!(ups, 346);
+    let db = TestDb::new("kratos");
+    p.strata(Some(&db), &["check"]).assert_ok();
+    p.strata(Some(&db), &["up"])
+        .assert_ok()
+        .assert_contains("Applied 346 migration(s)");
+    let tables = db.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'");
+    assert!(
+        tables.parse::<i32>().unwrap_or(0) >= 20,
+        "kratos tables: {tables}"
+    );
+    p.strata(Some(&db), &["up"])
+        .assert_ok()
+        .assert_contains("Nothing to apply");
+    p.strata(Some(&db), &["down", "--to", "0"])
+        .assert_ok()
+        .assert_contains("Rolled back 346 migration(s)");
+    assert_eq!(
+        db.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"),
+        "0"
+    );
+    // the corpus's own rollbacks leave two extensions behind (see its SOURCE.md)
+    assert_eq!(
+        db.sql("SELECT string_agg(extname, ',' ORDER BY extname) FROM pg_extension WHERE extname <> 'plpgsql'"),
+        "btree_gin,pg_trgm"
+    );
+}
