@@ -365,20 +365,24 @@ struct CheckReport {
 pub async fn check(ctx: &Ctx) -> Result<()> {
     let project = load_project(ctx)?;
     let mut problems: Vec<String> = Vec::new();
+    // every file that analyses cleanly, with its statements, for the server-side syntax check
+    let mut analysed = Vec::new();
     let mut files = 0;
     for m in &project.migrations {
-        files += 1;
-        if let Err(errs) = project::analyze(&m.file, &m.directives) {
-            problems.extend(errs.iter().map(|e| e.to_string()));
-        }
+        let mut files_of_m = vec![(&m.file, &m.directives)];
         if let Some(r) = &m.rollback {
+            files_of_m.push((&r.file, &r.directives));
+        }
+        for (f, d) in files_of_m {
             files += 1;
-            if let Err(errs) = project::analyze(&r.file, &r.directives) {
-                problems.extend(errs.iter().map(|e| e.to_string()));
+            match project::analyze(f, d) {
+                Ok(spans) => analysed.push((f, spans)),
+                Err(errs) => problems.extend(errs.iter().map(|e| e.to_string())),
             }
         }
     }
-    // Checksums of applied files, when a database is reachable without starting anything.
+    // With a reachable database (never started for this): PostgreSQL's parser on every
+    // statement, and the checksums of applied files.
     let target = ctx.target()?;
     let info = match &target {
         Target::Url { info, .. } => Some(info.clone()),
@@ -388,9 +392,19 @@ pub async fn check(ctx: &Ctx) -> Result<()> {
             .and_then(|s| config::ConnInfo::parse(&s.url_for(super::dbcmd::LOCAL_DATABASE)).ok()),
     };
     let mut database_checked = false;
-    if let Some(info) = info {
-        match crate::db::connect(&info).await {
+    match info {
+        None => ctx.note(
+            "note: SQL checked lexically only; with a database (`strata db start` or --database-url) strata also runs PostgreSQL's parser and compares checksums",
+        ),
+        Some(info) => match crate::db::connect(&info).await {
             Ok(mut conn) => {
+                for (f, spans) in &analysed {
+                    for e in engine::syntax::check_file(&mut conn, f, spans).await? {
+                        let index = crate::sql::LineIndex::new(&f.text);
+                        let (line, col) = index.line_col(&f.text, e.offset);
+                        problems.push(format!("{}:{line}:{col}: {}", f.display, e.message));
+                    }
+                }
                 let rows = history::read(&mut conn, &ctx.cfg.database.history_schema).await?;
                 crate::db::close(conn).await;
                 database_checked = true;
@@ -406,8 +420,8 @@ pub async fn check(ctx: &Ctx) -> Result<()> {
                     }
                 }
             }
-            Err(e) => ctx.note(&format!("note: checksums not compared: {e}")),
-        }
+            Err(e) => ctx.note(&format!("note: syntax and checksums not checked by the server: {e}")),
+        },
     }
     match ctx.format {
         Format::Json => ctx.json(&CheckReport {
@@ -423,7 +437,7 @@ pub async fn check(ctx: &Ctx) -> Result<()> {
                 "{files} file(s) checked, {} problem(s){}\n",
                 problems.len(),
                 if database_checked {
-                    ", checksums compared with the database"
+                    "; syntax parsed by PostgreSQL and checksums compared with the database"
                 } else {
                     ""
                 }

@@ -14,6 +14,7 @@
 //! failing statement is recorded as a failed history row naming the statement.
 
 pub mod plan;
+pub mod syntax;
 
 use crate::db::{self, DbError, PgFailure};
 use crate::history::{self, HistoryRow, Kind, NewRow};
