@@ -201,6 +201,12 @@ pub fn render_status(rows: &[StatusRow]) -> String {
             r.note.as_deref().unwrap_or("")
         ));
     }
+    if rows.iter().any(|r| r.state == crate::engine::MigrationState::Failed) {
+        out.push_str("Next: make the database and the failed file agree (finish or undo the committed statements, fix the file), then `strata repair` clears the failed entry and `strata up` runs the file again.\n");
+    }
+    if rows.iter().any(|r| r.state == crate::engine::MigrationState::Changed) {
+        out.push_str("Changed files block `strata up`: restore them, or accept them with `strata repair`.\n");
+    }
     out
 }
 
@@ -241,5 +247,63 @@ mod tests {
         3 | create tabel x();
           |        ^
         ");
+    }
+
+    fn row(v: &str, name: &str, state: crate::engine::MigrationState) -> StatusRow {
+        StatusRow {
+            version: v.into(),
+            name: name.into(),
+            state,
+            rollback: v != "3",
+            applied_at: (state != crate::engine::MigrationState::Pending)
+                .then(|| "2026-11-23 09:00:00".to_string()),
+            duration_ms: Some(12).filter(|_| state != crate::engine::MigrationState::Pending),
+            baselined: v == "1",
+            note: (state == crate::engine::MigrationState::Failed)
+                .then(|| "statement 2 of 3 (line 4) failed: boom".to_string()),
+        }
+    }
+
+    #[test]
+    fn status_table_layout() {
+        use crate::engine::MigrationState::*;
+        let rows = vec![
+            row("1", "init", Applied),
+            row("2", "users", Changed),
+            row("3", "index", Failed),
+            row("4", "gone", Missing),
+            row("5", "next", Pending),
+        ];
+        insta::assert_snapshot!("status_table", render_status(&rows));
+    }
+
+    #[test]
+    fn migration_failure_diagnostic_layout() {
+        use crate::engine::{Direction, StatementFailure};
+        use crate::project::{Checksum, SourceFile, Version};
+        let text = "CREATE TABLE tags (id int PRIMARY KEY);\nALTER TABLE posts\n  ADD COLUMN tag_id int REFERENCES tagz(id);\n";
+        let f = StatementFailure {
+            direction: Direction::Up,
+            version: Version(4),
+            name: "tags".into(),
+            file: SourceFile {
+                path: "migrations/004_tags.sql".into(),
+                display: "migrations/004_tags.sql".into(),
+                text: text.into(),
+                checksum: Checksum::of(text.as_bytes()),
+            },
+            offset: text.find("tagz"),
+            failure: PgFailure {
+                code: "42P01".into(),
+                message: "relation \"tagz\" does not exist".into(),
+                hint: Some("Did you mean \"tags\"?".into()),
+                ..PgFailure::default()
+            },
+            transactional: true,
+            committed_statements: 0,
+            done_before: vec![Version(3)],
+        };
+        let e = crate::Error::Engine(EngineError::Statement(Box::new(f)));
+        insta::assert_snapshot!("migration_failure", render_error(&e));
     }
 }
