@@ -311,16 +311,27 @@ fn timeouts_from_directives_and_config_apply_per_migration() {
         .assert_contains("migrations/002_slow.sql:3:1")
         .assert_contains("57014")
         .assert_contains("statement timeout");
-    assert_eq!(db.sql("SELECT to_regclass('b') IS NULL AND to_regclass('a') IS NOT NULL"), "t");
+    assert_eq!(
+        db.sql("SELECT to_regclass('b') IS NULL AND to_regclass('a') IS NOT NULL"),
+        "t"
+    );
     // the config default applies to files without a directive; the directive wins over it
     p.write("strata.toml", "[database]\nstatement_timeout = \"100ms\"\n")
-        .write("migrations/002_slow.sql", "CREATE TABLE b (id int);\nSELECT pg_sleep(1);\n");
-    p.strata(Some(&db), &["up"]).assert_code(1).assert_contains("statement timeout");
+        .write(
+            "migrations/002_slow.sql",
+            "CREATE TABLE b (id int);\nSELECT pg_sleep(1);\n",
+        );
+    p.strata(Some(&db), &["up"])
+        .assert_code(1)
+        .assert_contains("statement timeout");
     p.write(
         "migrations/002_slow.sql",
         "-- strata:statement-timeout 10s\nCREATE TABLE b (id int);\nSELECT pg_sleep(0.3);\n",
     );
     p.strata(Some(&db), &["up"]).assert_ok();
     // timeouts do not outlive their migration
-    assert_eq!(db.sql("SELECT count(*) FROM strata.history WHERE kind = 'apply'"), "2");
+    assert_eq!(
+        db.sql("SELECT count(*) FROM strata.history WHERE kind = 'apply'"),
+        "2"
+    );
 }

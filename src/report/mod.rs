@@ -201,11 +201,19 @@ pub fn render_status(rows: &[StatusRow]) -> String {
             r.note.as_deref().unwrap_or("")
         ));
     }
-    if rows.iter().any(|r| r.state == crate::engine::MigrationState::Failed) {
+    if rows
+        .iter()
+        .any(|r| r.state == crate::engine::MigrationState::Failed)
+    {
         out.push_str("Next: make the database and the failed file agree (finish or undo the committed statements, fix the file), then `strata repair` clears the failed entry and `strata up` runs the file again.\n");
     }
-    if rows.iter().any(|r| r.state == crate::engine::MigrationState::Changed) {
-        out.push_str("Changed files block `strata up`: restore them, or accept them with `strata repair`.\n");
+    if rows
+        .iter()
+        .any(|r| r.state == crate::engine::MigrationState::Changed)
+    {
+        out.push_str(
+            "Changed files block `strata up`: restore them, or accept them with `strata repair`.\n",
+        );
     }
     out
 }
