@@ -622,8 +622,8 @@ impl Target {
     }
 }
 
-/// Connection precedence: `--database-url` > `DATABASE_URL` > the selected environment's `url`
-/// > the local development database. The environment is `--env` or `STRATA_ENV`; its
+/// Connection precedence: `--database-url` > `DATABASE_URL` > the selected environment's
+/// `url` > the local development database. The environment is `--env` or `STRATA_ENV`; its
 /// `protected` flag applies whichever URL wins, so `--env prod` stays protected.
 pub fn resolve_target(
     cfg: &Config,

@@ -231,16 +231,13 @@ async fn lock_holder(conn: &mut PgConnection, key: i64) -> Result<Option<LockHol
     .fetch_optional(&mut *conn)
     .await
     .map_err(|e| DbError::query("looking up the lock holder", &e))?;
-    Ok(match row {
-        None => None,
-        Some(r) => Some(LockHolder {
-            pid: r.try_get("pid").unwrap_or_default(),
-            application: r.try_get("app").unwrap_or_default(),
-            client: r.try_get("client").unwrap_or_default(),
-            since: r.try_get("since").unwrap_or_default(),
-            user: r.try_get("usr").unwrap_or_default(),
-        }),
-    })
+    Ok(row.map(|r| LockHolder {
+        pid: r.try_get("pid").unwrap_or_default(),
+        application: r.try_get("app").unwrap_or_default(),
+        client: r.try_get("client").unwrap_or_default(),
+        since: r.try_get("since").unwrap_or_default(),
+        user: r.try_get("usr").unwrap_or_default(),
+    }))
 }
 
 /// Runs SQL text with the simple-query protocol (several statements allowed, no parameters).
