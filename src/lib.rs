@@ -5,6 +5,11 @@
 //! `engine::plan`, execution in `engine`). `report` writes every byte the user sees; `error`
 //! decides exit codes.
 
+// Errors carry PostgreSQL's whole error (message, detail, hint, context, positions) by value so
+// that every diagnostic can be rendered from data; an error happens once per run, so its size
+// costs nothing worth boxing for.
+#![allow(clippy::result_large_err)]
+
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -15,6 +20,8 @@ pub mod history;
 pub mod localdb;
 pub mod project;
 pub mod report;
+pub mod seed;
 pub mod sql;
+pub mod validation;
 
 pub use error::{Error, Result};

@@ -4,6 +4,7 @@
 
 pub(crate) mod dbcmd;
 mod migrate;
+mod suite;
 
 use crate::config::{self, Config, Target};
 use crate::error::{Error, Result};
@@ -90,6 +91,29 @@ pub enum Command {
     Baseline { version: String },
     /// Accept changed checksums of applied files and clear failed entries
     Repair,
+    /// Run the validation suites (tests/validation/*.sql)
+    Test {
+        /// Only suites whose file name, or tests whose name, contains this
+        pattern: Option<String>,
+        /// Also write JUnit XML to FILE (for CI)
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+    },
+    /// Load seeds/ (*.sql and *.csv) in one transaction
+    Seed {
+        /// Load even when every seed is unchanged since the last load
+        #[arg(long)]
+        force: bool,
+        /// Confirm on a protected environment
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Drop everything strata manages, then up and seed (development only)
+    Reset {
+        /// Confirm (reset still never runs on a protected environment)
+        #[arg(long)]
+        yes: bool,
+    },
     /// The local development database
     Db {
         #[command(subcommand)]
@@ -232,6 +256,11 @@ async fn dispatch(cli: Cli) -> Result<()> {
         Command::Check => migrate::check(&ctx).await,
         Command::Baseline { version } => migrate::baseline(&ctx, &version).await,
         Command::Repair => migrate::repair(&ctx).await,
+        Command::Test { pattern, junit } => {
+            suite::test(&ctx, pattern.as_deref(), junit.as_deref()).await
+        }
+        Command::Seed { force, yes } => suite::seed(&ctx, force, yes).await,
+        Command::Reset { yes } => suite::reset(&ctx, yes).await,
         Command::Db { action } => dbcmd::run(&ctx, action).await,
     }
 }
