@@ -161,11 +161,14 @@ pub fn load(root: &Path, dir: &Path) -> Result<Vec<SuiteFile>, ValidationError> 
 }
 
 fn parse_error_line(e: &parse::ParseError) -> Option<usize> {
-    Some(e.line)
+    Some(e.line())
 }
 
 fn parse_error_message(e: &parse::ParseError) -> String {
-    e.message.clone()
+    match e {
+        parse::ParseError::Split { column, .. } => format!("{column}: {}", e.message()),
+        _ => e.message(),
+    }
 }
 
 /// Statements that would end (or nest) the suite's transaction.
@@ -310,9 +313,65 @@ pub enum Outcome {
     Failed(PgFailure),
 }
 
+/// Condition names for the SQLSTATEs suites meet most, for messages (`23514 (check_violation)`).
+/// The parser maps names to codes; this is the other direction, for the codes PostgreSQL
+/// returns.
+const CONDITION_NAMES: &[(&str, &str)] = &[
+    ("23000", "integrity_constraint_violation"),
+    ("23001", "restrict_violation"),
+    ("23502", "not_null_violation"),
+    ("23503", "foreign_key_violation"),
+    ("23505", "unique_violation"),
+    ("23514", "check_violation"),
+    ("23P01", "exclusion_violation"),
+    ("42501", "insufficient_privilege"),
+    ("42601", "syntax_error"),
+    ("42703", "undefined_column"),
+    ("42883", "undefined_function"),
+    ("42P01", "undefined_table"),
+    ("42704", "undefined_object"),
+    ("42710", "duplicate_object"),
+    ("42P07", "duplicate_table"),
+    ("42804", "datatype_mismatch"),
+    ("428C9", "generated_always"),
+    ("22000", "data_exception"),
+    ("22001", "string_data_right_truncation"),
+    ("22003", "numeric_value_out_of_range"),
+    ("22007", "invalid_datetime_format"),
+    ("22008", "datetime_field_overflow"),
+    ("22012", "division_by_zero"),
+    ("22023", "invalid_parameter_value"),
+    ("22P02", "invalid_text_representation"),
+    ("22004", "null_value_not_allowed"),
+    ("21000", "cardinality_violation"),
+    ("25006", "read_only_sql_transaction"),
+    ("25P02", "in_failed_sql_transaction"),
+    ("40001", "serialization_failure"),
+    ("40P01", "deadlock_detected"),
+    ("55000", "object_not_in_prerequisite_state"),
+    ("55P03", "lock_not_available"),
+    ("57014", "query_canceled"),
+    ("P0001", "raise_exception"),
+    ("P0002", "no_data_found"),
+    ("P0003", "too_many_rows"),
+    ("P0004", "assert_failure"),
+    ("0A000", "feature_not_supported"),
+    ("2BP01", "dependent_objects_still_exist"),
+    ("39P01", "trigger_protocol_violated"),
+    ("09000", "triggered_action_exception"),
+];
+
+/// The condition name of a SQLSTATE, when strata knows it.
+pub fn sqlstate_to_condition(code: &str) -> Option<&'static str> {
+    CONDITION_NAMES
+        .iter()
+        .find(|(c, _)| c.eq_ignore_ascii_case(code))
+        .map(|(_, n)| *n)
+}
+
 /// A SQLSTATE with its condition name, when strata knows it: `23514 (check_violation)`.
 pub fn describe_sqlstate(code: &str) -> String {
-    match parse::sqlstate_to_condition(code) {
+    match sqlstate_to_condition(code) {
         Some(name) => format!("{code} ({name})"),
         None => code.to_string(),
     }
@@ -739,6 +798,13 @@ mod tests {
         Expectation::Error {
             sqlstate: code.into(),
             written: code.into(),
+        }
+    }
+
+    #[test]
+    fn condition_names_agree_with_the_parser() {
+        for (code, name) in CONDITION_NAMES {
+            assert_eq!(parse::condition_to_sqlstate(name), Some(*code), "{name}");
         }
     }
 
