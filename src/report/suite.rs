@@ -134,10 +134,14 @@ pub fn render_dropped(d: &seed::reset::Dropped) -> String {
     } else {
         format!("dropped schema(s) {}", d.schemas.join(", "))
     };
-    format!(
-        "Reset: {dropped}; created {} again, empty.\n",
-        d.recreated.join(", ")
-    )
+    if d.recreated.is_empty() {
+        format!("Reset: {dropped}.\n")
+    } else {
+        format!(
+            "Reset: {dropped}; created {} again, empty.\n",
+            d.recreated.join(", ")
+        )
+    }
 }
 
 pub(super) fn render_seed_error(e: &SeedError) -> String {

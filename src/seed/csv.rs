@@ -3,9 +3,8 @@
 //!
 //! CSV quoting follows PostgreSQL's `COPY … (FORMAT csv)` defaults, which are RFC 4180's:
 //! fields separated by `,`, quoted with `"`, a `""` inside quotes is one `"`, and a quoted field
-//! may span lines. PostgreSQL counts *records* in its `COPY t, line N` error context (a quoted
-//! newline does not start a new one), so a record number is turned into the file's physical line
-//! by scanning the same way.
+//! may span lines. PostgreSQL's `COPY t, line N` error context counts physical lines, so the data
+//! row is found by scanning records the same way.
 
 /// `[NNN_][schema.]table` from a CSV file's stem: the numeric ordering prefix is dropped; a dot
 /// separates schema and table. Names are taken as written (case-sensitive, like a quoted
@@ -107,40 +106,45 @@ pub fn parse_header(bytes: &[u8], at_eof: bool) -> Option<Result<(Vec<String>, u
     Some(Ok((fields, bytes.len())))
 }
 
-/// Scans CSV text record by record, tracking the physical line on which each record starts.
-#[derive(Debug, Default)]
-pub struct RecordLines {
+/// Scans CSV text to find which record a physical line belongs to. PostgreSQL's COPY error
+/// context (`COPY t, line N`) counts physical lines (a quoted newline inside a field counts), so
+/// the data row is found by counting records up to that line: row = record - 1 (the header is
+/// record 1).
+#[derive(Debug)]
+pub struct LineRecords {
     quoted: bool,
     /// Current physical line (1-based).
     line: usize,
-    /// Record being read (1-based).
+    /// Record the current line belongs to (1-based).
     record: u64,
     /// The previous byte was `\r` (so a following `\n` belongs to the same line end).
     after_cr: bool,
-    /// Start line of the wanted record, once found.
-    found: Option<usize>,
-    want: u64,
+    want: usize,
 }
 
-impl RecordLines {
-    /// Looks for the physical line where record `want` (1-based, the header is record 1)
-    /// starts.
-    pub fn new(want: u64) -> Self {
-        RecordLines {
+impl LineRecords {
+    /// Looks for the record that physical line `want` (1-based) belongs to.
+    pub fn new(want: usize) -> Self {
+        LineRecords {
+            quoted: false,
             line: 1,
             record: 1,
+            after_cr: false,
             want,
-            found: (want == 1).then_some(1),
-            ..Default::default()
         }
     }
 
-    /// Feeds the next chunk of the file. Returns the line once found.
-    pub fn feed(&mut self, chunk: &[u8]) -> Option<usize> {
-        if self.found.is_some() {
-            return self.found;
-        }
+    /// The answer so far: `Some(record)` once line `want` has been reached.
+    pub fn found(&self) -> Option<u64> {
+        (self.line >= self.want).then_some(self.record)
+    }
+
+    /// Feeds the next chunk of the file. Returns the record once found.
+    pub fn feed(&mut self, chunk: &[u8]) -> Option<u64> {
         for &b in chunk {
+            if self.line >= self.want {
+                break;
+            }
             let was_cr = std::mem::replace(&mut self.after_cr, b == b'\r');
             if b == b'\n' && was_cr {
                 continue;
@@ -153,18 +157,14 @@ impl RecordLines {
                 self.line += 1;
                 if !self.quoted {
                     self.record += 1;
-                    if self.record == self.want {
-                        self.found = Some(self.line);
-                        return self.found;
-                    }
                 }
             }
         }
-        None
+        self.found()
     }
 }
 
-/// The record number in PostgreSQL's COPY error context (`COPY t, line 8, column x: "…"`), and
+/// The line number in PostgreSQL's COPY error context (`COPY t, line 8, column x: "…"`), and
 /// the column when named.
 pub fn copy_context_position(context: &str) -> (Option<u64>, Option<String>) {
     let Some(i) = context.find(", line ") else {
@@ -221,14 +221,17 @@ mod tests {
     }
 
     #[test]
-    fn record_to_line_counts_quoted_newlines() {
+    fn line_to_record_counts_quoted_newlines() {
         let text = b"id,note\n1,\"two\nlines\"\n2,x\r\n3,y\n";
-        let mut r = RecordLines::new(4);
+        // line 5 is "3,y": record 4 (header, 1, 2, 3)
+        let mut r = LineRecords::new(5);
         assert_eq!(r.feed(&text[..10]), None);
-        assert_eq!(r.feed(&text[10..]), Some(5));
-        let mut r = RecordLines::new(2);
-        assert_eq!(r.feed(text), Some(2));
-        assert_eq!(RecordLines::new(1).feed(b""), Some(1));
+        assert_eq!(r.feed(&text[10..]), Some(4));
+        // line 4 is "2,x": record 3
+        assert_eq!(LineRecords::new(4).feed(text), Some(3));
+        // line 3 is the second line of record 2
+        assert_eq!(LineRecords::new(3).feed(text), Some(2));
+        assert_eq!(LineRecords::new(1).feed(b""), Some(1));
     }
 
     #[test]

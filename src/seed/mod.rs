@@ -85,7 +85,7 @@ pub struct CopyFailure {
     pub table: String,
     /// Data row (1-based, the header excluded), when PostgreSQL named one.
     pub row: Option<u64>,
-    /// Physical line of the file where that row starts.
+    /// Physical line of the file PostgreSQL named (for a row spanning lines, its last line).
     pub line: Option<usize>,
     /// That line's text (cut at 200 characters).
     pub line_text: Option<String>,
@@ -720,49 +720,48 @@ fn copy_error(file: &SeedFile, table: &str, e: &sqlx::Error) -> SeedError {
     if failure.code.is_empty() {
         return SeedError::Db(DbError::query(format!("loading {}", file.display), e));
     }
-    let (record, column) = failure
+    let (line, column) = failure
         .context
         .as_deref()
         .map(csv::copy_context_position)
         .unwrap_or((None, None));
-    // PostgreSQL counts records from 1 with the header as record 1.
-    let row = record.and_then(|r| r.checked_sub(1)).filter(|r| *r > 0);
-    let (line, line_text) = match record {
-        Some(r) if row.is_some() => physical_line(file, r),
-        _ => (None, None),
+    let line = line
+        .and_then(|l| usize::try_from(l).ok())
+        .filter(|l| *l > 1);
+    let (row, line_text) = match line {
+        Some(l) => record_at_line(file, l),
+        None => (None, None),
     };
     SeedError::Copy(Box::new(CopyFailure {
         file: file.display.clone(),
         table: table.to_string(),
         row,
-        line,
+        line: line.filter(|_| row.is_some()),
         line_text,
         column,
         failure,
     }))
 }
 
-/// The line where record `record` starts, and its text; scans the file again (only on error).
-fn physical_line(file: &SeedFile, record: u64) -> (Option<usize>, Option<String>) {
+/// The data row that physical line `line` belongs to, and that line's text (cut at 200
+/// characters). Scans the file again, only on error.
+fn record_at_line(file: &SeedFile, line: usize) -> (Option<u64>, Option<String>) {
     let Ok(mut f) = std::fs::File::open(&file.path) else {
         return (None, None);
     };
-    let mut scan = csv::RecordLines::new(record);
+    let mut scan = csv::LineRecords::new(line);
     let mut buf = vec![0u8; CHUNK];
-    let mut line = None;
-    while line.is_none() {
+    let mut record = None;
+    while record.is_none() {
         let n = match f.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        line = scan.feed(&buf[..n]);
+        record = scan.feed(&buf[..n]);
     }
-    let Some(line) = line else {
-        return (None, None);
-    };
-    // Read that line's text (files with a bad row are usually small; stream anyway).
+    let row = record.and_then(|r| r.checked_sub(1)).filter(|r| *r > 0);
     let Ok(f) = std::fs::File::open(&file.path) else {
-        return (Some(line), None);
+        return (row, None);
     };
     use std::io::BufRead;
     let text = std::io::BufReader::new(f)
@@ -774,7 +773,7 @@ fn physical_line(file: &SeedFile, record: u64) -> (Option<usize>, Option<String>
             let s = s.trim_end_matches('\r');
             s.chars().take(200).collect::<String>()
         });
-    (Some(line), text)
+    (row, text)
 }
 
 #[cfg(test)]

@@ -1,14 +1,17 @@
 //! The destructive half of `strata reset`: drop what strata manages, in one transaction, under
 //! the run lock. (`cli::suite::reset` then runs the same `up` and `seed` as the commands.)
 //!
-//! What strata manages: the configured `[database] schemas` (dropped with CASCADE and created
-//! again empty), strata's history schema (dropped; `up` creates it), and the Supabase auth shim
+//! What strata manages: the configured `[database] schemas` (dropped with CASCADE), strata's
+//! history schema (dropped; `up` creates it), and the Supabase auth shim
 //! when strata installed it (schema `auth` whose `auth.users` carries the shim's comment): it is
 //! dropped so that `up` installs it again, with its grants on the new `public`, and without the
 //! users an earlier seed put in `auth.users`. A real Supabase `auth` schema is never touched.
 //!
-//! `public` is created again as PostgreSQL 15 creates it: owned by `pg_database_owner`, with
-//! `USAGE` for `PUBLIC` and the standard comment, so a reset database looks like a new one.
+//! Only `public` is created again, as PostgreSQL 15 creates it in a new database: owned by
+//! `pg_database_owner`, with `USAGE` for `PUBLIC` and the standard comment. Other schemas are left
+//! to the migrations that created them in the first place: creating them here would make a
+//! migration's `CREATE SCHEMA app` fail on the reset database. So a reset database is a new
+//! database plus the project.
 //! Must not: run on a protected environment (the caller checks `config::guard_protected`).
 
 use crate::db::{self, DbError};
@@ -22,7 +25,7 @@ use std::time::Duration;
 pub struct Dropped {
     /// Schemas dropped (that existed).
     pub schemas: Vec<String>,
-    /// Schemas created again.
+    /// Schemas created again (`public`, when configured).
     pub recreated: Vec<String>,
     /// Whether strata's auth shim was dropped (to be installed again by `up`).
     pub auth_shim: bool,
@@ -74,21 +77,22 @@ pub async fn drop_managed(
     if shim {
         script.push_str("DROP SCHEMA auth CASCADE;\n");
     }
-    for s in schemas {
-        if s == "public" && owner_role {
+    let recreated: Vec<String> = schemas.iter().filter(|s| *s == "public").cloned().collect();
+    for s in &recreated {
+        if owner_role {
             script.push_str(
                 "CREATE SCHEMA public AUTHORIZATION pg_database_owner;\n\
                  GRANT ALL ON SCHEMA public TO pg_database_owner;\n\
                  GRANT USAGE ON SCHEMA public TO PUBLIC;\n\
                  COMMENT ON SCHEMA public IS 'standard public schema';\n",
             );
-        } else if s == "public" {
-            script.push_str(
-                "CREATE SCHEMA public;\nGRANT ALL ON SCHEMA public TO PUBLIC;\n\
-                 COMMENT ON SCHEMA public IS 'standard public schema';\n",
-            );
         } else {
-            script.push_str(&format!("CREATE SCHEMA {};\n", quote_ident(s)));
+            // Before PostgreSQL 14 there is no pg_database_owner; public was open to all.
+            script.push_str(&format!(
+                "CREATE SCHEMA {};\nGRANT ALL ON SCHEMA public TO PUBLIC;\n\
+                 COMMENT ON SCHEMA public IS 'standard public schema';\n",
+                quote_ident(s)
+            ));
         }
     }
     script.push_str("COMMIT;");
@@ -102,7 +106,7 @@ pub async fn drop_managed(
     }
     Ok(Dropped {
         schemas: schemas_dropped,
-        recreated: schemas.to_vec(),
+        recreated,
         auth_shim: shim,
     })
 }
