@@ -74,7 +74,8 @@ pub async fn drop_managed(
     for s in &dropped {
         script.push_str(&format!("DROP SCHEMA {} CASCADE;\n", quote_ident(s)));
     }
-    if shim {
+    let drop_shim = shim && !dropped.iter().any(|s| s == "auth");
+    if drop_shim {
         script.push_str("DROP SCHEMA auth CASCADE;\n");
     }
     let recreated: Vec<String> = schemas.iter().filter(|s| *s == "public").cloned().collect();
@@ -101,7 +102,7 @@ pub async fn drop_managed(
         return Err(DbError::query("dropping the managed schemas", &e));
     }
     let mut schemas_dropped = dropped;
-    if shim {
+    if drop_shim {
         schemas_dropped.push("auth".into());
     }
     Ok(Dropped {
