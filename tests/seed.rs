@@ -250,6 +250,29 @@ fn reset_drops_what_strata_manages_then_ups_and_seeds() {
         db.sql("SELECT count(*) FROM strata.history WHERE kind = 'apply'"),
         "1"
     );
+    // one JSON document for the three steps
+    let json = p.strata(Some(&db), &["reset", "--format", "json"]);
+    json.assert_ok();
+    let v: serde_json::Value =
+        serde_json::from_str(&json.stdout).unwrap_or_else(|e| panic!("{e}: {}", json.stdout));
+    assert_eq!(v["dropped"]["schemas"][0], "public");
+    assert_eq!(v["up"]["applied"][0], "1");
+    assert_eq!(v["seed"]["loaded"], true);
+    assert_eq!(counts(&db), "3/8/2");
+}
+
+#[test]
+fn nothing_to_do_without_seeds_or_suites() {
+    let db = TestDb::new("seed_empty");
+    let p = Project::new();
+    p.write("migrations/001_t.sql", "CREATE TABLE t (x int);\n");
+    p.strata(Some(&db), &["up"]).assert_ok();
+    p.strata(Some(&db), &["seed"])
+        .assert_ok()
+        .assert_contains("No seed files in seeds/.");
+    p.strata(Some(&db), &["test"])
+        .assert_ok()
+        .assert_contains("No validation suites in tests/validation/.");
 }
 
 #[test]
