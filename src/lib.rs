@@ -21,6 +21,8 @@ pub mod localdb;
 pub mod policy;
 pub mod project;
 pub mod report;
+pub mod seed;
 pub mod sql;
+pub mod validation;
 
 pub use error::{Error, Result};

@@ -3,6 +3,7 @@
 //! Results go to stdout; progress, warnings and errors to stderr.
 
 mod progress;
+mod suite;
 
 use crate::db::PgFailure;
 use crate::engine::{Direction, EngineError, StatementFailure, StatusRow};
@@ -12,6 +13,7 @@ use crate::sql::LineIndex;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
 pub use progress::ProgressObserver;
+pub use suite::{render_dropped, render_seed, render_test_run, SeedProgress};
 
 /// `text` or `json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -156,6 +158,8 @@ pub fn render_error(e: &Error) -> String {
             out.push_str("Nothing from policies/ was applied: it runs in one transaction, which was rolled back.\n");
             out
         }
+        Error::Validation(v) => suite::render_validation_error(v),
+        Error::Seed(s) => suite::render_seed_error(s),
         Error::Failed(msg) if msg.is_empty() => String::new(),
         other => format!("error: {other}\n"),
     }
