@@ -6,9 +6,11 @@
 //! decides exit codes.
 
 pub mod auth;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod diff;
 pub mod engine;
 pub mod error;
 pub mod history;

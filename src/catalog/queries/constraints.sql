@@ -1,0 +1,29 @@
+-- Table constraints (primary key, foreign key, unique, check, exclusion) as PostgreSQL prints
+-- them, without those a partition inherits from its parent.
+SELECT k.oid::int8 AS oid,
+       k.conrelid::int8 AS rel_oid,
+       k.conindid::int8 AS index_oid,
+       k.conname AS name,
+       CASE k.contype WHEN 'p' THEN 'primary-key' WHEN 'f' THEN 'foreign-key' WHEN 'u' THEN 'unique'
+                      WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion' ELSE k.contype::text END AS kind,
+       pg_get_constraintdef(k.oid) AS definition,
+       k.convalidated AS validated,
+       k.condeferrable AS deferrable,
+       k.condeferred AS deferred,
+       CASE WHEN k.contype = 'f' THEN
+         (SELECT quote_ident(fn.nspname) || '.' || quote_ident(fc.relname)
+            FROM pg_class fc JOIN pg_namespace fn ON fn.oid = fc.relnamespace WHERE fc.oid = k.confrelid) END AS references_table,
+       (SELECT coalesce(array_agg(a.attname::text ORDER BY u.ord), '{}')
+          FROM unnest(k.conkey) WITH ORDINALITY u(attnum, ord)
+          JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum) AS columns,
+       obj_description(k.oid, 'pg_constraint') AS comment
+  FROM pg_constraint k
+  JOIN pg_class c ON c.oid = k.conrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE k.contype IN ('p', 'f', 'u', 'c', 'x')
+   AND c.relkind IN ('r', 'p')
+   AND k.conislocal AND k.conparentid = 0
+   AND n.nspname = ANY($1) AND n.nspname <> ALL($2)
+   AND NOT EXISTS (SELECT 1 FROM pg_depend e
+                    WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
+ ORDER BY 2, 4

@@ -1,0 +1,34 @@
+-- Functions and procedures (not aggregates), with PostgreSQL's own CREATE statement.
+SELECT p.oid::int8 AS oid,
+       n.nspname AS schema,
+       p.proname AS name,
+       p.oid::regprocedure::text AS key,
+       p.prokind = 'p' AS procedure,
+       pg_get_function_arguments(p.oid) AS arguments,
+       pg_get_function_identity_arguments(p.oid) AS identity_arguments,
+       pg_get_function_result(p.oid) AS result,
+       l.lanname AS language,
+       CASE p.provolatile WHEN 'i' THEN 'immutable' WHEN 's' THEN 'stable' ELSE 'volatile' END AS volatility,
+       p.prosecdef AS security_definer,
+       p.proleakproof AS leakproof,
+       p.proisstrict AS strict,
+       CASE p.proparallel WHEN 's' THEN 'safe' WHEN 'r' THEN 'restricted' ELSE 'unsafe' END AS parallel,
+       coalesce(p.proconfig, '{}') AS config,
+       pg_get_functiondef(p.oid) AS definition,
+       p.prosqlbody IS NOT NULL AS sql_body,
+       obj_description(p.oid, 'pg_proc') AS comment,
+       (SELECT coalesce(json_agg(g ORDER BY g.grantee, g.privilege), '[]'::json)
+          FROM (SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                            WHEN a.grantee = p.proowner THEN '(owner)'
+                            ELSE coalesce(quote_ident(r.rolname), a.grantee::text) END AS grantee,
+                       a.privilege_type AS privilege, a.is_grantable AS grantable
+                  FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+                  LEFT JOIN pg_roles r ON r.oid = a.grantee) g) AS acl
+  FROM pg_proc p
+  JOIN pg_namespace n ON n.oid = p.pronamespace
+  JOIN pg_language l ON l.oid = p.prolang
+ WHERE p.prokind IN ('f', 'p', 'w')
+   AND n.nspname = ANY($1) AND n.nspname <> ALL($2)
+   AND NOT EXISTS (SELECT 1 FROM pg_depend e
+                    WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')
+ ORDER BY 4

@@ -1,0 +1,19 @@
+-- User triggers (not the internal ones behind foreign keys, not clones on partitions).
+SELECT g.oid::int8 AS oid,
+       g.tgrelid::int8 AS rel_oid,
+       g.tgname AS name,
+       quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS table_key,
+       pg_get_triggerdef(g.oid) AS definition,
+       CASE g.tgenabled WHEN 'O' THEN 'enabled' WHEN 'D' THEN 'disabled'
+                        WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END AS enabled,
+       (SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.oid = g.tgfoid) AS function,
+       g.tgconstraint <> 0 AS constraint_trigger,
+       obj_description(g.oid, 'pg_trigger') AS comment
+  FROM pg_trigger g
+  JOIN pg_class c ON c.oid = g.tgrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE NOT g.tgisinternal AND g.tgparentid = 0
+   AND n.nspname = ANY($1) AND n.nspname <> ALL($2)
+   AND NOT EXISTS (SELECT 1 FROM pg_depend e
+                    WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
+ ORDER BY 4, 3

@@ -1,0 +1,24 @@
+-- Views and materialized views, with their query as PostgreSQL prints it.
+SELECT c.oid::int8 AS oid,
+       c.reltype::int8 AS type_oid,
+       n.nspname AS schema,
+       c.relname AS name,
+       quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS key,
+       c.relkind = 'm' AS materialized,
+       pg_get_viewdef(c.oid, true) AS definition,
+       coalesce((SELECT array_agg(o ORDER BY o) FROM unnest(c.reloptions) o), '{}') AS options,
+       obj_description(c.oid, 'pg_class') AS comment,
+       (SELECT coalesce(json_agg(g ORDER BY g.grantee, g.privilege), '[]'::json)
+          FROM (SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                            WHEN a.grantee = c.relowner THEN '(owner)'
+                            ELSE coalesce(quote_ident(r.rolname), a.grantee::text) END AS grantee,
+                       a.privilege_type AS privilege, a.is_grantable AS grantable
+                  FROM aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
+                  LEFT JOIN pg_roles r ON r.oid = a.grantee) g) AS acl
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('v', 'm')
+   AND n.nspname = ANY($1) AND n.nspname <> ALL($2)
+   AND NOT EXISTS (SELECT 1 FROM pg_depend e
+                    WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
+ ORDER BY 4
