@@ -9,6 +9,7 @@ use crate::db::DbError;
 use crate::engine::{BaselineError, EngineError, Refusal};
 use crate::localdb::LocalDbError;
 use crate::project::ProjectErrors;
+use crate::shadow::ShadowError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -30,6 +31,9 @@ pub enum Error {
     Usage(String),
     #[error("{path}: {message}")]
     Io { path: String, message: String },
+    /// A shadow database could not be built (a policy file failed, a file was unreadable).
+    #[error(transparent)]
+    Shadow(crate::shadow::ShadowError),
     /// The command ran and found something wrong; the report was already written.
     #[error("{0}")]
     Failed(String),
@@ -55,6 +59,11 @@ impl Error {
             Error::Baseline(_) => 1,
             Error::Usage(_) => 2,
             Error::Io { .. } => 2,
+            Error::Shadow(ShadowError::Policy { .. }) => 1,
+            Error::Shadow(ShadowError::Io { .. }) => 2,
+            // Not constructed (`From` unwraps these into Error::Db / Error::Engine).
+            Error::Shadow(ShadowError::Db(_)) => 2,
+            Error::Shadow(ShadowError::Engine(_)) => 1,
             Error::Failed(_) => 1,
         }
     }
@@ -63,6 +72,17 @@ impl Error {
         Error::Io {
             path: path.as_ref().display().to_string(),
             message: e.to_string(),
+        }
+    }
+}
+
+/// Engine and database errors from a shadow keep their own rendering and exit codes.
+impl From<ShadowError> for Error {
+    fn from(e: ShadowError) -> Error {
+        match e {
+            ShadowError::Engine(e) => Error::Engine(e),
+            ShadowError::Db(e) => Error::Db(e),
+            other => Error::Shadow(other),
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod history;
 pub mod localdb;
 pub mod project;
 pub mod report;
+pub mod shadow;
 pub mod sql;
 
 pub use error::{Error, Result};

@@ -3,6 +3,7 @@
 //! their results to `report`; they never build SQL.
 
 pub(crate) mod dbcmd;
+mod diff;
 mod migrate;
 
 use crate::config::{self, Config, Target};
@@ -90,6 +91,30 @@ pub enum Command {
     Baseline { version: String },
     /// Accept changed checksums of applied files and clear failed entries
     Repair,
+    /// Compare the live database with the declared state (migrations + policies on a shadow)
+    Diff {
+        /// Exit 1 when anything differs (for CI)
+        #[arg(long)]
+        exit_code: bool,
+        /// Print a script that turns the live database into the declared state (proven on a copy first)
+        #[arg(long)]
+        sql: bool,
+        /// Compare two databases instead: this one as the live side...
+        #[arg(long, value_name = "URL", requires = "to")]
+        from: Option<String>,
+        /// ...and this one as the declared side
+        #[arg(long, value_name = "URL", requires = "from")]
+        to: Option<String>,
+        /// Server for shadow databases (default: the project's local server)
+        #[arg(long, value_name = "URL", env = "STRATA_SHADOW_URL")]
+        shadow_url: Option<String>,
+    },
+    /// On a shadow database, apply and roll back each migration and show what is not as before
+    VerifyRollbacks {
+        /// Server for the shadow database (default: the project's local server)
+        #[arg(long, value_name = "URL", env = "STRATA_SHADOW_URL")]
+        shadow_url: Option<String>,
+    },
     /// The local development database
     Db {
         #[command(subcommand)]
@@ -232,6 +257,28 @@ async fn dispatch(cli: Cli) -> Result<()> {
         Command::Check => migrate::check(&ctx).await,
         Command::Baseline { version } => migrate::baseline(&ctx, &version).await,
         Command::Repair => migrate::repair(&ctx).await,
+        Command::Diff {
+            exit_code,
+            sql,
+            from,
+            to,
+            shadow_url,
+        } => {
+            diff::diff(
+                &ctx,
+                diff::DiffArgs {
+                    exit_code,
+                    sql,
+                    from: from.as_deref(),
+                    to: to.as_deref(),
+                    shadow_url: shadow_url.as_deref(),
+                },
+            )
+            .await
+        }
+        Command::VerifyRollbacks { shadow_url } => {
+            diff::verify_rollbacks(&ctx, shadow_url.as_deref()).await
+        }
         Command::Db { action } => dbcmd::run(&ctx, action).await,
     }
 }
