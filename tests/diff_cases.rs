@@ -4,6 +4,90 @@
 mod support;
 use support::*;
 
+/// Copies a corpus's migrations (read in place) into a temp project, with `first` (if any)
+/// as an earlier migration. None when `../shared` is absent.
+fn corpus_project(corpus: &str, first: Option<(&str, &str)>, toml: &str) -> Option<Project> {
+    let dir = shared_dir().join("corpora").join(corpus);
+    if !dir.is_dir() {
+        eprintln!(
+            "skipped: {} is absent (the shared corpora live beside the repository)",
+            dir.display()
+        );
+        return None;
+    }
+    let p = Project::new();
+    p.write("strata.toml", toml);
+    if let Some((name, support)) = first {
+        let text = std::fs::read_to_string(shared_dir().join("corpora").join(support))
+            .unwrap_or_else(|e| panic!("{support}: {e}"));
+        p.write(&format!("migrations/{name}"), &text);
+    }
+    let mut files: Vec<_> = std::fs::read_dir(dir.join("migrations"))
+        .unwrap_or_else(|e| panic!("{corpus}: {e}"))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{f:?}: {e}"));
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        p.write(&format!("migrations/{name}"), &text);
+    }
+    Some(p)
+}
+
+fn assert_no_differences(p: &Project, db: &TestDb) {
+    p.strata(Some(db), &["up"]).assert_ok();
+    let r = p.strata(Some(db), &["diff", "--exit-code", "--shadow-url", &shadow_url()]);
+    r.assert_ok().assert_contains("No differences.");
+}
+
+#[test]
+fn no_false_positives_on_nextjs_subscription_payments() {
+    let Some(p) = corpus_project(
+        "nextjs-subscription-payments",
+        None,
+        "[auth]\nshim = true\n",
+    ) else {
+        assert!(!shared_dir().join("corpora").exists());
+        return;
+    };
+    let db = TestDb::new("diff_nextjs");
+    assert_no_differences(&p, &db);
+    // Its publication is reported as not compared, never skipped in silence.
+    let r = p.strata(Some(&db), &["diff", "--shadow-url", &shadow_url()]);
+    r.assert_ok()
+        .assert_contains("not compare")
+        .assert_contains("publication supabase_realtime");
+}
+
+#[test]
+fn no_false_positives_on_basejump() {
+    let Some(p) = corpus_project(
+        "basejump",
+        Some(("20240414000000_supabase_defaults.sql", "_support/supabase-defaults.sql")),
+        "[auth]\nshim = true\n[database]\nschemas = [\"public\", \"basejump\"]\n",
+    ) else {
+        assert!(!shared_dir().join("corpora").exists());
+        return;
+    };
+    let db = TestDb::new("diff_basejump");
+    // `ALTER DATABASE ... SET search_path` in the first migration only reaches new sessions,
+    // so the live database gets it in a first run, the rest in a second.
+    p.strata(Some(&db), &["up", "--to", "20240414000000"])
+        .assert_ok();
+    assert_no_differences(&p, &db);
+    // And the comparison really covers schema basejump: a drift there is found.
+    db.sql("ALTER TABLE basejump.accounts DISABLE ROW LEVEL SECURITY");
+    p.strata(Some(&db), &["diff", "--exit-code", "--shadow-url", &shadow_url()])
+        .assert_code(1)
+        .assert_contains("basejump.accounts");
+}
+
 const RICH: &str = r#"
 CREATE TYPE public.order_state AS ENUM ('new', 'paid', 'shipped');
 CREATE TABLE public.customers (
@@ -109,7 +193,7 @@ fn parse_case(name: &str, text: &str) -> Case {
     };
     let mut section: Option<String> = None;
     let mut body = String::new();
-    let mut flush = |section: &Option<String>, body: &mut String, case: &mut Case| {
+    let flush = |section: &Option<String>, body: &mut String, case: &mut Case| {
         match section.as_deref() {
             None => {}
             Some("live.sql") => case.live = std::mem::take(body),

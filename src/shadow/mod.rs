@@ -328,17 +328,41 @@ pub async fn ensure_template(server: &ConnInfo, spec: &Spec<'_>) -> Result<Strin
     Ok(tpl)
 }
 
+/// Whether a migration changes settings that only new sessions see (`ALTER DATABASE ... SET`,
+/// `ALTER ROLE ... SET`): the shadow opens a new session after it, so that later migrations
+/// run with those settings, as they would in a later `up`.
+fn changes_session_defaults(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    (lower.contains("alter database") || lower.contains("alter role") || lower.contains("alter user"))
+        && lower.contains(" set ")
+}
+
 async fn build_into(server: &ConnInfo, name: &str, spec: &Spec<'_>) -> Result<(), ShadowError> {
-    let mut conn = connect(server, name).await?;
-    let steps: Vec<&Migration> = spec.project.migrations.iter().collect();
     let policy_texts: Vec<&str> = spec.policies.iter().map(|p| p.text.as_str()).collect();
-    let r = async {
-        apply_migrations(&mut conn, &steps, spec.auth, spec.settings, &policy_texts).await?;
-        apply_policies(&mut conn, spec.policies).await
+    let mut segments: Vec<Vec<&Migration>> = vec![Vec::new()];
+    for m in &spec.project.migrations {
+        if let Some(last) = segments.last_mut() {
+            last.push(m);
+        }
+        if changes_session_defaults(&m.file.text) {
+            segments.push(Vec::new());
+        }
     }
-    .await;
-    db::close(conn).await;
-    r
+    let count = segments.len();
+    for (i, steps) in segments.iter().enumerate() {
+        let mut conn = connect(server, name).await?;
+        let r = async {
+            apply_migrations(&mut conn, steps, spec.auth, spec.settings, &policy_texts).await?;
+            if i + 1 == count {
+                apply_policies(&mut conn, spec.policies).await?;
+            }
+            Ok::<(), ShadowError>(())
+        }
+        .await;
+        db::close(conn).await;
+        r?;
+    }
+    Ok(())
 }
 
 /// The declared state: a copy of the template, introspected, dropped.
@@ -391,6 +415,14 @@ mod tests {
             text: text.into(),
             checksum: Checksum::of(text.as_bytes()),
         }
+    }
+
+    #[test]
+    fn settings_for_new_sessions_are_detected() {
+        assert!(changes_session_defaults(
+            "EXECUTE format('ALTER DATABASE %I SET search_path = x', current_database());"
+        ));
+        assert!(!changes_session_defaults("ALTER TABLE t ALTER c SET DEFAULT 1;"));
     }
 
     #[test]
