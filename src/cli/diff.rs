@@ -400,18 +400,19 @@ pub struct RollbackCheck {
 pub async fn verify_rollbacks(ctx: &Ctx, shadow_url: Option<&str>) -> Result<()> {
     let project = load_project(ctx)?;
     let server = shadow_server(ctx, shadow_url)?;
-    let schemas = ctx.cfg.database.schemas.clone();
-    let ex = exclude(ctx);
-    let settings = ctx.settings();
-    let name = shadow::create_database(&server, "strata_verify", None).await?;
-    let result = async {
-        let mut conn = shadow::connect(&server, &name).await?;
-        let r = check_each(ctx, &mut conn, &project, &settings, &schemas, &ex).await;
+    let mut run = Verifier {
+        ctx,
+        server: &server,
+        settings: ctx.settings(),
+        schemas: ctx.cfg.database.schemas.clone(),
+        exclude: exclude(ctx),
+        database: None,
+    };
+    let result = run.check_each(&project).await;
+    if let Some((name, conn)) = run.database.take() {
         db::close(conn).await;
-        r
+        let _ = shadow::drop_database(&server, &name).await;
     }
-    .await;
-    let _ = shadow::drop_database(&server, &name).await;
     let checks = result?;
 
     let bad = checks
@@ -428,56 +429,103 @@ pub async fn verify_rollbacks(ctx: &Ctx, shadow_url: Option<&str>) -> Result<()>
     Ok(())
 }
 
-async fn check_each(
-    ctx: &Ctx,
-    conn: &mut sqlx::postgres::PgConnection,
-    project: &Project,
-    settings: &engine::Settings,
-    schemas: &[String],
-    ex: &[String],
-) -> std::result::Result<Vec<RollbackCheck>, ShadowError> {
-    let mut obs = shadow::Silent;
-    engine::prepare(conn, settings, &mut obs).await?;
-    let all: Vec<&Migration> = project.migrations.iter().collect();
-    crate::auth::ensure_shim(conn, &ctx.cfg.auth, all.iter().map(|m| m.file.text.as_str())).await?;
-    let mut checks = Vec::new();
-    for m in &project.migrations {
-        let one = [m];
-        let mut check = RollbackCheck {
-            version: m.version.to_string(),
-            name: m.name.clone(),
-            result: "exact".into(),
-            differences: Vec::new(),
-            error: None,
-        };
-        if m.rollback.is_none() {
-            engine::apply_up(conn, &one, settings, &mut obs).await?;
-            check.result = "no-rollback".into();
-            checks.push(check);
-            continue;
+/// One shadow database that follows the migrations forward; each migration is applied, rolled
+/// back, compared with the snapshot from before it, and applied again.
+struct Verifier<'a> {
+    ctx: &'a Ctx,
+    server: &'a ConnInfo,
+    settings: engine::Settings,
+    schemas: Vec<String>,
+    exclude: Vec<String>,
+    database: Option<(String, sqlx::postgres::PgConnection)>,
+}
+
+impl Verifier<'_> {
+    /// A fresh shadow database with `done` applied (replacing the current one).
+    async fn fresh(&mut self, done: &[&Migration], all: &[&Migration]) -> std::result::Result<(), ShadowError> {
+        if let Some((name, conn)) = self.database.take() {
+            db::close(conn).await;
+            let _ = shadow::drop_database(self.server, &name).await;
         }
-        let before = catalog::introspect(conn, schemas, ex).await?;
-        engine::apply_up(conn, &one, settings, &mut obs).await?;
-        if let Err(e) = engine::apply_down(conn, &one, settings, &mut obs).await {
-            let text = match &e {
-                EngineError::Statement(_) => report::render_error(&Error::Engine(e)),
-                other => other.to_string(),
-            };
-            check.result = "failed".into();
-            check.error = Some(text.trim_end().to_string());
-            checks.push(check);
-            // The database is now in an unknown state: later checks would mean nothing.
-            break;
+        let name = shadow::create_database(self.server, "strata_verify", None).await?;
+        match shadow::connect(self.server, &name).await {
+            Ok(conn) => self.database = Some((name, conn)),
+            Err(e) => {
+                let _ = shadow::drop_database(self.server, &name).await;
+                return Err(e);
+            }
         }
-        let after = catalog::introspect(conn, schemas, ex).await?;
-        check.differences = diff::compare(&after, &before);
-        if !check.differences.is_empty() {
-            check.result = "not-exact".into();
-        }
-        checks.push(check);
-        engine::apply_up(conn, &one, settings, &mut obs).await?;
+        let texts: Vec<&str> = all.iter().map(|m| m.file.text.as_str()).collect();
+        let (auth, settings) = (&self.ctx.cfg.auth, self.settings.clone());
+        let conn = self.conn()?;
+        shadow::apply_migrations(conn, done, auth, &settings, &texts).await
     }
-    Ok(checks)
+
+    fn conn(&mut self) -> std::result::Result<&mut sqlx::postgres::PgConnection, ShadowError> {
+        match self.database.as_mut() {
+            Some((_, c)) => Ok(c),
+            None => Err(ShadowError::Io {
+                path: "shadow database".into(),
+                message: "not created".into(),
+            }),
+        }
+    }
+
+    async fn check_each(
+        &mut self,
+        project: &Project,
+    ) -> std::result::Result<Vec<RollbackCheck>, ShadowError> {
+        let all: Vec<&Migration> = project.migrations.iter().collect();
+        self.fresh(&[], &all).await?;
+        let mut obs = shadow::Silent;
+        let mut checks = Vec::new();
+        for (i, m) in project.migrations.iter().enumerate() {
+            let one = [m];
+            let mut check = RollbackCheck {
+                version: m.version.to_string(),
+                name: m.name.clone(),
+                result: "exact".into(),
+                differences: Vec::new(),
+                error: None,
+            };
+            let settings = self.settings.clone();
+            if m.rollback.is_none() {
+                engine::apply_up(self.conn()?, &one, &settings, &mut obs).await?;
+                check.result = "no-rollback".into();
+                checks.push(check);
+                continue;
+            }
+            let (schemas, ex) = (self.schemas.clone(), self.exclude.clone());
+            let before = catalog::introspect(self.conn()?, &schemas, &ex).await?;
+            engine::apply_up(self.conn()?, &one, &settings, &mut obs).await?;
+            if let Err(e) = engine::apply_down(self.conn()?, &one, &settings, &mut obs).await {
+                let text = match &e {
+                    EngineError::Statement(_) => report::render_error(&Error::Engine(e)),
+                    other => other.to_string(),
+                };
+                check.result = "failed".into();
+                check.error = Some(text.trim_end().to_string());
+                checks.push(check);
+                // Carry on from a clean state with this migration applied.
+                self.fresh(&all[..=i], &all).await?;
+                continue;
+            }
+            let after = catalog::introspect(self.conn()?, &schemas, &ex).await?;
+            check.differences = diff::compare(&after, &before);
+            let exact = check.differences.is_empty();
+            if !exact {
+                check.result = "not-exact".into();
+            }
+            checks.push(check);
+            if exact {
+                engine::apply_up(self.conn()?, &one, &settings, &mut obs).await?;
+            } else {
+                // What the rollback left behind could make the migration fail again.
+                self.fresh(&all[..=i], &all).await?;
+            }
+        }
+        Ok(checks)
+    }
 }
 
 fn render_rollback_checks(checks: &[RollbackCheck]) -> String {
