@@ -42,7 +42,10 @@ fn corpus_project(corpus: &str, first: Option<(&str, &str)>, toml: &str) -> Opti
 
 fn assert_no_differences(p: &Project, db: &TestDb) {
     p.strata(Some(db), &["up"]).assert_ok();
-    let r = p.strata(Some(db), &["diff", "--exit-code", "--shadow-url", &shadow_url()]);
+    let r = p.strata(
+        Some(db),
+        &["diff", "--exit-code", "--shadow-url", &shadow_url()],
+    );
     r.assert_ok().assert_contains("No differences.");
 }
 
@@ -69,7 +72,10 @@ fn no_false_positives_on_nextjs_subscription_payments() {
 fn no_false_positives_on_basejump() {
     let Some(p) = corpus_project(
         "basejump",
-        Some(("20240414000000_supabase_defaults.sql", "_support/supabase-defaults.sql")),
+        Some((
+            "20240414000000_supabase_defaults.sql",
+            "_support/supabase-defaults.sql",
+        )),
         "[auth]\nshim = true\n[database]\nschemas = [\"public\", \"basejump\"]\n",
     ) else {
         assert!(!shared_dir().join("corpora").exists());
@@ -83,9 +89,12 @@ fn no_false_positives_on_basejump() {
     assert_no_differences(&p, &db);
     // And the comparison really covers schema basejump: a drift there is found.
     db.sql("ALTER TABLE basejump.accounts DISABLE ROW LEVEL SECURITY");
-    p.strata(Some(&db), &["diff", "--exit-code", "--shadow-url", &shadow_url()])
-        .assert_code(1)
-        .assert_contains("basejump.accounts");
+    p.strata(
+        Some(&db),
+        &["diff", "--exit-code", "--shadow-url", &shadow_url()],
+    )
+    .assert_code(1)
+    .assert_contains("basejump.accounts");
 }
 
 const RICH: &str = r#"
@@ -193,8 +202,8 @@ fn parse_case(name: &str, text: &str) -> Case {
     };
     let mut section: Option<String> = None;
     let mut body = String::new();
-    let flush = |section: &Option<String>, body: &mut String, case: &mut Case| {
-        match section.as_deref() {
+    let flush =
+        |section: &Option<String>, body: &mut String, case: &mut Case| match section.as_deref() {
             None => {}
             Some("live.sql") => case.live = std::mem::take(body),
             Some("expect") => {
@@ -206,8 +215,7 @@ fn parse_case(name: &str, text: &str) -> Case {
                 body.clear();
             }
             Some(path) => case.files.push((path.to_string(), std::mem::take(body))),
-        }
-    };
+        };
     for line in text.lines() {
         let t = line.trim();
         if section.is_none() && t.starts_with("# ") {
@@ -283,7 +291,8 @@ fn run_case(case: &Case) -> Result<(), String> {
             "expected:\n  {}\ngot:\n  {}\ntext output:\n{}",
             want.join("\n  "),
             got.join("\n  "),
-            p.strata(Some(&db), &["diff", "--shadow-url", &shadow]).all()
+            p.strata(Some(&db), &["diff", "--shadow-url", &shadow])
+                .all()
         ));
     }
     // The invariant: the script, once proven and applied, leaves nothing to report.
@@ -298,10 +307,7 @@ fn run_case(case: &Case) -> Result<(), String> {
     if !ok {
         return Err(format!("applying the script failed: {out}\n{}", s.stdout));
     }
-    let again = p.strata(
-        Some(&db),
-        &["diff", "--exit-code", "--shadow-url", &shadow],
-    );
+    let again = p.strata(Some(&db), &["diff", "--exit-code", "--shadow-url", &shadow]);
     if again.code != 0 {
         return Err(format!(
             "after applying the script, diff still differs:\n{}\nscript:\n{}",

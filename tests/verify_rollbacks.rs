@@ -35,20 +35,28 @@ fn passes_on_a_correct_project_and_lists_migrations_without_rollback() {
     let r = p.strata(None, &["verify-rollbacks", "--shadow-url", &shadow_url()]);
     r.assert_ok()
         .assert_contains("no rollback (skipped)")
-        .assert_contains("3 migration(s): 2 exact, 0 not exact, 0 failed, 1 without rollback (skipped).");
+        .assert_contains(
+            "3 migration(s): 2 exact, 0 not exact, 0 failed, 1 without rollback (skipped).",
+        );
 }
 
 #[test]
 fn names_the_index_a_rollback_forgets_and_the_column_it_drops_too_many() {
     let p = Project::new();
     base(&p);
-    p.write("migrations/002_index.sql", "CREATE INDEX t_c_idx ON t (c);\n")
-        .write("rollbacks/002_index.sql", "-- forgot the index\n")
-        .write("migrations/003_col.sql", "ALTER TABLE t ADD COLUMN b int;\n")
-        .write(
-            "rollbacks/003_col.sql",
-            "ALTER TABLE t DROP COLUMN b;\nALTER TABLE t DROP COLUMN c;\n",
-        );
+    p.write(
+        "migrations/002_index.sql",
+        "CREATE INDEX t_c_idx ON t (c);\n",
+    )
+    .write("rollbacks/002_index.sql", "-- forgot the index\n")
+    .write(
+        "migrations/003_col.sql",
+        "ALTER TABLE t ADD COLUMN b int;\n",
+    )
+    .write(
+        "rollbacks/003_col.sql",
+        "ALTER TABLE t DROP COLUMN b;\nALTER TABLE t DROP COLUMN c;\n",
+    );
     let r = p.strata(None, &["verify-rollbacks", "--shadow-url", &shadow_url()]);
     r.assert_code(1)
         .assert_contains("NOT EXACT")
@@ -58,7 +66,13 @@ fn names_the_index_a_rollback_forgets_and_the_column_it_drops_too_many() {
     // JSON names the same objects.
     let r = p.strata(
         None,
-        &["verify-rollbacks", "--format", "json", "--shadow-url", &shadow_url()],
+        &[
+            "verify-rollbacks",
+            "--format",
+            "json",
+            "--shadow-url",
+            &shadow_url(),
+        ],
     );
     r.assert_code(1);
     let v: serde_json::Value =

@@ -19,6 +19,10 @@
 //!   [`Catalog::not_compared`] (pg-schema-diff#169: never skip in silence).
 //! - Arrays (roles, privileges, options) are sorted in SQL, so equal states compare equal.
 
+// `DbError` carries PostgreSQL's whole error report by value (like the rest of the crate);
+// boxing it is a crate-wide decision, not this module's.
+#![allow(clippy::result_large_err)]
+
 pub mod model;
 
 pub use model::*;
@@ -144,7 +148,10 @@ async fn read_all(
             "domain" => TypeKind::Domain,
             _ => TypeKind::Range,
         };
-        oids.insert(("pg_type", get(&r, "oid")?, 0), oref(ObjectKind::Type, &key));
+        oids.insert(
+            ("pg_type", get(&r, "oid")?, 0),
+            oref(ObjectKind::Type, &key),
+        );
         cat.types.insert(
             key,
             TypeDef {

@@ -1,6 +1,10 @@
 //! `diff` and `verify-rollbacks`: catalogs from the live database and a shadow database,
 //! compared by `diff::compare`; the fix script proven on a copy of the live database.
 
+// `DbError` carries PostgreSQL's whole error report by value (like the rest of the crate);
+// boxing it is a crate-wide decision, not this module's.
+#![allow(clippy::result_large_err)]
+
 use super::Ctx;
 use crate::catalog::{self, Catalog, NotCompared};
 use crate::config::{ConnInfo, Target};
@@ -230,13 +234,7 @@ fn summary_table(changes: &[Change]) -> String {
         &["kind", "object", "change"],
         changes
             .iter()
-            .map(|c| {
-                vec![
-                    c.kind.to_string(),
-                    c.object.clone(),
-                    c.change.to_string(),
-                ]
-            })
+            .map(|c| vec![c.kind.to_string(), c.object.clone(), c.change.to_string()])
             .collect(),
     )
 }
@@ -442,7 +440,11 @@ struct Verifier<'a> {
 
 impl Verifier<'_> {
     /// A fresh shadow database with `done` applied (replacing the current one).
-    async fn fresh(&mut self, done: &[&Migration], all: &[&Migration]) -> std::result::Result<(), ShadowError> {
+    async fn fresh(
+        &mut self,
+        done: &[&Migration],
+        all: &[&Migration],
+    ) -> std::result::Result<(), ShadowError> {
         if let Some((name, conn)) = self.database.take() {
             db::close(conn).await;
             let _ = shadow::drop_database(self.server, &name).await;
@@ -561,7 +563,10 @@ fn render_rollback_checks(checks: &[RollbackCheck]) -> String {
             }
         }
         if let Some(e) = &c.error {
-            out.push_str(&format!("\n{} {}: the rollback failed:\n{e}\n", c.version, c.name));
+            out.push_str(&format!(
+                "\n{} {}: the rollback failed:\n{e}\n",
+                c.version, c.name
+            ));
         }
     }
     let count = |r: &str| checks.iter().filter(|c| c.result == r).count();

@@ -31,7 +31,10 @@ pub enum Obj<'a> {
         default: &'static [(&'static str, &'static str)],
     },
     /// Comment on `target` (`TABLE public.t`, `CONSTRAINT c ON public.t`, …).
-    Comment { target: String, text: &'a str },
+    Comment {
+        target: String,
+        text: &'a str,
+    },
 }
 
 /// One comparable unit.
@@ -131,11 +134,7 @@ fn table_signature(t: &Table) -> String {
 }
 
 pub(crate) fn add_column(t: &Table, c: &Column) -> String {
-    format!(
-        "ALTER TABLE {} ADD COLUMN {};",
-        table_key(t),
-        column_def(c)
-    )
+    format!("ALTER TABLE {} ADD COLUMN {};", table_key(t), column_def(c))
 }
 
 pub(crate) fn add_constraint(t: &Table, c: &Constraint) -> String {
@@ -386,6 +385,7 @@ impl<'a> Builder<'a> {
         );
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn grants(
         &mut self,
         parent: ObjectRef,
@@ -755,6 +755,9 @@ mod tests {
             &[g("(owner)", "EXECUTE"), g("PUBLIC", "EXECUTE")],
             FUNCTION_DEFAULTS
         ));
-        assert!(!is_default_acl(&[g("(owner)", "EXECUTE")], FUNCTION_DEFAULTS));
+        assert!(!is_default_acl(
+            &[g("(owner)", "EXECUTE")],
+            FUNCTION_DEFAULTS
+        ));
     }
 }

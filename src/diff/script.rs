@@ -27,6 +27,9 @@ pub struct Step {
 
 type Items<'a> = BTreeMap<ObjectRef, Item<'a>>;
 
+/// Statements, their hazards, and whether they may run in a transaction.
+type AlterNode = (Vec<String>, Vec<Hazard>, bool);
+
 /// The steps that turn `live` into `declared`, in an order PostgreSQL accepts.
 pub fn script(live: &Catalog, declared: &Catalog) -> Vec<Step> {
     let a = ddl::items(live);
@@ -46,10 +49,9 @@ pub fn render_script(steps: &[Step]) -> String {
         "-- strata diff: {} step(s) that turn the live database into the declared state\n",
         steps.len()
     ));
-    if steps
-        .iter()
-        .any(|s| matches!(s.kind, ObjectKind::Function | ObjectKind::Procedure) && s.action != "drop")
-    {
+    if steps.iter().any(|s| {
+        matches!(s.kind, ObjectKind::Function | ObjectKind::Procedure) && s.action != "drop"
+    }) {
         out.push_str("SET check_function_bodies = off;\n");
     }
     for s in steps {
@@ -406,7 +408,7 @@ pub(crate) fn grant_changes(
 
 /// In-place change from `x` to `y` (same id), or None when the object must be dropped and
 /// created again. Several alternatives can be returned as separate nodes (enum values).
-fn alter_sql(x: &Item<'_>, y: &Item<'_>) -> Option<Vec<(Vec<String>, Vec<Hazard>, bool)>> {
+fn alter_sql(x: &Item<'_>, y: &Item<'_>) -> Option<Vec<AlterNode>> {
     let k = &y.id.key;
     let one = |s: Vec<String>, hz: Vec<Hazard>| Some(vec![(s, hz, true)]);
     match (&x.obj, &y.obj) {
@@ -615,7 +617,9 @@ fn alter_sql(x: &Item<'_>, y: &Item<'_>) -> Option<Vec<(Vec<String>, Vec<Hazard>
             }
             let mut hz = Vec::new();
             if a.security_definer != b.security_definer {
-                hz.push(authz("SECURITY DEFINER changes whose privileges the function runs with"));
+                hz.push(authz(
+                    "SECURITY DEFINER changes whose privileges the function runs with",
+                ));
             }
             one(vec![ddl::function_def(b)], hz)
         }
@@ -664,7 +668,9 @@ fn alter_sql(x: &Item<'_>, y: &Item<'_>) -> Option<Vec<(Vec<String>, Vec<Hazard>
             s.push(';');
             one(
                 vec![s],
-                vec![authz("the policy's roles or expressions change which rows are visible or writable")],
+                vec![authz(
+                    "the policy's roles or expressions change which rows are visible or writable",
+                )],
             )
         }
         (
@@ -727,7 +733,7 @@ pub(super) fn plan<'a>(
 ) -> Vec<Step> {
     // 1. What happens to each differing item.
     let mut actions: BTreeMap<ObjectRef, Action> = BTreeMap::new();
-    let mut alters: BTreeMap<ObjectRef, Vec<(Vec<String>, Vec<Hazard>, bool)>> = BTreeMap::new();
+    let mut alters: BTreeMap<ObjectRef, Vec<AlterNode>> = BTreeMap::new();
     let mut why: BTreeMap<ObjectRef, String> = BTreeMap::new();
     let mut retyped: Vec<ObjectRef> = Vec::new();
     let ids: BTreeSet<&ObjectRef> = a.keys().chain(b.keys()).collect();
@@ -787,8 +793,7 @@ pub(super) fn plan<'a>(
                 continue;
             }
             // PostgreSQL rebuilds a retyped column's indexes and constraints itself.
-            if only_rebuildable && matches!(dep.kind, ObjectKind::Index | ObjectKind::Constraint)
-            {
+            if only_rebuildable && matches!(dep.kind, ObjectKind::Index | ObjectKind::Constraint) {
                 continue;
             }
             // A child of a dropped table goes with it.
@@ -804,10 +809,7 @@ pub(super) fn plan<'a>(
                     actions.insert(dep.clone(), Action::Replace);
                     alters.remove(dep);
                     why.entry(dep.clone()).or_insert_with(|| {
-                        format!(
-                            "it depends on {}",
-                            label(root.kind, &root.key)
-                        )
+                        format!("it depends on {}", label(root.kind, &root.key))
                     });
                     queue.push((dep.clone(), false));
                 }
@@ -847,8 +849,10 @@ pub(super) fn plan<'a>(
     // Grants and comments of an object that is created or recreated start from scratch.
     let mut extra: Vec<ObjectRef> = Vec::new();
     for (id, item) in b {
-        if matches!(id.kind, ObjectKind::Grant | ObjectKind::Comment | ObjectKind::Rls)
-            && !actions.contains_key(id)
+        if matches!(
+            id.kind,
+            ObjectKind::Grant | ObjectKind::Comment | ObjectKind::Rls
+        ) && !actions.contains_key(id)
             && !item.default_state
             && parent_created(item, &actions)
         {
@@ -863,10 +867,7 @@ pub(super) fn plan<'a>(
     for (id, act) in &actions {
         let x = a.get(id);
         let y = b.get(id);
-        let reason = why
-            .get(id)
-            .map(|w| format!(" ({w})"))
-            .unwrap_or_default();
+        let reason = why.get(id).map(|w| format!(" ({w})")).unwrap_or_default();
         let name = label(id.kind, &id.key);
         if matches!(act, Action::Drop | Action::Replace) {
             if let Some(x) = x {
@@ -987,7 +988,8 @@ pub(super) fn plan<'a>(
         }
     }
     // A serial sequence depends on its column only through OWNED BY, which is its own node.
-    edges_declared.retain(|(f, t)| !(f.kind == ObjectKind::Sequence && t.kind == ObjectKind::Column));
+    edges_declared
+        .retain(|(f, t)| !(f.kind == ObjectKind::Sequence && t.kind == ObjectKind::Column));
     edges_live.retain(|(f, t)| !(f.kind == ObjectKind::Sequence && t.kind == ObjectKind::Column));
 
     let (drops, builds): (Vec<Node>, Vec<Node>) =

@@ -53,10 +53,8 @@ fn base() -> Catalog {
     let mut c = Catalog::default();
     let mut id = col("id", "integer");
     id.not_null = true;
-    c.tables.insert(
-        "public.t".into(),
-        table("t", vec![id, col("name", "text")]),
-    );
+    c.tables
+        .insert("public.t".into(), table("t", vec![id, col("name", "text")]));
     c
 }
 
@@ -145,14 +143,20 @@ fn dropped_column_is_data_loss() {
     }
     let changes = compare(&live, &declared);
     assert_eq!(summary(&changes), ["column public.t.name removed"]);
-    assert!(changes[0].hazards.iter().any(|h| h.id == HazardId::DataLoss));
+    assert!(changes[0]
+        .hazards
+        .iter()
+        .any(|h| h.id == HazardId::DataLoss));
 }
 
 #[test]
 fn new_table_is_created_with_its_columns_and_not_reported_per_column() {
     let live = Catalog::default();
     let declared = base();
-    assert_eq!(summary(&compare(&live, &declared)), ["table public.t added"]);
+    assert_eq!(
+        summary(&compare(&live, &declared)),
+        ["table public.t added"]
+    );
     let s = sql(&script(&live, &declared));
     assert_eq!(
         s,
@@ -163,8 +167,10 @@ fn new_table_is_created_with_its_columns_and_not_reported_per_column() {
 #[test]
 fn type_change_recreates_dependent_view_around_the_alter() {
     let mut live = base();
-    live.views
-        .insert("public.v".into(), view(" SELECT t.name FROM public.t;", &[("name", "text")]));
+    live.views.insert(
+        "public.v".into(),
+        view(" SELECT t.name FROM public.t;", &[("name", "text")]),
+    );
     let dep = (
         ObjectRef {
             kind: ObjectKind::View,
@@ -198,17 +204,18 @@ fn type_change_recreates_dependent_view_around_the_alter() {
 #[test]
 fn policy_expression_change_is_an_alter_policy() {
     let mut live = base();
-    live.policies.insert(
-        "public.t.\"own rows\"".into(),
-        policy("(id = 1)"),
-    );
+    live.policies
+        .insert("public.t.\"own rows\"".into(), policy("(id = 1)"));
     let mut declared = live.clone();
     if let Some(p) = declared.policies.get_mut("public.t.\"own rows\"") {
         p.using = Some("(id = 2)".into());
     }
     let changes = compare(&live, &declared);
     assert_eq!(summary(&changes), ["policy public.t.\"own rows\" changed"]);
-    assert!(changes[0].hazards.iter().any(|h| h.id == HazardId::AuthzChange));
+    assert!(changes[0]
+        .hazards
+        .iter()
+        .any(|h| h.id == HazardId::AuthzChange));
     assert_eq!(
         sql(&script(&live, &declared)),
         ["ALTER POLICY \"own rows\" ON public.t TO authenticated\n    USING ((id = 2));"]
@@ -278,7 +285,10 @@ fn grants_are_revoked_and_granted_by_difference() {
         t.acl.push(g("authenticated", "SELECT"));
         t.acl.push(g("authenticated", "UPDATE"));
     }
-    assert_eq!(summary(&compare(&live, &declared)), ["grant public.t changed"]);
+    assert_eq!(
+        summary(&compare(&live, &declared)),
+        ["grant public.t changed"]
+    );
     assert_eq!(
         sql(&script(&live, &declared)),
         [
@@ -304,7 +314,8 @@ fn rls_disabled_is_a_change_with_authz_hazard() {
 
 #[test]
 fn dropping_a_function_drops_its_trigger_first_and_recreates_in_order() {
-    let f = |body: &str, args: &str| Function {
+    let f = |body: &str, args: &str| {
+        Function {
         schema: "public".into(),
         name: "touch".into(),
         procedure: false,
@@ -333,6 +344,7 @@ fn dropping_a_function_drops_its_trigger_first_and_recreates_in_order() {
                 grantable: false,
             },
         ],
+    }
     };
     let trig = Trigger {
         name: "t_touch".into(),
@@ -344,8 +356,10 @@ fn dropping_a_function_drops_its_trigger_first_and_recreates_in_order() {
         comment: None,
     };
     let mut live = base();
-    live.functions.insert("public.touch()".into(), f("begin return new; end", ""));
-    live.triggers.insert("public.t.t_touch".into(), trig.clone());
+    live.functions
+        .insert("public.touch()".into(), f("begin return new; end", ""));
+    live.triggers
+        .insert("public.t.t_touch".into(), trig.clone());
     live.dependencies.push((
         ObjectRef {
             kind: ObjectKind::Trigger,
@@ -360,7 +374,9 @@ fn dropping_a_function_drops_its_trigger_first_and_recreates_in_order() {
     let mut declared = live.clone();
     if let Some(func) = declared.functions.get_mut("public.touch()") {
         func.result = Some("SETOF record".into());
-        func.definition = func.definition.replace("RETURNS trigger", "RETURNS SETOF record");
+        func.definition = func
+            .definition
+            .replace("RETURNS trigger", "RETURNS SETOF record");
     }
     let steps = script(&live, &declared);
     let kinds: Vec<String> = steps
@@ -369,7 +385,12 @@ fn dropping_a_function_drops_its_trigger_first_and_recreates_in_order() {
         .collect();
     assert_eq!(
         kinds,
-        ["drop trigger", "drop function", "create function", "create trigger"]
+        [
+            "drop trigger",
+            "drop function",
+            "create function",
+            "create trigger"
+        ]
     );
 }
 
@@ -378,7 +399,9 @@ fn disabled_trigger_is_enabled_by_alter() {
     let trig = Trigger {
         name: "tr".into(),
         table: "public.t".into(),
-        definition: "CREATE TRIGGER tr AFTER INSERT ON public.t FOR EACH ROW EXECUTE FUNCTION public.f()".into(),
+        definition:
+            "CREATE TRIGGER tr AFTER INSERT ON public.t FOR EACH ROW EXECUTE FUNCTION public.f()"
+                .into(),
         enabled: "disabled".into(),
         function: None,
         constraint_trigger: false,

@@ -17,6 +17,10 @@
 //!   templates.
 //! - Every throwaway database is dropped on every path, error or not.
 
+// `DbError` carries PostgreSQL's whole error report by value (like the rest of the crate);
+// boxing it is a crate-wide decision, not this module's.
+#![allow(clippy::result_large_err)]
+
 use crate::catalog::{self, Catalog};
 use crate::config::{Auth, ConnInfo};
 use crate::db::{self, DbError, PgFailure};
@@ -333,7 +337,9 @@ pub async fn ensure_template(server: &ConnInfo, spec: &Spec<'_>) -> Result<Strin
 /// run with those settings, as they would in a later `up`.
 fn changes_session_defaults(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
-    (lower.contains("alter database") || lower.contains("alter role") || lower.contains("alter user"))
+    (lower.contains("alter database")
+        || lower.contains("alter role")
+        || lower.contains("alter user"))
         && lower.contains(" set ")
 }
 
@@ -422,7 +428,9 @@ mod tests {
         assert!(changes_session_defaults(
             "EXECUTE format('ALTER DATABASE %I SET search_path = x', current_database());"
         ));
-        assert!(!changes_session_defaults("ALTER TABLE t ALTER c SET DEFAULT 1;"));
+        assert!(!changes_session_defaults(
+            "ALTER TABLE t ALTER c SET DEFAULT 1;"
+        ));
     }
 
     #[test]
