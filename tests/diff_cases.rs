@@ -180,6 +180,12 @@ fn no_false_positives_after_up_of_a_rich_project() {
     let v: serde_json::Value =
         serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
     assert_eq!(v["differences"], 0);
+    // The comparison is not vacuous: a drift in a policy's roles and a grant is found.
+    db.sql("ALTER POLICY \"owners read\" ON public.customers TO anon; REVOKE EXECUTE ON FUNCTION public.is_owner(uuid) FROM authenticated");
+    p.strata(Some(&db), &["diff", "--exit-code", "--shadow-url", &shadow])
+        .assert_code(1)
+        .assert_contains("public.customers.\"owners read\"")
+        .assert_contains("public.is_owner(uuid)");
 }
 
 /// One acceptance case: files of the project, SQL run on the live database after `up`, and

@@ -70,10 +70,22 @@ fn exclude(ctx: &Ctx) -> Vec<String> {
     vec![ctx.cfg.database.history_schema.clone()]
 }
 
-async fn introspect_url(info: &ConnInfo, schemas: &[String], ex: &[String]) -> Result<Catalog> {
+async fn introspect_url(
+    ctx: &Ctx,
+    info: &ConnInfo,
+    schemas: &[String],
+    ex: &[String],
+) -> Result<Catalog> {
+    let started = std::time::Instant::now();
     let mut conn = db::connect(info).await?;
     let r = catalog::introspect(&mut conn, schemas, ex).await;
     db::close(conn).await;
+    if ctx.verbose > 0 {
+        ctx.note(&format!(
+            "introspected {info} in {} ms",
+            started.elapsed().as_millis()
+        ));
+    }
     Ok(r?)
 }
 
@@ -110,8 +122,8 @@ pub async fn diff(ctx: &Ctx, args: DiffArgs<'_>) -> Result<()> {
         (Some(from), Some(to)) => {
             let from = ConnInfo::parse(from)?;
             let to = ConnInfo::parse(to)?;
-            let live = introspect_url(&from, &schemas, &ex).await?;
-            let declared = introspect_url(&to, &schemas, &ex).await?;
+            let live = introspect_url(ctx, &from, &schemas, &ex).await?;
+            let declared = introspect_url(ctx, &to, &schemas, &ex).await?;
             // Proving copies `from` on the shadow server: only where the user pointed us.
             let server = args.shadow_url.map(ConnInfo::parse).transpose()?;
             (from, live, declared, server)
@@ -120,7 +132,7 @@ pub async fn diff(ctx: &Ctx, args: DiffArgs<'_>) -> Result<()> {
             let project = load_project(ctx)?;
             let policies = shadow::load_policies(&ctx.cfg.root, &ctx.cfg.policies_dir())?;
             let source = live_info(ctx)?;
-            let live = introspect_url(&source, &schemas, &ex).await?;
+            let live = introspect_url(ctx, &source, &schemas, &ex).await?;
             let server = shadow_server(ctx, args.shadow_url)?;
             let settings = ctx.settings();
             let spec = Spec {
@@ -140,7 +152,15 @@ pub async fn diff(ctx: &Ctx, args: DiffArgs<'_>) -> Result<()> {
         }
     };
 
+    let started = std::time::Instant::now();
     let changes = diff::compare(&live, &declared);
+    if ctx.verbose > 0 {
+        ctx.note(&format!(
+            "compared in {} ms: {} difference(s)",
+            started.elapsed().as_millis(),
+            changes.len()
+        ));
+    }
     let mut not_compared: Vec<NotCompared> = live
         .not_compared
         .iter()

@@ -10,11 +10,11 @@
 //!   mean: migrations go through [`engine::apply_up`] (same transactions, same directives, same
 //!   auth shim), then `policies/*.sql` in name order in one transaction.
 //! - Applying every migration on each run is the slow part, so the result is kept as a template
-//!   database `strata_tpl_<16 hex of SHA-256 over every file's checksum>`; a run copies it
-//!   with `CREATE DATABASE x TEMPLATE tpl` (a file copy) and drops the copy. Templates are built
-//!   under a temporary name and renamed, so two runs never see a half-built one. Each template
-//!   carries a comment naming its project root; building a new one drops the project's older
-//!   templates.
+//!   database `strata_tpl_<16 hex of SHA-256 over every file's checksum>`, which later runs
+//!   read without applying anything (or copy with `CREATE DATABASE x TEMPLATE tpl` when they
+//!   must change it). Templates are built under a temporary name and renamed, so two runs never
+//!   see a half-built one. Each template carries a comment naming its project root; building a
+//!   new one drops the project's older templates.
 //! - Every throwaway database is dropped on every path, error or not.
 
 // `DbError` carries PostgreSQL's whole error report by value (like the rest of the crate);
@@ -371,7 +371,12 @@ async fn build_into(server: &ConnInfo, name: &str, spec: &Spec<'_>) -> Result<()
     Ok(())
 }
 
-/// The declared state: a copy of the template, introspected, dropped.
+/// The declared state: the template, introspected in a read-only snapshot.
+///
+/// The template is read in place rather than copied first: nothing writes to it, and copying
+/// costs far more than reading (a 1,000-table schema: ~4 s for `CREATE DATABASE ... TEMPLATE`
+/// against ~0.5 s to introspect, see bench/RESULTS-diff.md). Copies are made where something
+/// must change (proving a script, verifying rollbacks).
 pub async fn declared(
     server: &ConnInfo,
     spec: &Spec<'_>,
@@ -379,12 +384,7 @@ pub async fn declared(
     exclude: &[String],
 ) -> Result<Catalog, ShadowError> {
     let tpl = ensure_template(server, spec).await?;
-    let copy = create_database(server, "strata_shadow", Some(&tpl)).await?;
-    let r = introspect_db(server, &copy, schemas, exclude).await;
-    let dropped = drop_database(server, &copy).await;
-    let cat = r?;
-    dropped?;
-    Ok(cat)
+    introspect_db(server, &tpl, schemas, exclude).await
 }
 
 /// Introspects database `name` on the server.
