@@ -370,3 +370,10 @@ fn acceptance_cases() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn from_without_to_is_a_usage_error() {
+    let p = Project::new();
+    let r = p.strata(None, &["diff", "--from", "postgres://x@127.0.0.1:1/db"]);
+    r.assert_code(2).assert_contains("--to");
+}
