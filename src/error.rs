@@ -11,6 +11,7 @@ use crate::localdb::LocalDbError;
 use crate::policy::PolicyError;
 use crate::project::ProjectErrors;
 use crate::seed::SeedError;
+use crate::shadow::ShadowError;
 use crate::validation::ValidationError;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +40,9 @@ pub enum Error {
     Validation(#[from] ValidationError),
     #[error(transparent)]
     Seed(#[from] SeedError),
+    /// A shadow database could not be built (a policy file failed, a file was unreadable).
+    #[error(transparent)]
+    Shadow(crate::shadow::ShadowError),
     /// The command ran and found something wrong; the report was already written.
     #[error("{0}")]
     Failed(String),
@@ -67,6 +71,12 @@ impl Error {
             Error::Policy(PolicyError::Statement { .. }) => 1,
             Error::Usage(_) => 2,
             Error::Io { .. } => 2,
+            // Not constructed (`From` unwraps it into Error::Policy).
+            Error::Shadow(ShadowError::Policy(_)) => 1,
+            Error::Shadow(ShadowError::Io { .. }) => 2,
+            // Not constructed (`From` unwraps these into Error::Db / Error::Engine).
+            Error::Shadow(ShadowError::Db(_)) => 2,
+            Error::Shadow(ShadowError::Engine(_)) => 1,
             Error::Failed(_) => 1,
             Error::Validation(ValidationError::Malformed(_))
             | Error::Validation(ValidationError::NoMatch { .. }) => 1,
@@ -97,6 +107,18 @@ impl Error {
         Error::Io {
             path: path.as_ref().display().to_string(),
             message: e.to_string(),
+        }
+    }
+}
+
+/// Engine and database errors from a shadow keep their own rendering and exit codes.
+impl From<ShadowError> for Error {
+    fn from(e: ShadowError) -> Error {
+        match e {
+            ShadowError::Engine(e) => Error::Engine(e),
+            ShadowError::Db(e) => Error::Db(e),
+            ShadowError::Policy(e) => Error::Policy(e),
+            other => Error::Shadow(other),
         }
     }
 }

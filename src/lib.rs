@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod diff;
 pub mod engine;
 pub mod error;
 pub mod history;
@@ -22,6 +23,7 @@ pub mod policy;
 pub mod project;
 pub mod report;
 pub mod seed;
+pub mod shadow;
 pub mod sql;
 pub mod validation;
 

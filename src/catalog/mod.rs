@@ -19,6 +19,10 @@
 //!   [`Catalog::not_compared`] (pg-schema-diff#169: never skip in silence).
 //! - Arrays (roles, privileges, options) are sorted in SQL, so equal states compare equal.
 
+// `DbError` carries PostgreSQL's whole error report by value (like the rest of the crate);
+// boxing it is a crate-wide decision, not this module's.
+#![allow(clippy::result_large_err)]
+
 pub mod model;
 
 pub use model::*;
@@ -225,6 +229,10 @@ async fn read_all(
         let key: String = get(&r, "key")?;
         let oid: i64 = get(&r, "oid")?;
         oids.insert(("pg_class", oid, 0), oref(ObjectKind::Table, &key));
+        oids.insert(
+            ("pg_type", get(&r, "type_oid")?, 0),
+            oref(ObjectKind::Table, &key),
+        );
         table_by_oid.insert(oid, key.clone());
         cat.tables.insert(
             key,
@@ -258,6 +266,7 @@ async fn read_all(
             ObjectKind::View
         };
         oids.insert(("pg_class", oid, 0), oref(kind, &key));
+        oids.insert(("pg_type", get(&r, "type_oid")?, 0), oref(kind, &key));
         view_by_oid.insert(oid, key.clone());
         cat.views.insert(
             key,

@@ -3,6 +3,7 @@
 //! their results to `report`; they never build SQL.
 
 pub(crate) mod dbcmd;
+mod diff;
 mod migrate;
 mod policies;
 mod suite;
@@ -119,6 +120,30 @@ pub enum Command {
         /// Confirm (reset still never runs on a protected environment)
         #[arg(long)]
         yes: bool,
+    },
+    /// Compare the live database with the declared state (migrations + policies on a shadow)
+    Diff {
+        /// Exit 1 when anything differs (for CI)
+        #[arg(long)]
+        exit_code: bool,
+        /// Print a script that turns the live database into the declared state (proven on a copy first)
+        #[arg(long)]
+        sql: bool,
+        /// Compare two databases instead: this one as the live side...
+        #[arg(long, value_name = "URL", requires = "to")]
+        from: Option<String>,
+        /// ...and this one as the declared side
+        #[arg(long, value_name = "URL", requires = "from")]
+        to: Option<String>,
+        /// Server for shadow databases (default: the project's local server)
+        #[arg(long, value_name = "URL", env = "STRATA_SHADOW_URL")]
+        shadow_url: Option<String>,
+    },
+    /// On a shadow database, apply and roll back each migration and show what is not as before
+    VerifyRollbacks {
+        /// Server for the shadow database (default: the project's local server)
+        #[arg(long, value_name = "URL", env = "STRATA_SHADOW_URL")]
+        shadow_url: Option<String>,
     },
     /// The local development database
     Db {
@@ -291,6 +316,28 @@ async fn dispatch(cli: Cli) -> Result<()> {
         }
         Command::Seed { force, yes } => suite::seed(&ctx, force, yes).await,
         Command::Reset { yes } => suite::reset(&ctx, yes).await,
+        Command::Diff {
+            exit_code,
+            sql,
+            from,
+            to,
+            shadow_url,
+        } => {
+            diff::diff(
+                &ctx,
+                diff::DiffArgs {
+                    exit_code,
+                    sql,
+                    from: from.as_deref(),
+                    to: to.as_deref(),
+                    shadow_url: shadow_url.as_deref(),
+                },
+            )
+            .await
+        }
+        Command::VerifyRollbacks { shadow_url } => {
+            diff::verify_rollbacks(&ctx, shadow_url.as_deref()).await
+        }
         Command::Db { action } => dbcmd::run(&ctx, action).await,
     }
 }

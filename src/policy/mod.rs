@@ -219,23 +219,9 @@ pub async fn converge(
     dry_run: bool,
 ) -> Result<ConvergeReport, PolicyError> {
     // Split everything first: a broken file is reported before anything runs.
-    let mut split = Vec::new();
-    let mut errors = Vec::new();
-    for f in files {
-        let d = crate::project::Directives {
-            transactional: true,
-            ..Default::default()
-        };
-        match crate::project::analyze(f, &d) {
-            Ok(spans) => split.push(spans),
-            Err(e) => errors.extend(e),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(PolicyError::Files(errors));
-    }
+    split_all(files)?;
     run(conn, "BEGIN", "starting the policies transaction").await?;
-    let result = converge_in_transaction(conn, files, &split, schemas, exclude, prune).await;
+    let result = converge_in_transaction(conn, files, schemas, exclude, prune).await;
     match result {
         Ok(changes) => {
             let apply = !dry_run && !changes.is_empty();
@@ -254,57 +240,93 @@ pub async fn converge(
     }
 }
 
+/// What the files declared, as (table key, name) pairs.
+#[derive(Debug, Default)]
+pub struct DeclaredNames {
+    pub policies: BTreeSet<(String, String)>,
+    pub triggers: BTreeSet<(String, String)>,
+}
+
+/// Splits the files (reporting every broken one before anything runs).
+fn split_all(files: &[SourceFile]) -> Result<Vec<Vec<sql::Span>>, PolicyError> {
+    let mut split = Vec::new();
+    let mut errors = Vec::new();
+    for f in files {
+        let d = crate::project::Directives {
+            transactional: true,
+            ..Default::default()
+        };
+        match crate::project::analyze(f, &d) {
+            Ok(spans) => split.push(spans),
+            Err(e) => errors.extend(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(split)
+    } else {
+        Err(PolicyError::Files(errors))
+    }
+}
+
+/// Runs the declarations inside the caller's transaction: each declared policy (and plain
+/// `CREATE TRIGGER`) is dropped first if it exists, so declaring is idempotent. Used by
+/// `converge` on the live database and by the shadow database, so both read `policies/` the
+/// same way.
+pub async fn apply_files(
+    conn: &mut PgConnection,
+    files: &[SourceFile],
+) -> Result<DeclaredNames, PolicyError> {
+    let split = split_all(files)?;
+    let mut declared = DeclaredNames::default();
+    for (file, spans) in files.iter().zip(&split) {
+        for span in spans {
+            let stmt = &file.text[span.start..span.end];
+            let (kind, name, table, drop_first) = match classify(stmt) {
+                Declared::Policy { name, table } => ("POLICY", name, table, true),
+                Declared::Trigger {
+                    name,
+                    table,
+                    replace,
+                } => ("TRIGGER", name, table, !replace),
+                Declared::Other => {
+                    exec_declaration(conn, file, span, stmt).await?;
+                    continue;
+                }
+            };
+            let key = resolve_table(conn, &table).await?;
+            // IF EXISTS on a table that does not exist still fails: let the CREATE report it.
+            if drop_first && key.is_some() {
+                let drop = format!("DROP {kind} IF EXISTS {name} ON {table}");
+                exec_declaration(conn, file, span, &drop).await?;
+            }
+            exec_declaration(conn, file, span, stmt).await?;
+            let key = match key {
+                Some(k) => k,
+                None => resolve_table(conn, &table).await?.unwrap_or(table),
+            };
+            let set = if kind == "POLICY" {
+                &mut declared.policies
+            } else {
+                &mut declared.triggers
+            };
+            set.insert((key, ident_value(&name)));
+        }
+    }
+    Ok(declared)
+}
+
 async fn converge_in_transaction(
     conn: &mut PgConnection,
     files: &[SourceFile],
-    split: &[Vec<sql::Span>],
     schemas: &[String],
     exclude: &[String],
     prune: bool,
 ) -> Result<Vec<PolicyChange>, PolicyError> {
     let before = catalog::introspect_in_transaction(conn, schemas, exclude).await?;
     run(conn, "SAVEPOINT strata_policies", "savepoint").await?;
-    let mut declared_policies: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut declared_triggers: BTreeSet<(String, String)> = BTreeSet::new();
-    for (file, spans) in files.iter().zip(split) {
-        for span in spans {
-            let stmt = &file.text[span.start..span.end];
-            let declared = classify(stmt);
-            let (kind, name, table, drop_first) = match &declared {
-                Declared::Policy { name, table } => ("POLICY", name, table, true),
-                Declared::Trigger {
-                    name,
-                    table,
-                    replace,
-                } => ("TRIGGER", name, table, !*replace),
-                Declared::Other => {
-                    exec_declaration(conn, file, span, stmt).await?;
-                    continue;
-                }
-            };
-            let key = resolve_table(conn, table).await?;
-            if drop_first {
-                // IF EXISTS on a table that does not exist still fails: let the CREATE report it.
-                if key.is_some() {
-                    let drop = format!("DROP {kind} IF EXISTS {name} ON {table}");
-                    exec_declaration(conn, file, span, &drop).await?;
-                }
-            }
-            exec_declaration(conn, file, span, stmt).await?;
-            let key = match key {
-                Some(k) => k,
-                None => resolve_table(conn, table)
-                    .await?
-                    .unwrap_or_else(|| table.clone()),
-            };
-            let set = if kind == "POLICY" {
-                &mut declared_policies
-            } else {
-                &mut declared_triggers
-            };
-            set.insert((key, ident_value(name)));
-        }
-    }
+    let declared = apply_files(conn, files).await?;
+    let declared_policies = declared.policies;
+    let declared_triggers = declared.triggers;
     if prune {
         let mid = catalog::introspect_in_transaction(conn, schemas, exclude).await?;
         let mut drops = String::new();

@@ -303,3 +303,38 @@ pub fn schema_objects(db: &TestDb, schema: &str) -> String {
          ) s"
     ))
 }
+
+/// The shared test cluster's maintenance database, for `--shadow-url`: shadow databases of
+/// `diff` and `verify-rollbacks` go to the same throwaway cluster as the test databases.
+pub fn shadow_url() -> String {
+    cluster().url_for("postgres")
+}
+
+/// Runs a SQL script the way `psql -f` does (each statement on its own unless the script says
+/// otherwise); returns (success, stdout+stderr).
+pub fn psql_script(url: &str, script: &str) -> (bool, String) {
+    use std::io::Write as _;
+    let child = Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", "-"])
+        .env_remove("PGHOST")
+        .env_remove("PGUSER")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => return (false, format!("cannot run psql: {e}")),
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(script.as_bytes());
+    }
+    match child.wait_with_output() {
+        Ok(o) => {
+            let mut text = String::from_utf8_lossy(&o.stdout).into_owned();
+            text.push_str(&String::from_utf8_lossy(&o.stderr));
+            (o.status.success(), text)
+        }
+        Err(e) => (false, format!("psql: {e}")),
+    }
+}

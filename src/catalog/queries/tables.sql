@@ -1,5 +1,6 @@
 -- Tables, partitioned tables and partitions, with row-level-security flags and privileges.
 SELECT c.oid::int8 AS oid,
+       c.reltype::int8 AS type_oid,
        n.nspname AS schema,
        c.relname AS name,
        quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS key,

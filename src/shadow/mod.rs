@@ -1,0 +1,407 @@
+//! Shadow databases: throwaway databases on a shadow server, built from the project's files by
+//! the same engine `up` uses, for `diff` (the declared state) and `verify-rollbacks`.
+//!
+//! Owns: creating, copying and dropping databases on the shadow server, and the template
+//! databases that make repeated runs cheap. Must not: connect to the live database (a caller
+//! that wants a copy of it names it as a template on the same server), or print.
+//!
+//! Why it is shaped so:
+//! - The declared state is what PostgreSQL makes of the files, not what a parser thinks they
+//!   mean: migrations go through [`engine::apply_up`] (same transactions, same directives, same
+//!   auth shim), then `policies/*.sql` in name order in one transaction.
+//! - Applying every migration on each run is the slow part, so the result is kept as a template
+//!   database `strata_tpl_<16 hex of SHA-256 over every file's checksum>`, which later runs
+//!   read without applying anything (or copy with `CREATE DATABASE x TEMPLATE tpl` when they
+//!   must change it). Templates are built under a temporary name and renamed, so two runs never
+//!   see a half-built one. Each template carries a comment naming its project root; building a
+//!   new one drops the project's older templates.
+//! - Every throwaway database is dropped on every path, error or not.
+
+// `DbError` carries PostgreSQL's whole error report by value (like the rest of the crate);
+// boxing it is a crate-wide decision, not this module's.
+#![allow(clippy::result_large_err)]
+
+use crate::catalog::{self, Catalog};
+use crate::config::{Auth, ConnInfo};
+use crate::db::{self, DbError, PgFailure};
+use crate::engine::{self, EngineError, Event, Observer, Settings};
+use crate::project::{Migration, Project, SourceFile};
+use crate::sql::{quote_ident, quote_literal};
+use sha2::{Digest, Sha256};
+use sqlx::postgres::PgConnection;
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShadowError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// A migration or rollback failed on the shadow database (rendered like `up` renders it).
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// `policies/` failed on the shadow database (rendered like `policies apply` renders it).
+    #[error(transparent)]
+    Policy(crate::policy::PolicyError),
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+}
+
+/// What the declared state is built from.
+pub struct Spec<'a> {
+    pub project: &'a Project,
+    /// `policies/*.sql`, in name order.
+    pub policies: &'a [SourceFile],
+    pub auth: &'a Auth,
+    pub settings: &'a Settings,
+    /// The project root: names the project's templates (stale ones are dropped).
+    pub root: &'a Path,
+}
+
+/// An observer that ignores everything (the shadow is built silently).
+pub struct Silent;
+impl Observer for Silent {
+    fn event(&mut self, _: &Event) {}
+}
+
+/// The template name for a project state: every migration, rollback and policy checksum, the
+/// auth shim settings and strata's version go into the hash.
+pub fn template_name(spec: &Spec<'_>) -> String {
+    let mut h = Sha256::new();
+    h.update(env!("CARGO_PKG_VERSION"));
+    h.update(format!("{:?}{}", spec.auth.model, spec.auth.shim));
+    h.update(Sha256::digest(crate::auth::SHIM_SQL.as_bytes()));
+    h.update(&spec.settings.history_schema);
+    for m in &spec.project.migrations {
+        h.update(m.version.to_string());
+        h.update(&m.file.checksum.0);
+    }
+    h.update("policies");
+    for p in spec.policies {
+        h.update(&p.display);
+        h.update(&p.checksum.0);
+    }
+    let hex: String = h
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("strata_tpl_{hex}")
+}
+
+fn unique_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}_{}_{}_{nanos:x}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+async fn admin(server: &ConnInfo) -> Result<PgConnection, ShadowError> {
+    Ok(db::connect(server).await?)
+}
+
+/// Runs `sql`, retrying while PostgreSQL says an object is in use (a session that just closed
+/// may still be leaving the database).
+async fn exec_retry(conn: &mut PgConnection, sql: &str, context: &str) -> Result<(), DbError> {
+    let mut tries = 0;
+    loop {
+        match db::execute_script(conn, sql).await {
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                let f = PgFailure::from_sqlx(&e);
+                if f.code == "55006" && tries < 50 {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+                return Err(DbError::Query {
+                    context: context.to_string(),
+                    failure: f,
+                });
+            }
+        }
+    }
+}
+
+/// Creates an empty database (or a copy of `template`) on the shadow server.
+pub async fn create_database(
+    server: &ConnInfo,
+    prefix: &str,
+    template: Option<&str>,
+) -> Result<String, ShadowError> {
+    let name = unique_name(prefix);
+    let mut conn = admin(server).await?;
+    let sql = match template {
+        Some(t) => format!(
+            "CREATE DATABASE {} TEMPLATE {}",
+            quote_ident(&name),
+            quote_ident(t)
+        ),
+        None => format!("CREATE DATABASE {}", quote_ident(&name)),
+    };
+    let r = exec_retry(&mut conn, &sql, "creating a shadow database").await;
+    db::close(conn).await;
+    r?;
+    Ok(name)
+}
+
+/// Drops a throwaway database, disconnecting anyone still in it.
+pub async fn drop_database(server: &ConnInfo, name: &str) -> Result<(), ShadowError> {
+    let mut conn = admin(server).await?;
+    let r = exec_retry(
+        &mut conn,
+        &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name)),
+        "dropping a shadow database",
+    )
+    .await;
+    db::close(conn).await;
+    Ok(r?)
+}
+
+/// Connects to database `name` on the shadow server.
+pub async fn connect(server: &ConnInfo, name: &str) -> Result<PgConnection, ShadowError> {
+    Ok(db::connect(&server.with_database(name)).await?)
+}
+
+/// Applies the migrations (and the shim when needed) with the engine, on `conn`.
+pub async fn apply_migrations(
+    conn: &mut PgConnection,
+    steps: &[&Migration],
+    auth: &Auth,
+    settings: &Settings,
+    extra_texts: &[&str],
+) -> Result<(), ShadowError> {
+    let mut obs = Silent;
+    engine::prepare(conn, settings, &mut obs).await?;
+    let texts = steps
+        .iter()
+        .map(|m| m.file.text.as_str())
+        .chain(extra_texts.iter().copied());
+    crate::auth::ensure_shim(conn, auth, texts).await?;
+    engine::apply_up(conn, steps, settings, &mut obs).await?;
+    Ok(())
+}
+
+/// Runs the policy files in one transaction, the way `policies apply` reads them.
+pub async fn apply_policies(
+    conn: &mut PgConnection,
+    policies: &[SourceFile],
+) -> Result<(), ShadowError> {
+    if policies.is_empty() {
+        return Ok(());
+    }
+    db::execute_script(conn, "RESET ALL; BEGIN;")
+        .await
+        .map_err(|e| DbError::query("starting the policies transaction", &e))?;
+    if let Err(e) = crate::policy::apply_files(conn, policies).await {
+        let _ = db::execute_script(conn, "ROLLBACK").await;
+        return Err(ShadowError::Policy(e));
+    }
+    db::execute_script(conn, "COMMIT; RESET ALL;")
+        .await
+        .map_err(|e| DbError::query("committing the policies", &e))?;
+    Ok(())
+}
+
+/// Makes sure the template for `spec` exists on the server; returns its name.
+pub async fn ensure_template(server: &ConnInfo, spec: &Spec<'_>) -> Result<String, ShadowError> {
+    let tpl = template_name(spec);
+    let mut conn = admin(server).await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&tpl)
+            .fetch_one(&mut conn)
+            .await
+            .map_err(|e| DbError::query("looking for the shadow template", &e))?;
+    db::close(conn).await;
+    if exists {
+        return Ok(tpl);
+    }
+    let build = create_database(server, "strata_tplbuild", None).await?;
+    let built = build_into(server, &build, spec).await;
+    if let Err(e) = built {
+        let _ = drop_database(server, &build).await;
+        return Err(e);
+    }
+    let mut conn = admin(server).await?;
+    let renamed = exec_retry(
+        &mut conn,
+        &format!(
+            "ALTER DATABASE {} RENAME TO {}",
+            quote_ident(&build),
+            quote_ident(&tpl)
+        ),
+        "naming the shadow template",
+    )
+    .await;
+    if renamed.is_err() {
+        // Another run built the same template first: use theirs.
+        db::close(conn).await;
+        drop_database(server, &build).await?;
+        return Ok(tpl);
+    }
+    let owner_note = format!("strata shadow template for {}", spec.root.display());
+    let _ = db::execute_script(
+        &mut conn,
+        &format!(
+            "COMMENT ON DATABASE {} IS {}",
+            quote_ident(&tpl),
+            quote_literal(&owner_note)
+        ),
+    )
+    .await;
+    // Older templates of this project are stale now.
+    let stale: Vec<String> = sqlx::query_scalar(
+        "SELECT datname::text FROM pg_database WHERE datname LIKE 'strata\\_tpl\\_%' \
+         AND datname <> $1 AND shobj_description(oid, 'pg_database') = $2",
+    )
+    .bind(&tpl)
+    .bind(&owner_note)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap_or_default();
+    for s in stale {
+        let _ = db::execute_script(
+            &mut conn,
+            &format!("DROP DATABASE IF EXISTS {}", quote_ident(&s)),
+        )
+        .await;
+    }
+    db::close(conn).await;
+    Ok(tpl)
+}
+
+/// Whether a migration changes settings that only new sessions see (`ALTER DATABASE ... SET`,
+/// `ALTER ROLE ... SET`): the shadow opens a new session after it, so that later migrations
+/// run with those settings, as they would in a later `up`.
+fn changes_session_defaults(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    (lower.contains("alter database")
+        || lower.contains("alter role")
+        || lower.contains("alter user"))
+        && lower.contains(" set ")
+}
+
+async fn build_into(server: &ConnInfo, name: &str, spec: &Spec<'_>) -> Result<(), ShadowError> {
+    let policy_texts: Vec<&str> = spec.policies.iter().map(|p| p.text.as_str()).collect();
+    let mut segments: Vec<Vec<&Migration>> = vec![Vec::new()];
+    for m in &spec.project.migrations {
+        if let Some(last) = segments.last_mut() {
+            last.push(m);
+        }
+        if changes_session_defaults(&m.file.text) {
+            segments.push(Vec::new());
+        }
+    }
+    let count = segments.len();
+    for (i, steps) in segments.iter().enumerate() {
+        let mut conn = connect(server, name).await?;
+        let r = async {
+            apply_migrations(&mut conn, steps, spec.auth, spec.settings, &policy_texts).await?;
+            if i + 1 == count {
+                apply_policies(&mut conn, spec.policies).await?;
+            }
+            Ok::<(), ShadowError>(())
+        }
+        .await;
+        db::close(conn).await;
+        r?;
+    }
+    Ok(())
+}
+
+/// The declared state: the template, introspected in a read-only snapshot.
+///
+/// The template is read in place rather than copied first: nothing writes to it, and copying
+/// costs far more than reading (a 1,000-table schema: ~4 s for `CREATE DATABASE ... TEMPLATE`
+/// against ~0.5 s to introspect, see bench/RESULTS-diff.md). Copies are made where something
+/// must change (proving a script, verifying rollbacks).
+pub async fn declared(
+    server: &ConnInfo,
+    spec: &Spec<'_>,
+    schemas: &[String],
+    exclude: &[String],
+) -> Result<Catalog, ShadowError> {
+    let tpl = ensure_template(server, spec).await?;
+    introspect_db(server, &tpl, schemas, exclude).await
+}
+
+/// Introspects database `name` on the server.
+pub async fn introspect_db(
+    server: &ConnInfo,
+    name: &str,
+    schemas: &[String],
+    exclude: &[String],
+) -> Result<Catalog, ShadowError> {
+    let mut conn = connect(server, name).await?;
+    let r = catalog::introspect(&mut conn, schemas, exclude).await;
+    db::close(conn).await;
+    Ok(r?)
+}
+
+/// The cluster's identity (`pg_control_system().system_identifier`), to tell whether two
+/// connections reach the same server. None when the role may not read it.
+pub async fn system_identifier(conn: &mut PgConnection) -> Option<i64> {
+    sqlx::query_scalar("SELECT system_identifier FROM pg_control_system()")
+        .fetch_one(&mut *conn)
+        .await
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::Checksum;
+
+    fn file(name: &str, text: &str) -> SourceFile {
+        SourceFile {
+            path: name.into(),
+            display: name.into(),
+            text: text.into(),
+            checksum: Checksum::of(text.as_bytes()),
+        }
+    }
+
+    #[test]
+    fn settings_for_new_sessions_are_detected() {
+        assert!(changes_session_defaults(
+            "EXECUTE format('ALTER DATABASE %I SET search_path = x', current_database());"
+        ));
+        assert!(!changes_session_defaults(
+            "ALTER TABLE t ALTER c SET DEFAULT 1;"
+        ));
+    }
+
+    #[test]
+    fn template_name_changes_with_policies_and_is_short() {
+        let project = Project::default();
+        let auth = Auth::default();
+        let settings = Settings {
+            history_schema: "strata".into(),
+            lock_timeout: None,
+            statement_timeout: None,
+            lock_wait: Duration::from_secs(1),
+        };
+        let p1 = [file("policies/a.sql", "select 1")];
+        let p2 = [file("policies/a.sql", "select 2")];
+        let spec = |p: &'static [SourceFile]| Spec {
+            project: &project,
+            policies: p,
+            auth: &auth,
+            settings: &settings,
+            root: Path::new("/x"),
+        };
+        let a = template_name(&spec(Box::leak(Box::new(p1))));
+        let b = template_name(&spec(Box::leak(Box::new(p2))));
+        assert_ne!(a, b);
+        assert_eq!(a.len(), "strata_tpl_".len() + 16);
+        assert!(a.len() < 63, "fits PostgreSQL's name limit");
+    }
+}

@@ -1,0 +1,379 @@
+//! `strata diff`: no false positives on rich projects and real corpora, and the acceptance
+//! cases in `tests/cases/diff/*.case` (each also checks that the `--sql` script converges).
+
+mod support;
+use support::*;
+
+/// Copies a corpus's migrations (read in place) into a temp project, with `first` (if any)
+/// as an earlier migration. None when `../shared` is absent.
+fn corpus_project(corpus: &str, first: Option<(&str, &str)>, toml: &str) -> Option<Project> {
+    let dir = shared_dir().join("corpora").join(corpus);
+    if !dir.is_dir() {
+        eprintln!(
+            "skipped: {} is absent (the shared corpora live beside the repository)",
+            dir.display()
+        );
+        return None;
+    }
+    let p = Project::new();
+    p.write("strata.toml", toml);
+    if let Some((name, support)) = first {
+        let text = std::fs::read_to_string(shared_dir().join("corpora").join(support))
+            .unwrap_or_else(|e| panic!("{support}: {e}"));
+        p.write(&format!("migrations/{name}"), &text);
+    }
+    let mut files: Vec<_> = std::fs::read_dir(dir.join("migrations"))
+        .unwrap_or_else(|e| panic!("{corpus}: {e}"))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{f:?}: {e}"));
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        p.write(&format!("migrations/{name}"), &text);
+    }
+    Some(p)
+}
+
+fn assert_no_differences(p: &Project, db: &TestDb) {
+    p.strata(Some(db), &["up"]).assert_ok();
+    let r = p.strata(
+        Some(db),
+        &["diff", "--exit-code", "--shadow-url", &shadow_url()],
+    );
+    r.assert_ok().assert_contains("No differences.");
+}
+
+#[test]
+fn no_false_positives_on_nextjs_subscription_payments() {
+    let Some(p) = corpus_project(
+        "nextjs-subscription-payments",
+        None,
+        "[auth]\nshim = true\n",
+    ) else {
+        assert!(!shared_dir().join("corpora").exists());
+        return;
+    };
+    let db = TestDb::new("diff_nextjs");
+    assert_no_differences(&p, &db);
+    // Its publication is reported as not compared, never skipped in silence.
+    let r = p.strata(Some(&db), &["diff", "--shadow-url", &shadow_url()]);
+    r.assert_ok()
+        .assert_contains("not compare")
+        .assert_contains("publication supabase_realtime");
+}
+
+#[test]
+fn no_false_positives_on_basejump() {
+    let Some(p) = corpus_project(
+        "basejump",
+        Some((
+            "20240414000000_supabase_defaults.sql",
+            "_support/supabase-defaults.sql",
+        )),
+        "[auth]\nshim = true\n[database]\nschemas = [\"public\", \"basejump\"]\n",
+    ) else {
+        assert!(!shared_dir().join("corpora").exists());
+        return;
+    };
+    let db = TestDb::new("diff_basejump");
+    // `ALTER DATABASE ... SET search_path` in the first migration only reaches new sessions,
+    // so the live database gets it in a first run, the rest in a second.
+    p.strata(Some(&db), &["up", "--to", "20240414000000"])
+        .assert_ok();
+    assert_no_differences(&p, &db);
+    // And the comparison really covers schema basejump: a drift there is found.
+    db.sql("ALTER TABLE basejump.accounts DISABLE ROW LEVEL SECURITY");
+    p.strata(
+        Some(&db),
+        &["diff", "--exit-code", "--shadow-url", &shadow_url()],
+    )
+    .assert_code(1)
+    .assert_contains("basejump.accounts");
+}
+
+const RICH: &str = r#"
+CREATE TYPE public.order_state AS ENUM ('new', 'paid', 'shipped');
+CREATE TABLE public.customers (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    email text NOT NULL,
+    first_name text,
+    last_name text,
+    full_name text GENERATED ALWAYS AS (coalesce(first_name, '') || ' ' || coalesce(last_name, '')) STORED,
+    owner_id uuid,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT customers_email_check CHECK (position('@' in email) > 1)
+);
+CREATE UNIQUE INDEX customers_email_lower ON public.customers (lower(email));
+CREATE TABLE public.orders (
+    id bigserial PRIMARY KEY,
+    customer_id bigint NOT NULL REFERENCES public.customers(id) ON DELETE CASCADE ON UPDATE RESTRICT DEFERRABLE INITIALLY DEFERRED,
+    state public.order_state NOT NULL DEFAULT 'new',
+    total numeric(10,2) NOT NULL DEFAULT 0 CHECK (total >= 0),
+    note varchar(200),
+    updated_at timestamptz
+);
+CREATE INDEX orders_open ON public.orders (customer_id) WHERE state <> 'shipped';
+CREATE INDEX orders_note_trgm ON public.orders USING btree (lower(note) text_pattern_ops);
+CREATE VIEW public.open_orders WITH (security_invoker = true) AS
+    SELECT o.id, o.customer_id, o.total FROM public.orders o WHERE o.state <> 'shipped';
+CREATE MATERIALIZED VIEW public.customer_totals AS
+    SELECT customer_id, sum(total) AS total FROM public.orders GROUP BY customer_id;
+CREATE UNIQUE INDEX customer_totals_id ON public.customer_totals (customer_id);
+CREATE FUNCTION public.touch_updated_at() RETURNS trigger LANGUAGE plpgsql
+    SET search_path = pg_catalog, public AS $$
+BEGIN
+    NEW.updated_at := now();
+    RETURN NEW;
+END
+$$;
+CREATE FUNCTION public.order_count(c bigint) RETURNS bigint LANGUAGE sql STABLE
+    SET search_path = '' AS $$ SELECT count(*) FROM public.orders WHERE customer_id = c $$;
+CREATE FUNCTION public.is_owner(o uuid) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = '' AS $$ SELECT o = auth.uid() $$;
+CREATE TRIGGER orders_touch BEFORE UPDATE ON public.orders
+    FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION public.touch_updated_at();
+ALTER TABLE public.customers ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.orders ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.orders FORCE ROW LEVEL SECURITY;
+CREATE POLICY "owners read" ON public.customers FOR SELECT TO authenticated, anon
+    USING ((SELECT auth.uid()) = owner_id);
+CREATE POLICY "owners write" ON public.customers AS RESTRICTIVE FOR UPDATE TO authenticated
+    USING (public.is_owner(owner_id)) WITH CHECK (public.is_owner(owner_id));
+CREATE POLICY orders_by_customer ON public.orders FOR ALL TO authenticated
+    USING (EXISTS (SELECT 1 FROM public.customers c WHERE c.id = customer_id AND c.owner_id = auth.uid()));
+REVOKE ALL ON public.customers FROM anon;
+GRANT SELECT, INSERT ON public.orders TO authenticated;
+GRANT UPDATE (note) ON public.orders TO authenticated;
+REVOKE EXECUTE ON FUNCTION public.is_owner(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.is_owner(uuid) TO authenticated;
+COMMENT ON TABLE public.orders IS 'Customer orders';
+COMMENT ON COLUMN public.orders.total IS 'In EUR';
+COMMENT ON FUNCTION public.order_count(bigint) IS 'How many orders';
+"#;
+
+fn rich_project() -> Project {
+    let p = Project::new();
+    p.write("migrations/001_rich.sql", RICH);
+    p
+}
+
+#[test]
+fn no_false_positives_after_up_of_a_rich_project() {
+    let db = TestDb::new("diff_rich");
+    let p = rich_project();
+    p.strata(Some(&db), &["up"]).assert_ok();
+    let shadow = shadow_url();
+    let r = p.strata(Some(&db), &["diff", "--exit-code", "--shadow-url", &shadow]);
+    r.assert_ok().assert_contains("No differences.");
+    // The JSON report says the same, and names nothing it skipped in silence.
+    let r = p.strata(
+        Some(&db),
+        &["diff", "--format", "json", "--shadow-url", &shadow],
+    );
+    r.assert_ok();
+    let v: serde_json::Value =
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
+    assert_eq!(v["differences"], 0);
+    // The comparison is not vacuous: a drift in a policy's roles and a grant is found.
+    db.sql("ALTER POLICY \"owners read\" ON public.customers TO anon; REVOKE EXECUTE ON FUNCTION public.is_owner(uuid) FROM authenticated");
+    p.strata(Some(&db), &["diff", "--exit-code", "--shadow-url", &shadow])
+        .assert_code(1)
+        .assert_contains("public.customers.\"owners read\"")
+        .assert_contains("public.is_owner(uuid)");
+}
+
+/// One acceptance case: files of the project, SQL run on the live database after `up`, and
+/// the expected `kind  object  change` lines.
+struct Case {
+    name: String,
+    title: String,
+    files: Vec<(String, String)>,
+    live: String,
+    expect: Vec<String>,
+}
+
+fn parse_case(name: &str, text: &str) -> Case {
+    let mut case = Case {
+        name: name.to_string(),
+        title: String::new(),
+        files: Vec::new(),
+        live: String::new(),
+        expect: Vec::new(),
+    };
+    let mut section: Option<String> = None;
+    let mut body = String::new();
+    let flush =
+        |section: &Option<String>, body: &mut String, case: &mut Case| match section.as_deref() {
+            None => {}
+            Some("live.sql") => case.live = std::mem::take(body),
+            Some("expect") => {
+                case.expect = body
+                    .lines()
+                    .map(normalize_expect)
+                    .filter(|l| !l.is_empty())
+                    .collect();
+                body.clear();
+            }
+            Some(path) => case.files.push((path.to_string(), std::mem::take(body))),
+        };
+    for line in text.lines() {
+        let t = line.trim();
+        if section.is_none() && t.starts_with("# ") {
+            case.title = t[2..].to_string();
+            continue;
+        }
+        if t.starts_with("-- ") && t.ends_with(" --") && t.len() > 6 {
+            flush(&section, &mut body, &mut case);
+            section = Some(t[3..t.len() - 3].trim().to_string());
+            continue;
+        }
+        body.push_str(line);
+        body.push('\n');
+    }
+    flush(&section, &mut body, &mut case);
+    case
+}
+
+/// `kind  object  change` with runs of 2+ spaces (or tabs) as separators.
+fn normalize_expect(line: &str) -> String {
+    let line = line.replace('\t', "  ");
+    line.split("  ")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("  ")
+}
+
+/// Runs one case; returns what went wrong, if anything.
+fn run_case(case: &Case) -> Result<(), String> {
+    let db = TestDb::new(&format!("case_{}", &case.name[..case.name.len().min(12)]));
+    let p = Project::new();
+    for (path, text) in &case.files {
+        p.write(path, text);
+    }
+    let shadow = shadow_url();
+    let up = p.strata(Some(&db), &["up"]);
+    if up.code != 0 {
+        return Err(format!("strata up failed:\n{}", up.all()));
+    }
+    let (ok, out) = db.try_sql(&case.live);
+    if !ok {
+        return Err(format!("live.sql failed: {out}"));
+    }
+    let r = p.strata(
+        Some(&db),
+        &["diff", "--format", "json", "--shadow-url", &shadow],
+    );
+    if r.code != 0 {
+        return Err(format!("diff failed ({}):\n{}", r.code, r.all()));
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&r.stdout).map_err(|e| format!("{e}: {}", r.stdout))?;
+    let mut got: Vec<String> = v["changes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| {
+            format!(
+                "{}  {}  {}",
+                c["kind"].as_str().unwrap_or("?"),
+                c["object"].as_str().unwrap_or("?"),
+                c["change"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    got.sort();
+    let mut want = case.expect.clone();
+    want.sort();
+    if got != want {
+        return Err(format!(
+            "expected:\n  {}\ngot:\n  {}\ntext output:\n{}",
+            want.join("\n  "),
+            got.join("\n  "),
+            p.strata(Some(&db), &["diff", "--shadow-url", &shadow])
+                .all()
+        ));
+    }
+    // The invariant: the script, once proven and applied, leaves nothing to report.
+    let s = p.strata(Some(&db), &["diff", "--sql", "--shadow-url", &shadow]);
+    if s.code != 0 {
+        return Err(format!("diff --sql failed ({}):\n{}", s.code, s.all()));
+    }
+    if !s.stderr.contains("matched the declared state") {
+        return Err(format!("the script was not proven:\n{}", s.all()));
+    }
+    let (ok, out) = psql_script(&db.url, &s.stdout);
+    if !ok {
+        return Err(format!("applying the script failed: {out}\n{}", s.stdout));
+    }
+    let again = p.strata(Some(&db), &["diff", "--exit-code", "--shadow-url", &shadow]);
+    if again.code != 0 {
+        return Err(format!(
+            "after applying the script, diff still differs:\n{}\nscript:\n{}",
+            again.all(),
+            s.stdout
+        ));
+    }
+    Ok(())
+}
+
+#[test]
+fn acceptance_cases() {
+    let dir = repo_root().join("tests/cases/diff");
+    let mut cases: Vec<Case> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "case"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p:?}: {e}"));
+            let name = p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            parse_case(&name, &text)
+        })
+        .collect();
+    cases.sort_by(|a, b| a.name.cmp(&b.name));
+    assert!(cases.len() >= 21, "expected the 21 acceptance cases");
+    for c in &cases {
+        assert!(!c.expect.is_empty(), "{}: no -- expect -- lines", c.name);
+    }
+    // A few at a time: each case is a handful of strata runs.
+    let failures: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(case) = cases.get(i) else { break };
+                if let Err(e) = run_case(case) {
+                    let mut f = failures.lock().unwrap_or_else(|p| p.into_inner());
+                    f.push(format!("--- {} ({})\n{e}", case.name, case.title));
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
+    assert!(
+        failures.is_empty(),
+        "{} of {} diff case(s) failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn from_without_to_is_a_usage_error() {
+    let p = Project::new();
+    let r = p.strata(None, &["diff", "--from", "postgres://x@127.0.0.1:1/db"]);
+    r.assert_code(2).assert_contains("--to");
+}
