@@ -191,3 +191,18 @@ fn kratos_346_versions_go_up_and_all_the_way_down() {
         "btree_gin,pg_trgm"
     );
 }
+
+#[test]
+fn kratos_has_no_drift_after_up() {
+    if !corpora_present() {
+        return;
+    }
+    let Some((p, _)) = kratos_project() else {
+        panic!("cannot read the ory-kratos corpus")
+    };
+    let db = TestDb::new("kratos_diff");
+    p.strata(Some(&db), &["up"]).assert_ok();
+    p.strata(Some(&db), &["diff", "--exit-code", "--shadow-url", &shadow_url()])
+        .assert_ok()
+        .assert_contains("No differences.");
+}
