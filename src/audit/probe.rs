@@ -6,7 +6,8 @@
 //! `supabase`, the configured role and setting under `setting`) and try, each attempt in its
 //! own savepoint that is rolled back, to read B's row by primary key, update it
 //! (`SET col = col WHERE pk = …`), delete it (`WHERE pk = …`), and insert a copy of it owned by
-//! B with a fresh primary key. Any success is a leak, named with the policies the matrix says
+//! B with a fresh primary key. Under `supabase`, a signed-out visitor (`anon`, no user) also
+//! tries to read B's row. Any success is a leak, named with the policies the matrix says
 //! allowed it.
 //!
 //! A WHERE clause makes PostgreSQL apply the SELECT policies to an UPDATE or DELETE as well, so
@@ -63,6 +64,8 @@ pub enum Outcome {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Attempt {
+    /// The role acted as: the probe role with user A's id, or the anonymous role (no user).
+    pub role: String,
     pub command: Command,
     #[serde(flatten)]
     pub outcome: Outcome,
@@ -84,7 +87,10 @@ pub struct ProbedTable {
 #[derive(Debug, Clone, Serialize)]
 pub struct Leak {
     pub table: String,
+    /// The role acted as (`authenticated` as user A, or `anon`).
+    pub role: String,
     pub command: Command,
+    /// User A's id; empty for the anonymous role.
     pub user_a: String,
     pub user_b: String,
     /// Policies (or "row-level security disabled", "bypass …") that let it through.
@@ -122,7 +128,7 @@ pub async fn run(
     )
     .await
     .map_err(|e| DbError::query("starting the probe transaction", &e))?;
-    let result = probe_all(conn, cat, auth, &role, matrix, owners).await;
+    let result = probe_all(conn, cat, cfg, auth, &role, matrix, owners).await;
     let end = db::execute_script(conn, "ROLLBACK")
         .await
         .map_err(|e| DbError::query("rolling back the probe transaction", &e));
@@ -134,6 +140,7 @@ pub async fn run(
 async fn probe_all(
     conn: &mut PgConnection,
     cat: &Catalog,
+    cfg: &AuditConfig,
     auth: &Auth,
     role: &str,
     matrix: &[MatrixRow],
@@ -187,7 +194,7 @@ async fn probe_all(
                 .flat_map(|e| super::expr::identifiers(e))
                 .collect(),
         };
-        let outcome = probe_table(conn, &t, auth, role).await;
+        let outcome = probe_table(conn, &t, auth, role, cfg.anon_role.as_deref()).await;
         step(conn, "ROLLBACK TO SAVEPOINT strata_probe_table").await?;
         step(conn, "RELEASE SAVEPOINT strata_probe_table").await?;
         match outcome? {
@@ -195,11 +202,19 @@ async fn probe_all(
             Ok(p) => {
                 for a in &p.attempts {
                     if let Outcome::Leak { detail } = &a.outcome {
-                        let cell = cells.get(&(key.as_str(), role)).map(|r| r.get(a.command));
+                        let cell = cells
+                            .get(&(key.as_str(), a.role.as_str()))
+                            .map(|r| r.get(a.command));
+                        let anonymous = a.role != role;
                         report.leaks.push(Leak {
                             table: key.clone(),
+                            role: a.role.clone(),
                             command: a.command,
-                            user_a: p.user_a.clone(),
+                            user_a: if anonymous {
+                                String::new()
+                            } else {
+                                p.user_a.clone()
+                            },
                             user_b: p.user_b.clone(),
                             allowed_by: allowed_by(cell),
                             detail: detail.clone(),
@@ -290,6 +305,7 @@ async fn probe_table(
     t: &TableProbe<'_>,
     auth: &Auth,
     role: &str,
+    anon: Option<&str>,
 ) -> Result<Result<ProbedTable, String>, DbError> {
     let owner = quote_ident(t.owner);
     let Some(owner_type) = t.col_type(t.owner) else {
@@ -376,6 +392,7 @@ async fn probe_table(
             Command::Insert => match &fresh {
                 Err(reason) => {
                     attempts.push(Attempt {
+                        role: role.to_string(),
                         command: cmd,
                         outcome: Outcome::Skipped {
                             reason: reason.clone(),
@@ -429,7 +446,27 @@ async fn probe_table(
             }
         }
         attempts.push(Attempt {
+            role: role.to_string(),
             command: cmd,
+            outcome,
+        });
+    }
+    if let Some(anon) = anon {
+        // A signed-out visitor reading B's row.
+        let sql = format!("SELECT count(*) FROM {} WHERE {pk_match}", t.key);
+        step(conn, "SAVEPOINT strata_probe_attempt").await?;
+        let outcome =
+            match db::execute_script(conn, &crate::auth::assume_sql(auth, anon, None)).await {
+                Err(e) => Outcome::Inconclusive {
+                    detail: format!("cannot act as {anon}: {}", PgFailure::from_sqlx(&e)),
+                },
+                Ok(_) => judge(Command::Select, attempt_sql(conn, &sql, &row, true).await),
+            };
+        step(conn, "ROLLBACK TO SAVEPOINT strata_probe_attempt").await?;
+        step(conn, "RELEASE SAVEPOINT strata_probe_attempt").await?;
+        attempts.push(Attempt {
+            role: anon.to_string(),
+            command: Command::Select,
             outcome,
         });
     }

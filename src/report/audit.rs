@@ -157,19 +157,23 @@ fn render_probe(p: &ProbeReport) -> String {
                 vec![
                     l.table.clone(),
                     l.command.to_string(),
-                    l.user_a.clone(),
+                    if l.user_a.is_empty() {
+                        l.role.clone()
+                    } else {
+                        format!("{} {}", l.role, l.user_a)
+                    },
                     l.user_b.clone(),
                     l.allowed_by.join(", "),
                     l.detail.clone(),
                 ]
             })
             .collect();
-        out.push_str("LEAKS: user A reached user B's rows:\n");
+        out.push_str("LEAKS: user B's rows reached by another user or a signed-out visitor:\n");
         out.push_str(&table(
             &[
                 "table",
                 "command",
-                "as user A",
+                "as",
                 "row of user B",
                 "allowed by",
                 "what happened",
@@ -177,7 +181,7 @@ fn render_probe(p: &ProbeReport) -> String {
             rows,
         ));
     } else if !p.probed.is_empty() {
-        out.push_str("No leak: in every probed table, user A could not read, change or delete user B's row, nor insert a row owned by B.\n");
+        out.push_str("No leak: no attempt reached another user's row.\n");
     }
     let odd: Vec<Vec<String>> = p
         .probed
@@ -186,12 +190,12 @@ fn render_probe(p: &ProbeReport) -> String {
             t.attempts.iter().filter_map(move |a| match &a.outcome {
                 Outcome::Inconclusive { detail } => Some(vec![
                     t.table.clone(),
-                    a.command.to_string(),
+                    format!("{} as {}", a.command, a.role),
                     format!("inconclusive: {detail}"),
                 ]),
                 Outcome::Skipped { reason } => Some(vec![
                     t.table.clone(),
-                    a.command.to_string(),
+                    format!("{} as {}", a.command, a.role),
                     format!("not tried: {reason}"),
                 ]),
                 _ => None,

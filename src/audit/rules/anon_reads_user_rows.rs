@@ -36,7 +36,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 message: format!(
                     "lets {anon} (signed-out visitors) read rows of {key}, which belong to users (owner column {}), when {}",
                     crate::sql::quote_ident(&first.column),
-                    p.using.as_deref().unwrap_or("true")
+                    super::one_line(p.using.as_deref().unwrap_or("true"))
                 ),
                 fix: format!(
                     "restrict it with TO authenticated (and a condition on {}), or REVOKE SELECT ON {key} FROM {anon} if visitors must not read it",

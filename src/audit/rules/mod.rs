@@ -214,6 +214,11 @@ impl<'a> Context<'a> {
     }
 }
 
+/// An expression on one line (PostgreSQL's deparser breaks sub-SELECTs over several).
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// `policy NAME on TABLE`.
 pub fn policy_object(p: &Policy) -> String {
     format!("policy {} on {}", crate::sql::quote_ident(&p.name), p.table)
