@@ -212,7 +212,7 @@ fn label(c: &Value) -> String {
         v.as_array()
             .into_iter()
             .flatten()
-            .map(|x| s(x))
+            .map(&s)
             .collect::<Vec<_>>()
             .join(", ")
     };
