@@ -292,3 +292,256 @@ fn audit_cases() {
         failures.join("\n\n")
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Projects
+
+fn audit_json(p: &Project, db: &TestDb, extra: &[&str]) -> (Run, Value) {
+    let mut args = vec!["--format", "json", "audit"];
+    args.extend_from_slice(extra);
+    let run = p.strata(Some(db), &args);
+    let v: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("audit JSON ({e}):\n{}", run.all()));
+    (run, v)
+}
+
+#[track_caller]
+fn assert_cells(facts: &[String], expected: &[String]) {
+    let missing: Vec<&String> = expected.iter().filter(|e| !facts.contains(e)).collect();
+    assert!(
+        missing.is_empty(),
+        "missing matrix cells:\n  {}\nhave:\n  {}",
+        missing
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n  "),
+        facts
+            .iter()
+            .filter(|f| f.starts_with("cell "))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n  ")
+    );
+}
+
+/// The repository's own project (1MarketPulse): `up` installs its policies, `audit` shows the
+/// matrix those policies make.
+#[test]
+fn repository_project_audit_shows_its_matrix() {
+    let db = TestDb::new("audit_repo");
+    let p = Project::new();
+    for dir in ["migrations", "rollbacks", "policies", "seeds"] {
+        p.copy_from_repo(dir);
+    }
+    std::fs::copy(
+        repo_root().join("strata.toml"),
+        p.path().join("strata.toml"),
+    )
+    .unwrap_or_else(|e| panic!("copy strata.toml: {e}"));
+    p.strata(Some(&db), &["up"])
+        .assert_ok()
+        .assert_contains("Applied in one transaction");
+    let policies: usize = db
+        .sql("SELECT count(*) FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE c.relnamespace = 'public'::regnamespace")
+        .parse()
+        .unwrap_or(0);
+    assert!(policies > 80, "policies installed: {policies}");
+
+    let text = p.strata(Some(&db), &["audit"]);
+    text.assert_contains("Access matrix (anon, authenticated, service_role)")
+        .assert_contains("│ public.users ")
+        .assert_contains(&format!("{policies} policies"));
+    let (run, report) = audit_json(&p, &db, &[]);
+    assert_eq!(run.code, text.code);
+    let f = facts(&report);
+    // Read off policies/010_own_data.sql, 020_public_read.sql, 040_admin.sql and the grants of
+    // migration 002 (challenge_templates: column-level SELECT for anon/authenticated).
+    let cells: Vec<String> = [
+        "cell public.users anon SELECT = denied (no policy)",
+        "cell public.users authenticated SELECT = allowed by admin_users_full_access, users_select_own",
+        "cell public.users authenticated INSERT = allowed by admin_users_full_access, users_insert_own",
+        "cell public.users service_role DELETE = bypass (BYPASSRLS)",
+        "cell public.sessions authenticated INSERT = allowed by admin_sessions_full_access",
+        "cell public.sessions authenticated DELETE = allowed by admin_sessions_full_access, sessions_delete_own",
+        "cell public.challenge_templates anon SELECT = allowed by challenge_templates_select_public",
+        "cell public.challenge_templates anon INSERT = denied (no policy)",
+        "cell public.feature_flags anon SELECT = denied (no policy)",
+        "cell public.feature_flags authenticated SELECT = allowed by admin_feature_flags_full_access, feature_flags_select_authenticated",
+        "cell public.predictions anon SELECT = allowed by predictions_select_public",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_cells(&f, &cells);
+    // Its public-read policies let signed-out visitors read rows that belong to users: errors,
+    // so the audit exits 1.
+    let errors: Vec<&String> = f.iter().filter(|x| x.starts_with("error ")).collect();
+    assert!(
+        !errors.is_empty()
+            && errors
+                .iter()
+                .all(|e| e.starts_with("error anon-reads-user-rows policy ")),
+        "{errors:#?}"
+    );
+    assert!(f.contains(
+        &"error anon-reads-user-rows policy predictions_select_public on public.predictions"
+            .to_string()
+    ));
+    assert_eq!(run.code, 1);
+}
+
+const PORTFOLIO_USER_TABLES: [&str; 9] = [
+    "user_profiles",
+    "portfolios",
+    "transactions",
+    "holdings",
+    "watchlist",
+    "price_alerts",
+    "user_dividends",
+    "portfolio_metrics_cache",
+    "rate_limits",
+];
+const PORTFOLIO_MARKET_TABLES: [&str; 4] = [
+    "historical_prices",
+    "stocks",
+    "company_financials",
+    "forex_rates",
+];
+const PORTFOLIO_SYSTEM_TABLES: [&str; 3] = ["api_cache", "api_usage", "circuit_breaker_state"];
+
+/// The Portfolio Tracker (shared/seeds/003): its access-control matrix as the document states
+/// it, and no leak on its seeded rows.
+#[test]
+fn portfolio_tracker_matrix_is_the_documented_one_and_the_probe_finds_no_leak() {
+    let db = TestDb::new("audit_portfolio");
+    let p = Project::new();
+    copy_dir(
+        &repo_root().join("tests/fixtures/portfolio-tracker"),
+        p.path(),
+    );
+    p.strata(Some(&db), &["up"])
+        .assert_ok()
+        .assert_contains("Applied 3 migration(s)")
+        .assert_contains("Applied in one transaction");
+    assert_eq!(
+        db.sql("SELECT count(*) FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE c.relnamespace = 'public'::regnamespace"),
+        "58"
+    );
+    let (run, report) = audit_json(&p, &db, &[]);
+    let f = facts(&report);
+    let mut cells = Vec::new();
+    let all = PORTFOLIO_USER_TABLES
+        .iter()
+        .chain(&PORTFOLIO_MARKET_TABLES)
+        .chain(&PORTFOLIO_SYSTEM_TABLES)
+        .chain(&["audit_log"]);
+    for t in all.clone() {
+        for cmd in ["SELECT", "INSERT", "UPDATE", "DELETE"] {
+            // Anonymous: no database access.
+            cells.push(format!("cell public.{t} anon {cmd} = denied (no policy)"));
+            // Service role: all tables, full CRUD.
+            cells.push(format!(
+                "cell public.{t} service_role {cmd} = bypass (BYPASSRLS)"
+            ));
+        }
+    }
+    // Authenticated: CRUD on own rows of the user tables...
+    for t in PORTFOLIO_USER_TABLES {
+        for (cmd, suffix) in [
+            ("SELECT", "select"),
+            ("INSERT", "insert"),
+            ("UPDATE", "update"),
+            ("DELETE", "delete"),
+        ] {
+            cells.push(format!(
+                "cell public.{t} authenticated {cmd} = allowed by {t}_user_isolation_{suffix}"
+            ));
+        }
+    }
+    // ...its own audit log read-only...
+    cells.push(
+        "cell public.audit_log authenticated SELECT = allowed by Users can view own audit log"
+            .into(),
+    );
+    cells.push("cell public.audit_log authenticated INSERT = denied (no policy)".into());
+    // ...market data read-only...
+    for t in PORTFOLIO_MARKET_TABLES {
+        let select = if t == "historical_prices" {
+            "Authenticated users can view historical prices".to_string()
+        } else {
+            format!("{t}_authenticated_select")
+        };
+        cells.push(format!(
+            "cell public.{t} authenticated SELECT = allowed by {select}"
+        ));
+        for cmd in ["INSERT", "UPDATE", "DELETE"] {
+            cells.push(format!(
+                "cell public.{t} authenticated {cmd} = denied (no policy)"
+            ));
+        }
+    }
+    // ...and nothing of the system tables.
+    for t in PORTFOLIO_SYSTEM_TABLES {
+        for cmd in ["SELECT", "INSERT", "UPDATE", "DELETE"] {
+            cells.push(format!(
+                "cell public.{t} authenticated {cmd} = denied (no policy)"
+            ));
+        }
+    }
+    assert_cells(&f, &cells);
+    // The document's only RLS mistake left: auth.uid()/auth.role() evaluated per row.
+    let kinds: std::collections::BTreeSet<String> = f
+        .iter()
+        .filter(|x| !x.starts_with("cell "))
+        .map(|x| x.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        vec!["warning auth-function-per-row".to_string()]
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+
+    // Seed two users' rows; the probe reaches no other user's row.
+    let seed = std::fs::read_to_string(p.path().join("seeds/001_two_users.sql"))
+        .unwrap_or_else(|e| panic!("seed: {e}"));
+    db.sql(&seed);
+    let (run, report) = audit_json(&p, &db, &["--probe"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let probe = &report["probe"];
+    assert_eq!(
+        probe["leaks"].as_array().map(Vec::len),
+        Some(0),
+        "{probe:#}"
+    );
+    assert_eq!(
+        probe["not_probed"].as_array().map(Vec::len),
+        Some(0),
+        "{probe:#}"
+    );
+    let probed: Vec<&str> = probe["probed"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["table"].as_str())
+        .collect();
+    assert_eq!(probed.len(), 10, "{probed:?}");
+    // Every attempt got a verdict (denied), none was skipped or inconclusive.
+    for t in probe["probed"].as_array().into_iter().flatten() {
+        for a in t["attempts"].as_array().into_iter().flatten() {
+            assert_eq!(a["outcome"], "denied", "{t:#}");
+        }
+    }
+    let text = p.strata(Some(&db), &["audit", "--probe"]);
+    text.assert_ok()
+        .assert_contains("10 tables probed, 0 leaks")
+        .assert_contains("No leak");
+    // Nothing of the probe outlived its rollback.
+    assert_eq!(db.sql("SELECT count(*) FROM public.transactions"), "2");
+    assert_eq!(db.sql("SELECT count(*) FROM public.user_profiles"), "2");
+
+    // Its rollbacks take it back down.
+    p.strata(Some(&db), &["down", "--to", "0"])
+        .assert_ok()
+        .assert_contains("Rolled back 3 migration(s)");
+}
