@@ -545,3 +545,20 @@ fn portfolio_tracker_matrix_is_the_documented_one_and_the_probe_finds_no_leak() 
         .assert_ok()
         .assert_contains("Rolled back 3 migration(s)");
 }
+
+#[test]
+fn probe_under_the_setting_model_without_a_role_is_a_usage_error() {
+    let db = TestDb::new("audit_norole");
+    let p = Project::new();
+    p.write(
+        "strata.toml",
+        "[auth]\nmodel = \"setting\"\nsetting = \"app.current_user_id\"\n",
+    );
+    p.strata(Some(&db), &["audit", "--probe"])
+        .assert_code(2)
+        .assert_contains("needs `[auth] role`");
+    // Without --probe there is simply no role column in the matrix.
+    p.strata(Some(&db), &["audit"])
+        .assert_ok()
+        .assert_contains("Access matrix: no roles to show");
+}
