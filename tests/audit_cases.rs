@@ -27,6 +27,7 @@ use support::*;
 /// leak public.notes UPDATE as authenticated   a probe leak
 /// no leak                                     the probe found none
 /// not-probed public.notes                     listed as not probed
+/// attempt public.notes INSERT as authenticated = skipped   (denied, leak, inconclusive)
 /// cell public.notes anon SELECT = denied (no policy)
 /// exit 1
 /// ```
@@ -187,6 +188,17 @@ fn facts(r: &Value) -> Vec<String> {
             s(&l["command"]),
             s(&l["role"])
         ));
+    }
+    for t in r["probe"]["probed"].as_array().into_iter().flatten() {
+        for a in t["attempts"].as_array().into_iter().flatten() {
+            out.push(format!(
+                "attempt {} {} as {} = {}",
+                s(&t["table"]),
+                s(&a["command"]),
+                s(&a["role"]),
+                s(&a["outcome"])
+            ));
+        }
     }
     for n in r["probe"]["not_probed"].as_array().into_iter().flatten() {
         out.push(format!("not-probed {}", s(&n["table"])));

@@ -362,7 +362,12 @@ async fn probe_table(
     let Some(sqlx::types::Json(row)) = row else {
         return Ok(Err("the second owner's row vanished while probing".into()));
     };
-    let fresh = fresh_row(conn, t, &row).await?;
+    // Reads only; the savepoint is there so that a failing read does not abort the probe.
+    step(conn, "SAVEPOINT strata_probe_prep").await?;
+    let fresh = fresh_row(conn, t, &row).await;
+    step(conn, "ROLLBACK TO SAVEPOINT strata_probe_prep").await?;
+    step(conn, "RELEASE SAVEPOINT strata_probe_prep").await?;
+    let fresh = fresh?;
 
     let assume = crate::auth::assume_sql(auth, role, Some(&a));
     let pk_match = t.pk_match();
@@ -551,7 +556,11 @@ async fn blind_attempt(
         Command::Delete => format!("DELETE FROM {}", t.key),
         Command::Select | Command::Insert => return Ok(None),
     };
-    let Ok(before) = row_version(conn, t, row).await else {
+    step(conn, "SAVEPOINT strata_probe_prep").await?;
+    let before = row_version(conn, t, row).await;
+    step(conn, "ROLLBACK TO SAVEPOINT strata_probe_prep").await?;
+    step(conn, "RELEASE SAVEPOINT strata_probe_prep").await?;
+    let Ok(before) = before else {
         return Ok(None);
     };
     step(conn, "SAVEPOINT strata_probe_blind").await?;
