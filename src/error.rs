@@ -10,6 +10,8 @@ use crate::engine::{BaselineError, EngineError, Refusal};
 use crate::localdb::LocalDbError;
 use crate::policy::PolicyError;
 use crate::project::ProjectErrors;
+use crate::seed::SeedError;
+use crate::validation::ValidationError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -33,6 +35,10 @@ pub enum Error {
     Usage(String),
     #[error("{path}: {message}")]
     Io { path: String, message: String },
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    #[error(transparent)]
+    Seed(#[from] SeedError),
     /// The command ran and found something wrong; the report was already written.
     #[error("{0}")]
     Failed(String),
@@ -62,6 +68,20 @@ impl Error {
             Error::Usage(_) => 2,
             Error::Io { .. } => 2,
             Error::Failed(_) => 1,
+            Error::Validation(ValidationError::Malformed(_))
+            | Error::Validation(ValidationError::NoMatch { .. }) => 1,
+            Error::Validation(ValidationError::Io { .. }) => 2,
+            Error::Seed(SeedError::Io { .. }) => 2,
+            Error::Seed(SeedError::Db(DbError::Connect { .. }))
+            | Error::Seed(SeedError::Db(DbError::LockTimeout { .. }))
+            | Error::Seed(SeedError::Db(DbError::PoolerDetected)) => 2,
+            Error::Seed(SeedError::Db(DbError::Query { .. })) => 1,
+            Error::Seed(SeedError::Files(_))
+            | Error::Seed(SeedError::Header { .. })
+            | Error::Seed(SeedError::UnknownTable { .. })
+            | Error::Seed(SeedError::UnknownColumns { .. })
+            | Error::Seed(SeedError::Statement(_))
+            | Error::Seed(SeedError::Copy(_)) => 1,
         }
     }
 

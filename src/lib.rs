@@ -22,6 +22,8 @@ pub mod localdb;
 pub mod policy;
 pub mod project;
 pub mod report;
+pub mod seed;
 pub mod sql;
+pub mod validation;
 
 pub use error::{Error, Result};

@@ -244,3 +244,22 @@ fn init_and_new_create_the_layout() {
         .assert_contains("migrations/");
     p.strata(None, &["check"]).assert_ok();
 }
+
+#[test]
+fn check_with_a_database_runs_postgres_parser_without_executing() {
+    let db = TestDb::new("check_syntax");
+    let p = Project::new();
+    p.write(
+        "migrations/001_a.sql",
+        "CREATE TABLE t (id int);\n\nCREAT TABLE u (id int);\nCREATE TABLE v (id int REFERENCES not_yet_created(id));\n",
+    )
+    .write("rollbacks/001_a.sql", "DROP TABLE t;\nDROP TABLE t2 CASCADE extra;\n");
+    let r = p.strata(Some(&db), &["check"]);
+    r.assert_code(1)
+        .assert_contains("migrations/001_a.sql:3:1: syntax error at or near \"CREAT\"")
+        .assert_contains("rollbacks/001_a.sql:2:")
+        .assert_contains("syntax error at or near \"extra\"")
+        .assert_not_contains("not_yet_created");
+    // nothing was executed
+    assert_eq!(db.sql("SELECT to_regclass('t') IS NULL"), "t");
+}

@@ -98,3 +98,34 @@ fn down_to_zero_empties_public_and_up_again_works() {
         .assert_ok()
         .assert_contains("0 problem(s)");
 }
+
+#[test]
+fn seeds_load_and_the_validation_suites_pass() {
+    let db = TestDb::new("repo_suites");
+    let p = repo_project();
+    p.strata(Some(&db), &["up"]).assert_ok();
+    p.strata(Some(&db), &["seed"])
+        .assert_ok()
+        .assert_contains("in one transaction");
+    p.strata(Some(&db), &["seed"])
+        .assert_ok()
+        .assert_contains("seeds unchanged");
+    let users_before = db.sql("SELECT count(*) FROM users");
+    let r = p.strata(Some(&db), &["test"]);
+    r.assert_ok().assert_contains(" passed, 0 failed");
+    let passed: usize = r
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_suffix(" passed, 0 failed"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(
+        passed >= 25,
+        "1MarketPulse needs at least 25 validation tests, ran {passed}"
+    );
+    assert_eq!(
+        db.sql("SELECT count(*) FROM users"),
+        users_before,
+        "tests leave nothing behind"
+    );
+}

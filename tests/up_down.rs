@@ -296,3 +296,42 @@ fn session_settings_do_not_leak_between_migrations() {
         "t"
     );
 }
+
+#[test]
+fn timeouts_from_directives_and_config_apply_per_migration() {
+    let db = TestDb::new("timeouts");
+    let p = Project::new();
+    p.write("migrations/001_fast.sql", "CREATE TABLE a (id int);\n")
+        .write(
+            "migrations/002_slow.sql",
+            "-- strata:statement-timeout 200ms\nCREATE TABLE b (id int);\nSELECT pg_sleep(2);\n",
+        );
+    p.strata(Some(&db), &["up"])
+        .assert_code(1)
+        .assert_contains("migrations/002_slow.sql:3:1")
+        .assert_contains("57014")
+        .assert_contains("statement timeout");
+    assert_eq!(
+        db.sql("SELECT to_regclass('b') IS NULL AND to_regclass('a') IS NOT NULL"),
+        "t"
+    );
+    // the config default applies to files without a directive; the directive wins over it
+    p.write("strata.toml", "[database]\nstatement_timeout = \"100ms\"\n")
+        .write(
+            "migrations/002_slow.sql",
+            "CREATE TABLE b (id int);\nSELECT pg_sleep(1);\n",
+        );
+    p.strata(Some(&db), &["up"])
+        .assert_code(1)
+        .assert_contains("statement timeout");
+    p.write(
+        "migrations/002_slow.sql",
+        "-- strata:statement-timeout 10s\nCREATE TABLE b (id int);\nSELECT pg_sleep(0.3);\n",
+    );
+    p.strata(Some(&db), &["up"]).assert_ok();
+    // timeouts do not outlive their migration
+    assert_eq!(
+        db.sql("SELECT count(*) FROM strata.history WHERE kind = 'apply'"),
+        "2"
+    );
+}

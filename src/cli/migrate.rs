@@ -10,7 +10,7 @@ use crate::report::{self, Format, ProgressObserver};
 use serde::Serialize;
 use std::path::Path;
 
-fn load_project(ctx: &Ctx) -> Result<Project> {
+pub(crate) fn load_project(ctx: &Ctx) -> Result<Project> {
     Ok(project::load(
         &ctx.cfg.root,
         &ctx.cfg.migrations_dir(),
@@ -194,21 +194,29 @@ struct UpReport {
     policies: Option<crate::policy::ConvergeReport>,
 }
 
+/// The history: read-only for a dry run (no lock, no schema created), else under the run lock.
+async fn read_history(
+    conn: &mut sqlx::postgres::PgConnection,
+    settings: &engine::Settings,
+    dry_run: bool,
+    obs: &mut ProgressObserver,
+) -> Result<Vec<history::HistoryRow>> {
+    Ok(if dry_run {
+        history::read(conn, &settings.history_schema).await?
+    } else {
+        engine::prepare(conn, settings, obs).await?
+    })
+}
+
 pub async fn up(ctx: &Ctx, to: Option<&str>, dry_run: bool, out_of_order: bool) -> Result<()> {
     let project = load_project(ctx)?;
     let to = to.map(|t| parse_version_arg("--to", t)).transpose()?;
     let target = ctx.target()?;
     let mut conn = ctx.connect(&target).await?;
-    let settings = ctx.settings();
-    let mut obs = ProgressObserver::new(ctx.quiet);
-    let rows = if dry_run {
-        history::read(&mut conn, &settings.history_schema).await?
-    } else {
-        engine::prepare(&mut conn, &settings, &mut obs).await?
-    };
-    let state = history::fold(&rows);
-    let steps = engine::plan_up(&project, &state, to, out_of_order).map_err(Error::Refused)?;
     if dry_run {
+        let rows = history::read(&mut conn, &ctx.cfg.database.history_schema).await?;
+        let state = history::fold(&rows);
+        let steps = engine::plan_up(&project, &state, to, out_of_order).map_err(Error::Refused)?;
         // Check the files too, so a dry run finds what a real run would refuse.
         engine::analyze_all(steps.iter().map(|m| (&m.file, &m.directives)))?;
         match ctx.format {
@@ -240,47 +248,95 @@ pub async fn up(ctx: &Ctx, to: Option<&str>, dry_run: bool, out_of_order: bool) 
         crate::db::close(conn).await;
         return Ok(());
     }
+    let outcome = run_up(ctx, &mut conn, &project, to, out_of_order).await?;
+    crate::db::close(conn).await;
+    match ctx.format {
+        Format::Json => ctx.json(&outcome.report()),
+        Format::Text => ctx.out(&outcome.text()),
+    }
+    Ok(())
+}
+
+/// What `up` did; `reset` runs the same path and reports it too.
+pub(crate) struct UpOutcome {
+    pub applied: Vec<crate::project::Version>,
+    /// Migrations applied in all, after this run.
+    pub total: usize,
+    pub elapsed: std::time::Duration,
+    /// The convergence of policies/ that followed, when configured and present.
+    pub policies: Option<crate::policy::ConvergeReport>,
+}
+
+impl UpOutcome {
+    fn report(&self) -> UpReport {
+        UpReport {
+            applied: self.applied.iter().map(|v| v.to_string()).collect(),
+            up_to_date: self.applied.is_empty(),
+            dry_run: false,
+            policies: self.policies.clone(),
+        }
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::to_value(self.report()).unwrap_or(serde_json::Value::Null)
+    }
+
+    pub fn text(&self) -> String {
+        let mut out = if self.applied.is_empty() {
+            format!(
+                "Nothing to apply: the database is up to date ({} migration(s) applied).\n",
+                self.total
+            )
+        } else {
+            format!(
+                "Applied {} migration(s) in {} ms; {} applied in all.\n",
+                self.applied.len(),
+                self.elapsed.as_millis(),
+                self.total
+            )
+        };
+        if let Some(p) = &self.policies {
+            out.push_str(&super::policies::render_plan(p));
+        }
+        out
+    }
+}
+
+/// The part of `up` that changes the database, shared with `reset`: take the run lock, read
+/// the history, plan, install the auth shim when needed, apply.
+pub(crate) async fn run_up(
+    ctx: &Ctx,
+    conn: &mut sqlx::postgres::PgConnection,
+    project: &Project,
+    to: Option<crate::project::Version>,
+    out_of_order: bool,
+) -> Result<UpOutcome> {
+    let settings = ctx.settings();
+    let mut obs = ProgressObserver::new(ctx.quiet);
+    let rows = engine::prepare(conn, &settings, &mut obs).await?;
+    let state = history::fold(&rows);
+    let steps = engine::plan_up(project, &state, to, out_of_order).map_err(Error::Refused)?;
     if !steps.is_empty() {
         let texts = steps.iter().map(|m| m.file.text.as_str());
-        if crate::auth::ensure_shim(&mut conn, &ctx.cfg.auth, texts).await? {
+        if crate::auth::ensure_shim(conn, &ctx.cfg.auth, texts).await? {
             crate::engine::Observer::event(&mut obs, &crate::engine::Event::ShimInstalled);
         }
     }
     let started = std::time::Instant::now();
-    let applied = engine::apply_up(&mut conn, &steps, &settings, &mut obs).await?;
+    let applied = engine::apply_up(conn, &steps, &settings, &mut obs).await?;
+    let elapsed = started.elapsed();
     drop(obs);
     let policies = if ctx.cfg.policies.apply_on_up {
-        super::policies::converge(ctx, &mut conn, false, false).await?
+        super::policies::converge(ctx, conn, false, false).await?
     } else {
         None
     };
-    crate::db::close(conn).await;
-    let total = state.len() + applied.len();
-    match ctx.format {
-        Format::Json => ctx.json(&UpReport {
-            applied: applied.iter().map(|v| v.to_string()).collect(),
-            up_to_date: applied.is_empty(),
-            dry_run: false,
-            policies,
-        }),
-        Format::Text => {
-            if applied.is_empty() {
-                ctx.out(&format!(
-                    "Nothing to apply: the database is up to date ({total} migration(s) applied).\n"
-                ));
-            } else {
-                ctx.out(&format!(
-                    "Applied {} migration(s) in {} ms; {total} applied in all.\n",
-                    applied.len(),
-                    started.elapsed().as_millis()
-                ));
-            }
-            if let Some(p) = &policies {
-                ctx.out(&super::policies::render_plan(p));
-            }
-        }
-    }
-    Ok(())
+    Ok(UpOutcome {
+        total: state.len() + applied.len(),
+        applied,
+        elapsed,
+        policies,
+    })
 }
 
 #[derive(Serialize)]
@@ -309,11 +365,7 @@ pub async fn down(
     let mut conn = ctx.connect(&target).await?;
     let settings = ctx.settings();
     let mut obs = ProgressObserver::new(ctx.quiet);
-    let rows = if dry_run {
-        history::read(&mut conn, &settings.history_schema).await?
-    } else {
-        engine::prepare(&mut conn, &settings, &mut obs).await?
-    };
+    let rows = read_history(&mut conn, &settings, dry_run, &mut obs).await?;
     let state = history::fold(&rows);
     let plan = engine::plan_down(&project, &state, down_target).map_err(Error::Refused)?;
     if dry_run {
@@ -365,20 +417,24 @@ struct CheckReport {
 pub async fn check(ctx: &Ctx) -> Result<()> {
     let project = load_project(ctx)?;
     let mut problems: Vec<String> = Vec::new();
+    // every file that analyses cleanly, with its statements, for the server-side syntax check
+    let mut analysed = Vec::new();
     let mut files = 0;
     for m in &project.migrations {
-        files += 1;
-        if let Err(errs) = project::analyze(&m.file, &m.directives) {
-            problems.extend(errs.iter().map(|e| e.to_string()));
-        }
+        let mut files_of_m = vec![(&m.file, &m.directives)];
         if let Some(r) = &m.rollback {
+            files_of_m.push((&r.file, &r.directives));
+        }
+        for (f, d) in files_of_m {
             files += 1;
-            if let Err(errs) = project::analyze(&r.file, &r.directives) {
-                problems.extend(errs.iter().map(|e| e.to_string()));
+            match project::analyze(f, d) {
+                Ok(spans) => analysed.push((f, spans)),
+                Err(errs) => problems.extend(errs.iter().map(|e| e.to_string())),
             }
         }
     }
-    // Checksums of applied files, when a database is reachable without starting anything.
+    // With a reachable database (never started for this): PostgreSQL's parser on every
+    // statement, and the checksums of applied files.
     let target = ctx.target()?;
     let info = match &target {
         Target::Url { info, .. } => Some(info.clone()),
@@ -388,9 +444,19 @@ pub async fn check(ctx: &Ctx) -> Result<()> {
             .and_then(|s| config::ConnInfo::parse(&s.url_for(super::dbcmd::LOCAL_DATABASE)).ok()),
     };
     let mut database_checked = false;
-    if let Some(info) = info {
-        match crate::db::connect(&info).await {
+    match info {
+        None => ctx.note(
+            "note: SQL checked lexically only; with a database (`strata db start` or --database-url) strata also runs PostgreSQL's parser and compares checksums",
+        ),
+        Some(info) => match crate::db::connect(&info).await {
             Ok(mut conn) => {
+                for (f, spans) in &analysed {
+                    for e in engine::syntax::check_file(&mut conn, f, spans).await? {
+                        let index = crate::sql::LineIndex::new(&f.text);
+                        let (line, col) = index.line_col(&f.text, e.offset);
+                        problems.push(format!("{}:{line}:{col}: {}", f.display, e.message));
+                    }
+                }
                 let rows = history::read(&mut conn, &ctx.cfg.database.history_schema).await?;
                 crate::db::close(conn).await;
                 database_checked = true;
@@ -406,8 +472,8 @@ pub async fn check(ctx: &Ctx) -> Result<()> {
                     }
                 }
             }
-            Err(e) => ctx.note(&format!("note: checksums not compared: {e}")),
-        }
+            Err(e) => ctx.note(&format!("note: syntax and checksums not checked by the server: {e}")),
+        },
     }
     match ctx.format {
         Format::Json => ctx.json(&CheckReport {
@@ -423,7 +489,7 @@ pub async fn check(ctx: &Ctx) -> Result<()> {
                 "{files} file(s) checked, {} problem(s){}\n",
                 problems.len(),
                 if database_checked {
-                    ", checksums compared with the database"
+                    "; syntax parsed by PostgreSQL and checksums compared with the database"
                 } else {
                     ""
                 }

@@ -6,6 +6,7 @@ mod audit;
 pub(crate) mod dbcmd;
 mod migrate;
 mod policies;
+mod suite;
 
 use crate::config::{self, Config, Target};
 use crate::error::{Error, Result};
@@ -103,6 +104,29 @@ pub enum Command {
         /// Also act as two users on live rows and report any cross-user read/write
         #[arg(long)]
         probe: bool,
+    },
+    /// Run the validation suites (tests/validation/*.sql)
+    Test {
+        /// Only suites whose file name, or tests whose name, contains this
+        pattern: Option<String>,
+        /// Also write JUnit XML to FILE (for CI)
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+    },
+    /// Load seeds/ (*.sql and *.csv) in one transaction
+    Seed {
+        /// Load even when every seed is unchanged since the last load
+        #[arg(long)]
+        force: bool,
+        /// Confirm on a protected environment
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Drop everything strata manages, then up and seed (development only)
+    Reset {
+        /// Confirm (reset still never runs on a protected environment)
+        #[arg(long)]
+        yes: bool,
     },
     /// The local development database
     Db {
@@ -271,6 +295,11 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 },
         } => policies::apply(&ctx, dry_run, prune, yes).await,
         Command::Audit { probe } => audit::run(&ctx, probe).await,
+        Command::Test { pattern, junit } => {
+            suite::test(&ctx, pattern.as_deref(), junit.as_deref()).await
+        }
+        Command::Seed { force, yes } => suite::seed(&ctx, force, yes).await,
+        Command::Reset { yes } => suite::reset(&ctx, yes).await,
         Command::Db { action } => dbcmd::run(&ctx, action).await,
     }
 }

@@ -14,6 +14,7 @@
 //! failing statement is recorded as a failed history row naming the statement.
 
 pub mod plan;
+pub mod syntax;
 
 use crate::db::{self, DbError, PgFailure};
 use crate::history::{self, HistoryRow, Kind, NewRow};
@@ -510,9 +511,9 @@ pub async fn repair(
     rows: &[HistoryRow],
     settings: &Settings,
 ) -> Result<Vec<RepairAction>, EngineError> {
+    // (version, name, kind, file whose checksum is accepted, note)
+    let mut planned: Vec<(Version, &str, Kind, Option<&SourceFile>, String)> = Vec::new();
     let state = history::fold(rows);
-    let mut actions = Vec::new();
-    let mut sql_text = String::from("BEGIN;\n");
     for (v, r) in &state {
         match r {
             history::Recorded::Applied {
@@ -520,70 +521,74 @@ pub async fn repair(
                 name,
                 ..
             } => {
-                if let Some(m) = project.get(*v) {
-                    if *old != m.file.checksum {
-                        let note = format!(
-                            "accepted checksum {} (was {})",
-                            m.file.checksum.short(),
-                            old.short()
-                        );
-                        sql_text.push_str(&history::insert_sql(
-                            &settings.history_schema,
-                            &NewRow {
-                                version: *v,
-                                name,
-                                kind: Kind::Accept,
-                                checksum: Some(&m.file.checksum),
-                                sql: Some(&m.file.text),
-                                success: true,
-                                note: Some(&note),
-                                duration_from_txn_start: false,
-                                duration_ms: None,
-                            },
-                        ));
-                        sql_text.push_str(";\n");
-                        actions.push(RepairAction {
-                            version: v.to_string(),
-                            name: name.clone(),
-                            action: note,
-                        });
-                    }
+                if let Some(m) = project.get(*v).filter(|m| *old != m.file.checksum) {
+                    let note = format!(
+                        "accepted checksum {} (was {})",
+                        m.file.checksum.short(),
+                        old.short()
+                    );
+                    planned.push((*v, name, Kind::Accept, Some(&m.file), note));
                 }
             }
             history::Recorded::Failed { name, .. } => {
                 let note = "cleared the failed entry; `strata up` will run it again".to_string();
-                sql_text.push_str(&history::insert_sql(
-                    &settings.history_schema,
-                    &NewRow {
-                        version: *v,
-                        name,
-                        kind: Kind::Clear,
-                        checksum: None,
-                        sql: None,
-                        success: true,
-                        note: Some(&note),
-                        duration_from_txn_start: false,
-                        duration_ms: None,
-                    },
-                ));
-                sql_text.push_str(";\n");
-                actions.push(RepairAction {
-                    version: v.to_string(),
-                    name: name.clone(),
-                    action: note,
-                });
+                planned.push((*v, name, Kind::Clear, None, note));
             }
             _ => {}
         }
     }
-    if !actions.is_empty() {
-        sql_text.push_str("COMMIT;");
-        if let Err(e) = db::execute_script(conn, &sql_text).await {
-            let _ = db::execute_script(conn, "ROLLBACK").await;
-            return Err(DbError::query("recording repair", &e).into());
-        }
+    let new_rows: Vec<NewRow<'_>> = planned
+        .iter()
+        .map(|(version, name, kind, file, note)| NewRow {
+            version: *version,
+            name,
+            kind: *kind,
+            checksum: file.map(|f| &f.checksum),
+            sql: file.map(|f| f.text.as_str()),
+            success: true,
+            note: Some(note),
+            duration_from_txn_start: false,
+            duration_ms: None,
+        })
+        .collect();
+    record_all(
+        conn,
+        &settings.history_schema,
+        &new_rows,
+        "recording repair",
+    )
+    .await?;
+    Ok(planned
+        .into_iter()
+        .map(|(version, name, _, _, note)| RepairAction {
+            version: version.to_string(),
+            name: name.to_string(),
+            action: note,
+        })
+        .collect())
+}
+
+/// Records several history rows in one transaction (nothing when `rows` is empty).
+async fn record_all(
+    conn: &mut PgConnection,
+    schema: &str,
+    rows: &[NewRow<'_>],
+    what: &str,
+) -> Result<(), EngineError> {
+    if rows.is_empty() {
+        return Ok(());
     }
-    Ok(actions)
+    let mut sql_text = String::from("BEGIN;\n");
+    for r in rows {
+        sql_text.push_str(&history::insert_sql(schema, r));
+        sql_text.push_str(";\n");
+    }
+    sql_text.push_str("COMMIT;");
+    if let Err(e) = db::execute_script(conn, &sql_text).await {
+        let _ = db::execute_script(conn, "ROLLBACK").await;
+        return Err(DbError::query(what, &e).into());
+    }
+    Ok(())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -618,28 +623,26 @@ pub async fn baseline(
         return Ok(Err(BaselineError::NothingToMark(to)));
     }
     let note = format!("baseline at version {to}: marked as applied without running");
-    let mut sql_text = String::from("BEGIN;\n");
-    for m in &marked {
-        sql_text.push_str(&history::insert_sql(
-            &settings.history_schema,
-            &NewRow {
-                version: m.version,
-                name: &m.name,
-                kind: Kind::Baseline,
-                checksum: Some(&m.file.checksum),
-                sql: None,
-                success: true,
-                note: Some(&note),
-                duration_from_txn_start: false,
-                duration_ms: None,
-            },
-        ));
-        sql_text.push_str(";\n");
-    }
-    sql_text.push_str("COMMIT;");
-    if let Err(e) = db::execute_script(conn, &sql_text).await {
-        let _ = db::execute_script(conn, "ROLLBACK").await;
-        return Err(DbError::query("recording the baseline", &e).into());
-    }
+    let new_rows: Vec<NewRow<'_>> = marked
+        .iter()
+        .map(|m| NewRow {
+            version: m.version,
+            name: &m.name,
+            kind: Kind::Baseline,
+            checksum: Some(&m.file.checksum),
+            sql: None,
+            success: true,
+            note: Some(&note),
+            duration_from_txn_start: false,
+            duration_ms: None,
+        })
+        .collect();
+    record_all(
+        conn,
+        &settings.history_schema,
+        &new_rows,
+        "recording the baseline",
+    )
+    .await?;
     Ok(Ok(marked.iter().map(|m| m.version).collect()))
 }

@@ -4,6 +4,7 @@
 
 pub mod audit;
 mod progress;
+mod suite;
 
 use crate::db::PgFailure;
 use crate::engine::{Direction, EngineError, StatementFailure, StatusRow};
@@ -13,6 +14,7 @@ use crate::sql::LineIndex;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
 pub use progress::ProgressObserver;
+pub use suite::{render_dropped, render_seed, render_test_run, SeedProgress};
 
 /// `text` or `json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -157,6 +159,8 @@ pub fn render_error(e: &Error) -> String {
             out.push_str("Nothing from policies/ was applied: it runs in one transaction, which was rolled back.\n");
             out
         }
+        Error::Validation(v) => suite::render_validation_error(v),
+        Error::Seed(s) => suite::render_seed_error(s),
         Error::Failed(msg) if msg.is_empty() => String::new(),
         other => format!("error: {other}\n"),
     }
@@ -202,6 +206,20 @@ pub fn render_status(rows: &[StatusRow]) -> String {
             r.note.as_deref().unwrap_or("")
         ));
     }
+    if rows
+        .iter()
+        .any(|r| r.state == crate::engine::MigrationState::Failed)
+    {
+        out.push_str("Next: make the database and the failed file agree (finish or undo the committed statements, fix the file), then `strata repair` clears the failed entry and `strata up` runs the file again.\n");
+    }
+    if rows
+        .iter()
+        .any(|r| r.state == crate::engine::MigrationState::Changed)
+    {
+        out.push_str(
+            "Changed files block `strata up`: restore them, or accept them with `strata repair`.\n",
+        );
+    }
     out
 }
 
@@ -242,5 +260,63 @@ mod tests {
         3 | create tabel x();
           |        ^
         ");
+    }
+
+    fn row(v: &str, name: &str, state: crate::engine::MigrationState) -> StatusRow {
+        StatusRow {
+            version: v.into(),
+            name: name.into(),
+            state,
+            rollback: v != "3",
+            applied_at: (state != crate::engine::MigrationState::Pending)
+                .then(|| "2026-11-23 09:00:00".to_string()),
+            duration_ms: Some(12).filter(|_| state != crate::engine::MigrationState::Pending),
+            baselined: v == "1",
+            note: (state == crate::engine::MigrationState::Failed)
+                .then(|| "statement 2 of 3 (line 4) failed: boom".to_string()),
+        }
+    }
+
+    #[test]
+    fn status_table_layout() {
+        use crate::engine::MigrationState::*;
+        let rows = vec![
+            row("1", "init", Applied),
+            row("2", "users", Changed),
+            row("3", "index", Failed),
+            row("4", "gone", Missing),
+            row("5", "next", Pending),
+        ];
+        insta::assert_snapshot!("status_table", render_status(&rows));
+    }
+
+    #[test]
+    fn migration_failure_diagnostic_layout() {
+        use crate::engine::{Direction, StatementFailure};
+        use crate::project::{Checksum, SourceFile, Version};
+        let text = "CREATE TABLE tags (id int PRIMARY KEY);\nALTER TABLE posts\n  ADD COLUMN tag_id int REFERENCES tagz(id);\n";
+        let f = StatementFailure {
+            direction: Direction::Up,
+            version: Version(4),
+            name: "tags".into(),
+            file: SourceFile {
+                path: "migrations/004_tags.sql".into(),
+                display: "migrations/004_tags.sql".into(),
+                text: text.into(),
+                checksum: Checksum::of(text.as_bytes()),
+            },
+            offset: text.find("tagz"),
+            failure: PgFailure {
+                code: "42P01".into(),
+                message: "relation \"tagz\" does not exist".into(),
+                hint: Some("Did you mean \"tags\"?".into()),
+                ..PgFailure::default()
+            },
+            transactional: true,
+            committed_statements: 0,
+            done_before: vec![Version(3)],
+        };
+        let e = crate::Error::Engine(EngineError::Statement(Box::new(f)));
+        insta::assert_snapshot!("migration_failure", render_error(&e));
     }
 }

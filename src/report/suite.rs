@@ -1,0 +1,265 @@
+//! Rendering for `test`, `seed` and `reset`: the per-suite tables and failure details, the seed
+//! table and its progress bar, and the diagnostics of validation and seed errors.
+
+use super::{render_pg_failure, render_snippet, table};
+use crate::db::LockHolder;
+use crate::seed::{self, SeedError, SeedFile, SeedObserver, SeedReport};
+use crate::validation::{RunReport, ValidationError, Verdict};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+/// `strata test`: a table per suite (test, result, reason), the details of each failure (where,
+/// the source, PostgreSQL's message), then `N passed, N failed` on its own line.
+pub fn render_test_run(r: &RunReport) -> String {
+    let mut out = String::new();
+    for s in &r.suites {
+        out.push_str(&format!(
+            "{}  ({} passed, {} failed, {:.0} ms)\n",
+            s.file, s.passed, s.failed, s.duration_ms
+        ));
+        let rows = s
+            .tests
+            .iter()
+            .map(|t| {
+                vec![
+                    t.name.clone(),
+                    match t.result {
+                        Verdict::Pass => "pass".to_string(),
+                        Verdict::Fail => "FAIL".to_string(),
+                    },
+                    t.reason.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        out.push_str(&table(&["test", "result", "reason"], rows));
+        out.push('\n');
+    }
+    let mut details = String::new();
+    for s in &r.suites {
+        if let Some(se) = &s.setup_error {
+            details.push_str(&format!(
+                "{}:{}:{}: the suite's setup failed; none of its tests ran\n",
+                se.location.file, se.location.line, se.location.col
+            ));
+            details.push_str(&render_snippet(&s.file, &s.text, se.location.offset));
+            if let Some(e) = &se.error {
+                details.push_str(&render_pg_failure(e));
+            }
+            details.push('\n');
+        }
+        for t in s.tests.iter().filter(|t| t.result == Verdict::Fail) {
+            let Some(f) = &t.failure else { continue };
+            details.push_str(&format!(
+                "{}:{}:{}: test `{}` (line {}): {}\n",
+                f.location.file,
+                f.location.line,
+                f.location.col,
+                t.name,
+                t.line,
+                t.reason.as_deref().unwrap_or("failed")
+            ));
+            details.push_str(&render_snippet(&s.file, &s.text, f.location.offset));
+            if let Some(e) = &f.error {
+                details.push_str(&render_pg_failure(e));
+            }
+            details.push('\n');
+        }
+    }
+    if !details.is_empty() {
+        out.push_str("failures:\n\n");
+        out.push_str(&details);
+    }
+    out.push_str(&format!("{} passed, {} failed\n", r.passed, r.failed));
+    out
+}
+
+pub(super) fn render_validation_error(e: &ValidationError) -> String {
+    match e {
+        ValidationError::Malformed(problems) => {
+            let mut out = String::new();
+            for p in problems {
+                out.push_str(&format!("error: {p}\n"));
+            }
+            out.push_str("Nothing was run: fix the suites first.\n");
+            out
+        }
+        other => format!("error: {other}\n"),
+    }
+}
+
+/// `strata seed`: what was loaded, or why nothing was.
+pub fn render_seed(r: &SeedReport) -> String {
+    if !r.loaded {
+        return "seeds unchanged; nothing loaded (use --force to reload)\n".to_string();
+    }
+    let mut out = String::new();
+    if !r.changes.is_empty() {
+        let list: Vec<String> = r
+            .changes
+            .iter()
+            .map(|c| format!("{} ({})", c.file, c.change))
+            .collect();
+        out.push_str(&format!(
+            "Seeds changed since the last load: {}; loading all of them.\n",
+            list.join(", ")
+        ));
+    }
+    let rows = r
+        .files
+        .iter()
+        .map(|f| {
+            vec![
+                f.file.clone(),
+                f.table.clone().unwrap_or_else(|| "(sql)".into()),
+                f.rows.to_string(),
+                format!("{} ms", f.duration_ms),
+            ]
+        })
+        .collect();
+    out.push_str(&table(&["seed", "into", "rows", "time"], rows));
+    let total: u64 = r.files.iter().map(|f| f.rows).sum();
+    out.push_str(&format!(
+        "Loaded {} seed file(s), {total} row(s), in one transaction in {} ms.\n",
+        r.files.len(),
+        r.duration_ms
+    ));
+    out
+}
+
+/// `strata reset`: the first line, what was dropped.
+pub fn render_dropped(d: &seed::reset::Dropped) -> String {
+    let dropped = if d.schemas.is_empty() {
+        "nothing to drop".to_string()
+    } else {
+        format!("dropped schema(s) {}", d.schemas.join(", "))
+    };
+    if d.recreated.is_empty() {
+        format!("Reset: {dropped}.\n")
+    } else {
+        format!(
+            "Reset: {dropped}; created {} again, empty.\n",
+            d.recreated.join(", ")
+        )
+    }
+}
+
+pub(super) fn render_seed_error(e: &SeedError) -> String {
+    let rolled_back =
+        "Nothing was loaded: all seeds run in one transaction, which was rolled back.\n";
+    match e {
+        SeedError::Files(problems) => {
+            let mut out = String::new();
+            for p in problems {
+                out.push_str(&format!("error: {p}\n"));
+            }
+            out.push_str("Nothing was loaded.\n");
+            out
+        }
+        SeedError::Statement(f) => {
+            let mut out = format!("error: seed {} failed\n", f.file.display);
+            match f.offset {
+                Some(o) => out.push_str(&render_snippet(&f.file.display, &f.file.text, o)),
+                None => out.push_str(&format!("  --> {}\n", f.file.display)),
+            }
+            out.push_str(&render_pg_failure(&f.failure));
+            out.push_str(rolled_back);
+            out
+        }
+        SeedError::Copy(c) => {
+            let mut out = format!("error: {e}\n");
+            if let Some(l) = c.line {
+                let width = l.to_string().len();
+                out.push_str(&format!("  --> {}:{l}\n", c.file));
+                if let Some(text) = &c.line_text {
+                    out.push_str(&format!("{:width$} |\n{l} | {text}\n", ""));
+                }
+            } else {
+                out.push_str(&format!("  --> {}\n", c.file));
+            }
+            if let Some(col) = &c.column {
+                out.push_str(&format!("  column: {col}\n"));
+            }
+            out.push_str(&render_pg_failure(&c.failure));
+            if c.failure.code == "23505" {
+                out.push_str("hint: the rows may already be there from an earlier load; `strata reset` starts from an empty database\n");
+            }
+            out.push_str(rolled_back);
+            out
+        }
+        SeedError::Header { .. }
+        | SeedError::UnknownTable { .. }
+        | SeedError::UnknownColumns { .. } => format!("error: {e}\n{rolled_back}"),
+        SeedError::Io { .. } | SeedError::Db(_) => format!("error: {e}\n"),
+    }
+}
+
+/// Seed progress on stderr: a bar of bytes for big CSV files when stderr is a terminal;
+/// otherwise nothing but lock waits.
+pub struct SeedProgress {
+    quiet: bool,
+    terminal: bool,
+    bar: Option<ProgressBar>,
+}
+
+/// Files smaller than this load too fast for a bar to be useful.
+const BAR_MIN_BYTES: u64 = 8 << 20;
+
+impl SeedProgress {
+    pub fn new(quiet: bool) -> Self {
+        SeedProgress {
+            quiet,
+            terminal: std::io::stderr().is_terminal(),
+            bar: None,
+        }
+    }
+}
+
+impl SeedObserver for SeedProgress {
+    fn lock_waiting(&mut self, holder: Option<&LockHolder>) {
+        let who = holder
+            .map(|h| h.to_string())
+            .unwrap_or_else(|| "another session".into());
+        let _ = writeln!(
+            std::io::stderr(),
+            "waiting for the run lock: another strata run is working on this database, held by {who}"
+        );
+    }
+
+    fn file_started(&mut self, file: &SeedFile) {
+        if self.quiet || !self.terminal || file.size < BAR_MIN_BYTES {
+            return;
+        }
+        if let seed::SeedKind::Csv { .. } = file.kind {
+            let bar = ProgressBar::new(file.size);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.set_message(file.display.clone());
+            self.bar = Some(bar);
+        }
+    }
+
+    fn progress(&mut self, bytes: u64) {
+        if let Some(b) = &self.bar {
+            b.set_position(bytes);
+        }
+    }
+
+    fn file_finished(&mut self, _file: &SeedFile, _rows: u64, _elapsed: Duration) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl Drop for SeedProgress {
+    fn drop(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}

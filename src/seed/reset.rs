@@ -1,0 +1,113 @@
+//! The destructive half of `strata reset`: drop what strata manages, in one transaction, under
+//! the run lock. (`cli::suite::reset` then runs the same `up` and `seed` as the commands.)
+//!
+//! What strata manages: the configured `[database] schemas` (dropped with CASCADE), strata's
+//! history schema (dropped; `up` creates it), and the Supabase auth shim
+//! when strata installed it (schema `auth` whose `auth.users` carries the shim's comment): it is
+//! dropped so that `up` installs it again, with its grants on the new `public`, and without the
+//! users an earlier seed put in `auth.users`. A real Supabase `auth` schema is never touched.
+//!
+//! Only `public` is created again, as PostgreSQL 15 creates it in a new database: owned by
+//! `pg_database_owner`, with `USAGE` for `PUBLIC` and the standard comment. Other schemas are left
+//! to the migrations that created them in the first place: creating them here would make a
+//! migration's `CREATE SCHEMA app` fail on the reset database. So a reset database is a new
+//! database plus the project.
+//! Must not: run on a protected environment (the caller checks `config::guard_protected`).
+
+use crate::db::{self, DbError};
+use crate::sql::quote_ident;
+use serde::Serialize;
+use sqlx::postgres::PgConnection;
+use std::time::Duration;
+
+/// What was dropped.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dropped {
+    /// Schemas dropped (that existed).
+    pub schemas: Vec<String>,
+    /// Schemas created again (`public`, when configured).
+    pub recreated: Vec<String>,
+    /// Whether strata's auth shim was dropped (to be installed again by `up`).
+    pub auth_shim: bool,
+}
+
+/// Drops the managed schemas and creates the configured ones again, empty.
+pub async fn drop_managed(
+    conn: &mut PgConnection,
+    schemas: &[String],
+    history_schema: &str,
+    lock_wait: Duration,
+    on_wait: impl FnMut(Option<&db::LockHolder>),
+) -> Result<Dropped, DbError> {
+    db::lock(conn, db::lock_key(history_schema), lock_wait, on_wait).await?;
+    let mut targets: Vec<String> = Vec::new();
+    for s in schemas.iter().map(String::as_str).chain([history_schema]) {
+        if !targets.iter().any(|t| t == s) {
+            targets.push(s.to_string());
+        }
+    }
+    let existing: Vec<String> =
+        sqlx::query_scalar("SELECT nspname::text FROM pg_namespace WHERE nspname = ANY($1)")
+            .bind(&targets)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(|e| DbError::query("looking up the schemas to reset", &e))?;
+    let shim: bool = sqlx::query_scalar(
+        "SELECT coalesce(obj_description(to_regclass('auth.users'), 'pg_class') LIKE 'strata auth shim%', false)",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| DbError::query("looking for strata's auth shim", &e))?;
+    let owner_role: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pg_database_owner')",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| DbError::query("looking up pg_database_owner", &e))?;
+
+    let mut script = String::from("BEGIN;\n");
+    let dropped: Vec<String> = targets
+        .iter()
+        .filter(|t| existing.contains(t))
+        .cloned()
+        .collect();
+    for s in &dropped {
+        script.push_str(&format!("DROP SCHEMA {} CASCADE;\n", quote_ident(s)));
+    }
+    let drop_shim = shim && !dropped.iter().any(|s| s == "auth");
+    if drop_shim {
+        script.push_str("DROP SCHEMA auth CASCADE;\n");
+    }
+    let recreated: Vec<String> = schemas.iter().filter(|s| *s == "public").cloned().collect();
+    for s in &recreated {
+        if owner_role {
+            script.push_str(
+                "CREATE SCHEMA public AUTHORIZATION pg_database_owner;\n\
+                 GRANT ALL ON SCHEMA public TO pg_database_owner;\n\
+                 GRANT USAGE ON SCHEMA public TO PUBLIC;\n\
+                 COMMENT ON SCHEMA public IS 'standard public schema';\n",
+            );
+        } else {
+            // Before PostgreSQL 14 there is no pg_database_owner; public was open to all.
+            script.push_str(&format!(
+                "CREATE SCHEMA {};\nGRANT ALL ON SCHEMA public TO PUBLIC;\n\
+                 COMMENT ON SCHEMA public IS 'standard public schema';\n",
+                quote_ident(s)
+            ));
+        }
+    }
+    script.push_str("COMMIT;");
+    if let Err(e) = db::execute_script(conn, &script).await {
+        let _ = db::execute_script(conn, "ROLLBACK").await;
+        return Err(DbError::query("dropping the managed schemas", &e));
+    }
+    let mut schemas_dropped = dropped;
+    if drop_shim {
+        schemas_dropped.push("auth".into());
+    }
+    Ok(Dropped {
+        schemas: schemas_dropped,
+        recreated,
+        auth_shim: shim,
+    })
+}
