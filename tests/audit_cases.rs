@@ -515,9 +515,8 @@ fn portfolio_tracker_matrix_is_the_documented_one_and_the_probe_finds_no_leak() 
     assert_eq!(run.code, 0, "{}", run.all());
 
     // Seed two users' rows; the probe reaches no other user's row.
-    let seed = std::fs::read_to_string(p.path().join("seeds/001_two_users.sql"))
-        .unwrap_or_else(|e| panic!("seed: {e}"));
-    db.sql(&seed);
+    p.strata(Some(&db), &["seed"]).assert_ok();
+    assert_eq!(db.sql("SELECT count(*) FROM auth.users"), "2");
     let (run, report) = audit_json(&p, &db, &["--probe"]);
     assert_eq!(run.code, 0, "{}", run.all());
     let probe = &report["probe"];

@@ -113,11 +113,14 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         if readers.is_empty() {
             continue;
         }
-        let owner = cat
-            .owners
-            .get(key)
-            .cloned()
-            .unwrap_or_else(|| "its owner".into());
+        let owner = match cat.owners.get(key) {
+            None => "its owner".to_string(),
+            Some(o) => match cat.roles.get(o) {
+                Some(r) if r.superuser => format!("{o} (superuser: no policy applies)"),
+                Some(r) if r.bypass_rls => format!("{o} (BYPASSRLS: no policy applies)"),
+                _ => o.clone(),
+            },
+        };
         let (kind, message, fix) = if v.materialized {
             (
                 "materialized view",
