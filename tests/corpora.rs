@@ -202,7 +202,10 @@ fn kratos_has_no_drift_after_up() {
     };
     let db = TestDb::new("kratos_diff");
     p.strata(Some(&db), &["up"]).assert_ok();
-    p.strata(Some(&db), &["diff", "--exit-code", "--shadow-url", &shadow_url()])
-        .assert_ok()
-        .assert_contains("No differences.");
+    p.strata(
+        Some(&db),
+        &["diff", "--exit-code", "--shadow-url", &shadow_url()],
+    )
+    .assert_ok()
+    .assert_contains("No differences.");
 }

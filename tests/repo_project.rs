@@ -137,18 +137,27 @@ fn no_drift_after_up_between_databases_and_every_rollback_is_exact() {
     let p = repo_project();
     p.strata(Some(&db), &["up"]).assert_ok();
     p.strata(Some(&other), &["up"]).assert_ok();
-    p.strata(Some(&db), &["diff", "--exit-code", "--shadow-url", &shadow_url()])
-        .assert_ok()
-        .assert_contains("No differences.");
-    p.strata(None, &["diff", "--exit-code", "--from", &db.url, "--to", &other.url])
-        .assert_ok()
-        .assert_contains("No differences.");
+    p.strata(
+        Some(&db),
+        &["diff", "--exit-code", "--shadow-url", &shadow_url()],
+    )
+    .assert_ok()
+    .assert_contains("No differences.");
+    p.strata(
+        None,
+        &["diff", "--exit-code", "--from", &db.url, "--to", &other.url],
+    )
+    .assert_ok()
+    .assert_contains("No differences.");
     p.strata(None, &["verify-rollbacks", "--shadow-url", &shadow_url()])
         .assert_ok()
         .assert_contains("6 exact");
     // a manual change is drift
     db.sql("DROP POLICY users_select_own ON users");
-    p.strata(Some(&db), &["diff", "--exit-code", "--shadow-url", &shadow_url()])
-        .assert_code(1)
-        .assert_contains("users_select_own");
+    p.strata(
+        Some(&db),
+        &["diff", "--exit-code", "--shadow-url", &shadow_url()],
+    )
+    .assert_code(1)
+    .assert_contains("users_select_own");
 }

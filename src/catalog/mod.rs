@@ -46,6 +46,8 @@ const Q_TRIGGERS: &str = include_str!("queries/triggers.sql");
 const Q_POLICIES: &str = include_str!("queries/policies.sql");
 const Q_DEPENDENCIES: &str = include_str!("queries/dependencies.sql");
 const Q_UNMODELLED: &str = include_str!("queries/unmodelled.sql");
+const Q_OWNERS: &str = include_str!("queries/owners.sql");
+const Q_ROLES: &str = include_str!("queries/roles.sql");
 
 /// Reads the schemas `schemas` (minus `exclude_schemas`, e.g. strata's history schema) in one
 /// read-only snapshot.
@@ -498,6 +500,20 @@ async fn read_all(
             kind: get(&r, "kind")?,
             name: get(&r, "name")?,
         });
+    }
+
+    for r in fetch(conn, "relation owners", Q_OWNERS, schemas, exclude).await? {
+        cat.owners.insert(get(&r, "key")?, get(&r, "owner")?);
+    }
+    for r in fetch(conn, "roles", Q_ROLES, schemas, exclude).await? {
+        cat.roles.insert(
+            get(&r, "key")?,
+            Role {
+                name: get(&r, "name")?,
+                superuser: get(&r, "superuser")?,
+                bypass_rls: get(&r, "bypass_rls")?,
+            },
+        );
     }
     Ok(cat)
 }

@@ -47,6 +47,24 @@ pub struct Catalog {
     /// Dependency edges between modelled objects: (dependent, what it depends on).
     #[serde(skip)]
     pub dependencies: Vec<(ObjectRef, ObjectRef)>,
+    /// Owner (quoted role name) of each table, view and materialized view, by relation key.
+    /// For the RLS audit only: owners are not compared (a shadow database's objects belong to
+    /// whoever built it).
+    #[serde(skip)]
+    pub owners: BTreeMap<String, String>,
+    /// Every role of the cluster by quoted name, with the attributes that exempt it from
+    /// row-level security. For the RLS audit only; not compared.
+    #[serde(skip)]
+    pub roles: BTreeMap<String, Role>,
+}
+
+/// A role's attributes that decide whether row-level security applies to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Role {
+    pub name: String,
+    pub superuser: bool,
+    /// `BYPASSRLS`.
+    pub bypass_rls: bool,
 }
 
 /// A reference to one modelled object, used by dependency edges.

@@ -2,6 +2,7 @@
 //! (configuration, target database, output format). Commands call library functions and hand
 //! their results to `report`; they never build SQL.
 
+mod audit;
 pub(crate) mod dbcmd;
 mod diff;
 mod migrate;
@@ -97,6 +98,13 @@ pub enum Command {
     Policies {
         #[command(subcommand)]
         action: PoliciesAction,
+    },
+    /// RLS report: per table RLS and policies, the access matrix, findings; --probe tests
+    /// isolation on live rows (in a transaction that is rolled back)
+    Audit {
+        /// Also act as two users on live rows and report any cross-user read/write
+        #[arg(long)]
+        probe: bool,
     },
     /// Run the validation suites (tests/validation/*.sql)
     Test {
@@ -311,6 +319,7 @@ async fn dispatch(cli: Cli) -> Result<()> {
                     yes,
                 },
         } => policies::apply(&ctx, dry_run, prune, yes).await,
+        Command::Audit { probe } => audit::run(&ctx, probe).await,
         Command::Test { pattern, junit } => {
             suite::test(&ctx, pattern.as_deref(), junit.as_deref()).await
         }

@@ -2,6 +2,7 @@
 //!
 //! Results go to stdout; progress, warnings and errors to stderr.
 
+pub mod audit;
 mod progress;
 mod suite;
 

@@ -1,0 +1,49 @@
+//! `anon-reads-user-rows`: a permissive SELECT policy that applies to `anon` (named, or through
+//! `public`) on a table whose rows belong to users (it has an owner column), while `anon` holds
+//! the SELECT privilege: signed-out visitors can read users' rows. Policies that cannot hold for
+//! `anon` (an `auth.uid() = …` or `auth.role() = 'authenticated'` conjunct) are not reported.
+//! Only under the `supabase` model, which has an anonymous role.
+
+use super::{policy_object, Context, Finding, FindingId, Severity};
+use crate::audit::matrix::{applicability, Access, Applicability, Command};
+
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(anon) = cx.config.anon_role.as_deref() else {
+        return out;
+    };
+    for (key, owners) in cx.owner_columns {
+        let Some(first) = owners.first() else {
+            continue;
+        };
+        if !matches!(
+            cx.cell(key, anon, Command::Select),
+            Some(Access::Allowed { .. })
+        ) {
+            continue;
+        }
+        for p in cx.policies_of(key) {
+            if !p.permissive
+                || applicability(p, anon, Command::Select, cx.config) != Applicability::Applies
+            {
+                continue;
+            }
+            out.push(Finding {
+                id: FindingId::AnonReadsUserRows,
+                severity: Severity::Error,
+                object: policy_object(p),
+                table: Some(key.clone()),
+                message: format!(
+                    "lets {anon} (signed-out visitors) read rows of {key}, which belong to users (owner column {}), when {}",
+                    crate::sql::quote_ident(&first.column),
+                    super::one_line(p.using.as_deref().unwrap_or("true"))
+                ),
+                fix: format!(
+                    "restrict it with TO authenticated (and a condition on {}), or REVOKE SELECT ON {key} FROM {anon} if visitors must not read it",
+                    crate::sql::quote_ident(&first.column)
+                ),
+            });
+        }
+    }
+    out
+}
