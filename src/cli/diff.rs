@@ -122,8 +122,13 @@ pub async fn diff(ctx: &Ctx, args: DiffArgs<'_>) -> Result<()> {
         (Some(from), Some(to)) => {
             let from = ConnInfo::parse(from)?;
             let to = ConnInfo::parse(to)?;
-            let live = introspect_url(ctx, &from, &schemas, &ex).await?;
-            let declared = introspect_url(ctx, &to, &schemas, &ex).await?;
+            // Both sides at once: each is read by its own server backend, so on a machine
+            // with two cores the wall time is one introspection, not two.
+            let (live, declared) = tokio::join!(
+                introspect_url(ctx, &from, &schemas, &ex),
+                introspect_url(ctx, &to, &schemas, &ex)
+            );
+            let (live, declared) = (live?, declared?);
             // Proving copies `from` on the shadow server: only where the user pointed us.
             let server = args.shadow_url.map(ConnInfo::parse).transpose()?;
             (from, live, declared, server)
@@ -132,7 +137,6 @@ pub async fn diff(ctx: &Ctx, args: DiffArgs<'_>) -> Result<()> {
             let project = load_project(ctx)?;
             let policies = crate::policy::load(&ctx.cfg.root, &ctx.cfg.policies_dir())?;
             let source = live_info(ctx)?;
-            let live = introspect_url(ctx, &source, &schemas, &ex).await?;
             let server = shadow_server(ctx, args.shadow_url)?;
             let settings = ctx.settings();
             let spec = Spec {
@@ -142,7 +146,12 @@ pub async fn diff(ctx: &Ctx, args: DiffArgs<'_>) -> Result<()> {
                 settings: &settings,
                 root: &ctx.cfg.root,
             };
-            let declared = shadow::declared(&server, &spec, &schemas, &ex).await?;
+            // The live side is read while the shadow side is built or read.
+            let (live, declared) = tokio::join!(
+                introspect_url(ctx, &source, &schemas, &ex),
+                shadow::declared(&server, &spec, &schemas, &ex)
+            );
+            let (live, declared) = (live?, declared?);
             (source, live, declared, Some(server))
         }
         _ => {
