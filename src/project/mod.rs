@@ -414,6 +414,14 @@ pub fn load(
         rollback_files.insert(file_name, path);
     }
 
+    // Read and hash every candidate file up front, on all cores (with a thousand migrations
+    // this is most of `strata status`).
+    let mut wanted: Vec<&PathBuf> = ups.values().flatten().map(|(_, p)| p).collect();
+    wanted.extend(downs.values().flatten().map(|(_, p)| p));
+    wanted.extend(rollback_files.values());
+    let mut read = read_files(root, &wanted);
+    let mut take = |p: &PathBuf| read.remove(p).unwrap_or_else(|| SourceFile::read(root, p));
+
     let mut migrations = Vec::new();
     let mut used_rollbacks = std::collections::BTreeSet::new();
     for (version, files) in &ups {
@@ -425,7 +433,7 @@ pub fn load(
             continue;
         }
         let (parsed, path) = &files[0];
-        let file = match SourceFile::read(root, path) {
+        let file = match take(path) {
             Ok(f) => f,
             Err(e) => {
                 errors.push(e);
@@ -461,7 +469,7 @@ pub fn load(
         }
         let rollback = match rollback_paths.first() {
             None => None,
-            Some(p) => match SourceFile::read(root, p) {
+            Some(p) => match take(p) {
                 Ok(rf) => {
                     let (rd, rerr) = parse_directives(&rf.display, &rf.text);
                     errors.extend(rerr);
@@ -506,6 +514,42 @@ pub fn load(
         errors.sort_by_key(|e| e.path());
         Err(ProjectErrors(errors))
     }
+}
+
+/// Reads files in parallel (one thread per available core, at most 8).
+fn read_files(
+    root: &Path,
+    paths: &[&PathBuf],
+) -> std::collections::HashMap<PathBuf, Result<SourceFile, ProjectError>> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    if paths.len() < 64 || threads == 1 {
+        return paths
+            .iter()
+            .map(|p| ((*p).clone(), SourceFile::read(root, p)))
+            .collect();
+    }
+    let chunk = paths.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = paths
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|p| ((*p).clone(), SourceFile::read(root, p)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        // A thread that panicked leaves its files out; they are read again one by one.
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().ok())
+            .flatten()
+            .collect()
+    })
 }
 
 fn list_sql(root: &Path, dir: &Path, errors: &mut Vec<ProjectError>) -> Vec<PathBuf> {
