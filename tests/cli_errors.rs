@@ -263,3 +263,24 @@ fn check_with_a_database_runs_postgres_parser_without_executing() {
     // nothing was executed
     assert_eq!(db.sql("SELECT to_regclass('t') IS NULL"), "t");
 }
+
+#[test]
+fn new_with_an_unusable_name_is_a_usage_error() {
+    let p = Project::new();
+    p.strata(None, &["new", "!!!"])
+        .assert_code(2)
+        .assert_contains("`!!!` is not a usable migration name");
+}
+
+#[test]
+fn baseline_below_every_file_is_refused() {
+    let db = TestDb::new("baseline_none");
+    let p = Project::new();
+    p.write("migrations/005_a.sql", "CREATE TABLE a (id int);");
+    p.strata(Some(&db), &["baseline", "3"])
+        .assert_code(1)
+        .assert_contains("no migration file has a version at or below 3");
+    p.strata(Some(&db), &["baseline", "x"])
+        .assert_code(2)
+        .assert_contains("baseline x");
+}

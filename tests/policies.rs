@@ -142,3 +142,13 @@ fn apply_on_up_can_be_turned_off() {
         .assert_not_contains("policies:");
     assert_eq!(db.sql("SELECT count(*) FROM pg_policy"), "0");
 }
+
+#[test]
+fn apply_without_policy_files_is_a_usage_error() {
+    let db = TestDb::new("pol_none");
+    let p = Project::new();
+    p.write("migrations/001_a.sql", "CREATE TABLE a (id int);");
+    p.strata(Some(&db), &["policies", "apply"])
+        .assert_code(2)
+        .assert_contains("nothing declares policies");
+}

@@ -209,20 +209,6 @@ struct UpReport {
     policies: Option<crate::policy::ConvergeReport>,
 }
 
-/// The history: read-only for a dry run (no lock, no schema created), else under the run lock.
-async fn read_history(
-    conn: &mut sqlx::postgres::PgConnection,
-    settings: &engine::Settings,
-    dry_run: bool,
-    obs: &mut ProgressObserver,
-) -> Result<Vec<history::HistoryRow>> {
-    Ok(if dry_run {
-        history::read(conn, &settings.history_schema).await?
-    } else {
-        engine::prepare(conn, settings, obs).await?
-    })
-}
-
 pub async fn up(ctx: &Ctx, to: Option<&str>, dry_run: bool, out_of_order: bool) -> Result<()> {
     let project = load_project(ctx)?;
     let to = to.map(|t| parse_version_arg("--to", t)).transpose()?;
@@ -380,7 +366,12 @@ pub async fn down(
     let mut conn = ctx.connect(&target).await?;
     let settings = ctx.settings();
     let mut obs = ProgressObserver::new(ctx.quiet);
-    let rows = read_history(&mut conn, &settings, dry_run, &mut obs).await?;
+    // A dry run reads only: no lock, no history schema created.
+    let rows = if dry_run {
+        history::read(&mut conn, &settings.history_schema).await?
+    } else {
+        engine::prepare(&mut conn, &settings, &mut obs).await?
+    };
     let state = history::fold(&rows);
     let plan = engine::plan_down(&project, &state, down_target).map_err(Error::Refused)?;
     if dry_run {

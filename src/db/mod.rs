@@ -264,14 +264,6 @@ pub async fn execute_script(conn: &mut PgConnection, sql: &str) -> Result<u64, s
     Ok(r.rows_affected())
 }
 
-/// Ping used by `db status` and the harness.
-pub async fn server_version(conn: &mut PgConnection) -> Result<String, DbError> {
-    sqlx::query_scalar::<_, String>("SHOW server_version")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|e| DbError::query("reading the server version", &e))
-}
-
 /// Closes a connection politely; errors are irrelevant at that point.
 pub async fn close(conn: PgConnection) {
     let _ = conn.close().await;

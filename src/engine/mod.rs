@@ -59,15 +59,6 @@ pub trait Observer {
     fn event(&mut self, e: &Event);
 }
 
-/// An observer that keeps events, for tests.
-#[derive(Default)]
-pub struct Recorder(pub Vec<Event>);
-impl Observer for Recorder {
-    fn event(&mut self, e: &Event) {
-        self.0.push(e.clone());
-    }
-}
-
 /// Settings for one run.
 #[derive(Debug, Clone)]
 pub struct Settings {
