@@ -191,6 +191,22 @@ pub fn shared_dir() -> PathBuf {
     repo_root().join("..").join("shared")
 }
 
+/// A folder of `../shared/corpora` (read in place), which a user's clone does not have. Tests
+/// that call this are `#[ignore = "needs ../shared/corpora (run by .ci/run)"]`, so `cargo test`
+/// reports them as ignored instead of passing them vacuously; `.ci/run` runs them with
+/// `--ignored`, and there a missing folder fails the test.
+#[track_caller]
+pub fn corpus_dir(rel: &str) -> PathBuf {
+    let dir = shared_dir().join("corpora").join(rel);
+    assert!(
+        dir.is_dir(),
+        "{} is absent: this test needs the shared corpora beside the repository \
+         (../shared/corpora); `cargo test` ignores it, `.ci/run` runs it and needs the data",
+        dir.display()
+    );
+    dir
+}
+
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("mkdir {to:?}: {e}"));
     let entries = match std::fs::read_dir(from) {
