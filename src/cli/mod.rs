@@ -138,6 +138,9 @@ pub enum Command {
         /// Server for shadow databases (default: the project's local server)
         #[arg(long, value_name = "URL", env = "STRATA_SHADOW_URL")]
         shadow_url: Option<String>,
+        /// Objects of kinds strata does not model do not fail --exit-code (they are still listed)
+        #[arg(long)]
+        allow_unmodelled: bool,
     },
     /// On a shadow database, apply and roll back each migration and show what is not as before
     VerifyRollbacks {
@@ -330,6 +333,7 @@ async fn dispatch(cli: Cli, p: &Printer, sink: &mut Progress) -> Result<bool> {
             from,
             to,
             shadow_url,
+            allow_unmodelled,
         } => {
             let opts = ops::diff::DiffOptions {
                 exit_code,
@@ -337,6 +341,7 @@ async fn dispatch(cli: Cli, p: &Printer, sink: &mut Progress) -> Result<bool> {
                 from,
                 to,
                 shadow_url,
+                allow_unmodelled,
             };
             let o = ops::diff::diff(&ws, &opts, sink).await?;
             show(p, &o, o.failed())
