@@ -1,6 +1,12 @@
 //! Test harness: a real PostgreSQL started by the suite itself (one throwaway cluster shared by
 //! every test binary, started idempotently under strata's own localdb lock), one fresh database
 //! per test, temp project folders, and a runner for the built `strata` binary.
+//!
+//! The server is the installed one (found the way strata finds it), or the bin folder named by
+//! `STRATA_TEST_PG_BIN` (e.g. `.cache/pg/18/bin` from `scripts/fetch-postgres 18`; relative
+//! paths are relative to the repository). Each bin folder gets its own cluster; `psql` comes from
+//! that folder when it has one, and the `strata` runs of the tests use it for their own local
+//! servers (`STRATA_PG_BINDIR`).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -8,18 +14,60 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-use strata::localdb::{self, Options, Server};
+use strata::localdb::{self, Options, PgBinaries, Server};
+
+/// Environment variable naming the bin folder of the server the tests run against.
+pub const TEST_PG_BIN_ENV: &str = "STRATA_TEST_PG_BIN";
+
+/// The server binaries of the tests: `STRATA_TEST_PG_BIN`, else the installed ones.
+pub fn pg_binaries() -> &'static PgBinaries {
+    static BINARIES: OnceLock<PgBinaries> = OnceLock::new();
+    BINARIES.get_or_init(|| match std::env::var_os(TEST_PG_BIN_ENV) {
+        Some(dir) if !dir.is_empty() => {
+            let dir = repo_root().join(PathBuf::from(dir));
+            let dir = std::fs::canonicalize(&dir).unwrap_or_else(|e| {
+                panic!("{TEST_PG_BIN_ENV}={}: {e}", dir.display())
+            });
+            assert!(
+                dir.join("initdb").is_file() && dir.join("pg_ctl").is_file(),
+                "{TEST_PG_BIN_ENV}={} holds no initdb and pg_ctl (scripts/fetch-postgres fetches them)",
+                dir.display()
+            );
+            PgBinaries { bindir: dir }
+        }
+        _ => PgBinaries::find().unwrap_or_else(|e| panic!("no PostgreSQL for the tests: {e}")),
+    })
+}
+
+/// The major version of the test server (`15`, `18`), from its binaries.
+pub fn pg_major() -> u32 {
+    static MAJOR: OnceLock<u32> = OnceLock::new();
+    *MAJOR.get_or_init(|| {
+        let text = pg_binaries()
+            .major_version()
+            .unwrap_or_else(|e| panic!("version of the test PostgreSQL: {e}"));
+        text.parse()
+            .unwrap_or_else(|e| panic!("version of the test PostgreSQL {text:?}: {e}"))
+    })
+}
 
 /// The shared test cluster (durability off). Lives under the temp folder so that the
-/// unprivileged server user can reach it even when the clone sits under /root.
+/// unprivileged server user can reach it even when the clone sits under /root; one per target
+/// folder and bin folder.
 pub fn cluster() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
+        let binaries = pg_binaries();
         let dir = std::env::temp_dir().join(format!(
             "strata-test-pg-{}",
-            path_hash(env!("CARGO_TARGET_TMPDIR"))
+            path_hash(&format!(
+                "{}\n{}",
+                env!("CARGO_TARGET_TMPDIR"),
+                binaries.bindir.display()
+            ))
         ));
-        match localdb::start_at(
+        match localdb::start_at_with(
+            binaries,
             &dir,
             &Options {
                 durable: false,
@@ -30,6 +78,17 @@ pub fn cluster() -> &'static Server {
             Err(e) => panic!("cannot start the test PostgreSQL in {}: {e}", dir.display()),
         }
     })
+}
+
+/// `psql` of the test server's bin folder when it has one (a 15 psql prints warnings against
+/// an 18 server), else the one on PATH.
+pub fn psql_program() -> PathBuf {
+    let own = pg_binaries().tool("psql");
+    if own.is_file() {
+        own
+    } else {
+        PathBuf::from("psql")
+    }
 }
 
 fn path_hash(s: &str) -> String {
@@ -105,7 +164,7 @@ pub fn psql(url: &str, sql: &str) -> String {
 }
 
 pub fn try_psql(url: &str, sql: &str) -> (bool, String) {
-    let out = Command::new("psql")
+    let out = Command::new(psql_program())
         .args([
             "-X",
             "-q",
@@ -187,8 +246,13 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `../shared` beside the repository (as CI lays it out), or `STRATA_SHARED_DIR` (a worktree
+/// whose parent folder has no `shared`).
 pub fn shared_dir() -> PathBuf {
-    repo_root().join("..").join("shared")
+    match std::env::var_os("STRATA_SHARED_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => repo_root().join("..").join("shared"),
+    }
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {
@@ -215,6 +279,9 @@ pub fn strata_cmd(dir: &Path) -> Command {
         .env_remove("DATABASE_URL")
         .env_remove("STRATA_ENV")
         .env_remove("PROD_DATABASE_URL");
+    if std::env::var_os(TEST_PG_BIN_ENV).is_some_and(|v| !v.is_empty()) {
+        cmd.env(localdb::BINDIR_ENV, &pg_binaries().bindir);
+    }
     cmd
 }
 
@@ -314,7 +381,7 @@ pub fn shadow_url() -> String {
 /// otherwise); returns (success, stdout+stderr).
 pub fn psql_script(url: &str, script: &str) -> (bool, String) {
     use std::io::Write as _;
-    let child = Command::new("psql")
+    let child = Command::new(psql_program())
         .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", "-"])
         .env_remove("PGHOST")
         .env_remove("PGUSER")
