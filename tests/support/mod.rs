@@ -1,5 +1,5 @@
 //! Test harness: a real PostgreSQL started by the suite itself (one throwaway cluster shared by
-//! every test binary, started idempotently under strata's own localdb lock), one fresh database
+//! every test process and stopped by the last one to exit, see `cluster.rs`), one fresh database
 //! per test, temp project folders, and a runner for the built `strata` binary.
 //!
 //! The server is the installed one (found the way strata finds it), or the bin folder named by
@@ -9,96 +9,13 @@
 //! servers (`STRATA_PG_BINDIR`).
 #![allow(dead_code)]
 
+pub mod cluster;
+#[allow(unused_imports)]
+pub use cluster::{cluster, pg_binaries, pg_major, psql_program, TEST_PG_BIN_ENV};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
-
-use strata::localdb::{self, Options, PgBinaries, Server};
-
-/// Environment variable naming the bin folder of the server the tests run against.
-pub const TEST_PG_BIN_ENV: &str = "STRATA_TEST_PG_BIN";
-
-/// The server binaries of the tests: `STRATA_TEST_PG_BIN`, else the installed ones.
-pub fn pg_binaries() -> &'static PgBinaries {
-    static BINARIES: OnceLock<PgBinaries> = OnceLock::new();
-    BINARIES.get_or_init(|| match std::env::var_os(TEST_PG_BIN_ENV) {
-        Some(dir) if !dir.is_empty() => {
-            let dir = repo_root().join(PathBuf::from(dir));
-            let dir = std::fs::canonicalize(&dir).unwrap_or_else(|e| {
-                panic!("{TEST_PG_BIN_ENV}={}: {e}", dir.display())
-            });
-            assert!(
-                dir.join("initdb").is_file() && dir.join("pg_ctl").is_file(),
-                "{TEST_PG_BIN_ENV}={} holds no initdb and pg_ctl (scripts/fetch-postgres fetches them)",
-                dir.display()
-            );
-            PgBinaries { bindir: dir }
-        }
-        _ => PgBinaries::find().unwrap_or_else(|e| panic!("no PostgreSQL for the tests: {e}")),
-    })
-}
-
-/// The major version of the test server (`15`, `18`), from its binaries.
-pub fn pg_major() -> u32 {
-    static MAJOR: OnceLock<u32> = OnceLock::new();
-    *MAJOR.get_or_init(|| {
-        let text = pg_binaries()
-            .major_version()
-            .unwrap_or_else(|e| panic!("version of the test PostgreSQL: {e}"));
-        text.parse()
-            .unwrap_or_else(|e| panic!("version of the test PostgreSQL {text:?}: {e}"))
-    })
-}
-
-/// The shared test cluster (durability off). Lives under the temp folder so that the
-/// unprivileged server user can reach it even when the clone sits under /root; one per target
-/// folder and bin folder.
-pub fn cluster() -> &'static Server {
-    static SERVER: OnceLock<Server> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        let binaries = pg_binaries();
-        let dir = std::env::temp_dir().join(format!(
-            "strata-test-pg-{}",
-            path_hash(&format!(
-                "{}\n{}",
-                env!("CARGO_TARGET_TMPDIR"),
-                binaries.bindir.display()
-            ))
-        ));
-        match localdb::start_at_with(
-            binaries,
-            &dir,
-            &Options {
-                durable: false,
-                database: String::new(),
-            },
-        ) {
-            Ok(s) => s,
-            Err(e) => panic!("cannot start the test PostgreSQL in {}: {e}", dir.display()),
-        }
-    })
-}
-
-/// `psql` of the test server's bin folder when it has one (a 15 psql prints warnings against
-/// an 18 server), else the one on PATH.
-pub fn psql_program() -> PathBuf {
-    let own = pg_binaries().tool("psql");
-    if own.is_file() {
-        own
-    } else {
-        PathBuf::from("psql")
-    }
-}
-
-fn path_hash(s: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
-}
 
 /// A database of its own for one test; dropped at the end of the test.
 pub struct TestDb {
@@ -297,7 +214,7 @@ pub fn strata_cmd(dir: &Path) -> Command {
         .env_remove("STRATA_ENV")
         .env_remove("PROD_DATABASE_URL");
     if std::env::var_os(TEST_PG_BIN_ENV).is_some_and(|v| !v.is_empty()) {
-        cmd.env(localdb::BINDIR_ENV, &pg_binaries().bindir);
+        cmd.env(strata::localdb::BINDIR_ENV, &pg_binaries().bindir);
     }
     cmd
 }
