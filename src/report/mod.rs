@@ -3,6 +3,7 @@
 //! Results go to stdout; progress, warnings and errors to stderr.
 
 pub mod audit;
+pub mod lint;
 mod progress;
 mod suite;
 
