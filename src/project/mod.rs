@@ -85,7 +85,7 @@ impl SourceFile {
     pub fn read(root: &Path, path: &Path) -> Result<SourceFile, ProjectError> {
         let bytes = std::fs::read(path).map_err(|e| ProjectError::Io {
             path: display_path(root, path),
-            message: e.to_string(),
+            source: IoFailure::new(e),
         })?;
         let checksum = Checksum::of(&bytes);
         let text = String::from_utf8(bytes).map_err(|e| ProjectError::NotUtf8 {
@@ -148,12 +148,37 @@ impl Project {
     }
 }
 
+/// An I/O error shared between clones of the problem that carries it (compared by kind and
+/// message, so problems stay comparable in tests).
+#[derive(Debug, Clone)]
+pub struct IoFailure(pub std::sync::Arc<std::io::Error>);
+
+impl IoFailure {
+    pub fn new(e: std::io::Error) -> IoFailure {
+        IoFailure(std::sync::Arc::new(e))
+    }
+}
+
+impl PartialEq for IoFailure {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.kind() == other.0.kind() && self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for IoFailure {}
+
+impl fmt::Display for IoFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// One problem with the project's files. `line`/`col` are 1-based.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProjectError {
     Io {
         path: String,
-        message: String,
+        source: IoFailure,
     },
     NotUtf8 {
         path: String,
@@ -211,6 +236,34 @@ pub enum ProjectError {
 }
 
 impl ProjectError {
+    /// Where the problem is: file, and line and column when the problem has them (1-based).
+    pub fn location(&self) -> (String, Option<usize>, Option<usize>) {
+        let path = self.path();
+        match self {
+            ProjectError::UnknownDirective { line, .. }
+            | ProjectError::BadDirective { line, .. }
+            | ProjectError::DirectiveAfterSql { line, .. } => (path, Some(*line), Some(1)),
+            ProjectError::Syntax { line, col, .. }
+            | ProjectError::NeedsNoTransaction { line, col, .. }
+            | ProjectError::TransactionControl { line, col, .. } => (path, Some(*line), Some(*col)),
+            _ => (path, None, None),
+        }
+    }
+
+    /// The message without the `file:line:col: ` it starts with when shown as one line.
+    pub fn message(&self) -> String {
+        let full = self.to_string();
+        let (path, line, col) = self.location();
+        let prefix = match (line, col) {
+            (Some(l), Some(c)) => format!("{path}:{l}:{c}: "),
+            _ => format!("{path}: "),
+        };
+        match full.strip_prefix(&prefix) {
+            Some(rest) => rest.to_string(),
+            None => full,
+        }
+    }
+
     /// The file the problem is in, for sorting and grouping.
     pub fn path(&self) -> String {
         match self {
@@ -235,7 +288,7 @@ impl ProjectError {
 impl fmt::Display for ProjectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ProjectError::Io { path, message } => write!(f, "{path}: cannot read: {message}"),
+            ProjectError::Io { path, source } => write!(f, "{path}: cannot read: {source}"),
             ProjectError::NotUtf8 { path, byte } => {
                 write!(f, "{path}: not valid UTF-8 (at byte {byte}); save the file as UTF-8")
             }
@@ -564,7 +617,7 @@ fn list_sql(root: &Path, dir: &Path, errors: &mut Vec<ProjectError>) -> Vec<Path
         Err(e) => {
             errors.push(ProjectError::Io {
                 path: display_path(root, dir),
-                message: e.to_string(),
+                source: IoFailure::new(e),
             });
             return Vec::new();
         }
