@@ -317,3 +317,136 @@ fn every_rule_has_a_hazard_and_a_control() {
         "rules without a hazard and a control case: {missing:?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The command line
+
+fn project_with_two_migrations() -> Project {
+    let p = Project::new();
+    p.write("strata.toml", DEFAULT_TOML)
+        .write(
+            "migrations/001_init.sql",
+            "CREATE TABLE orders (id bigint PRIMARY KEY, total int);\nALTER TABLE orders ENABLE ROW LEVEL SECURITY;\n",
+        )
+        .write(
+            "migrations/002_index.sql",
+            "-- strata:lock-timeout 5s\nCREATE INDEX orders_total ON orders (total);\n",
+        );
+    p
+}
+
+#[test]
+fn lint_named_file_reports_with_source_and_exits_1() {
+    let p = project_with_two_migrations();
+    let run = p.strata(
+        None,
+        &[
+            "lint",
+            "migrations/002_index.sql",
+            "--shadow-url",
+            &shadow_url(),
+        ],
+    );
+    run.assert_code(1)
+        .assert_contains("error[index-not-concurrent]")
+        .assert_contains("--> migrations/002_index.sql:2:1")
+        .assert_contains("2 | CREATE INDEX orders_total ON orders (total);")
+        .assert_contains("= fix: build it in a migration of its own")
+        .assert_contains("Linted 1 migration on a shadow database: 1 error.");
+
+    let gh = p.strata(
+        None,
+        &[
+            "lint",
+            "migrations/002_index.sql",
+            "--shadow-url",
+            &shadow_url(),
+            "--format",
+            "github",
+        ],
+    );
+    gh.assert_code(1).assert_contains(
+        "::error file=migrations/002_index.sql,line=2,col=1,title=strata lint%3A index-not-concurrent::",
+    );
+
+    let json = p.strata(
+        None,
+        &[
+            "lint",
+            "migrations/002_index.sql",
+            "--shadow-url",
+            &shadow_url(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(json.code, 1, "{}", json.all());
+    let v: serde_json::Value = serde_json::from_str(&json.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", json.stdout));
+    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["summary"]["errors"], 1);
+    let f = &v["migrations"][0]["findings"][0];
+    assert_eq!(f["rule"], "index-not-concurrent");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(
+        v["migrations"][0]["statements"][0]["locks"][0]["mode"],
+        "SHARE"
+    );
+}
+
+#[test]
+fn lint_without_files_judges_what_the_database_has_not_applied() {
+    let p = project_with_two_migrations();
+    let db = TestDb::new("lint_pending");
+    p.strata(Some(&db), &["up", "--to", "1"]).assert_ok();
+    let run = p.strata(Some(&db), &["lint", "--shadow-url", &shadow_url()]);
+    run.assert_code(1)
+        .assert_contains("migrations/002_index.sql:2:1")
+        .assert_not_contains("001_init");
+    p.strata(Some(&db), &["up"]).assert_ok();
+    let run = p.strata(Some(&db), &["lint", "--shadow-url", &shadow_url()]);
+    run.assert_code(0)
+        .assert_contains("Nothing to lint: no pending migrations.");
+}
+
+#[test]
+fn lint_of_a_file_that_is_not_a_migration_is_a_usage_error() {
+    let p = project_with_two_migrations();
+    p.write("notes.sql", "SELECT 1;\n");
+    let run = p.strata(None, &["lint", "notes.sql", "--shadow-url", &shadow_url()]);
+    run.assert_code(2)
+        .assert_contains("notes.sql is not one of the project's migrations");
+    let run = p.strata(
+        None,
+        &["lint", "missing.sql", "--shadow-url", &shadow_url()],
+    );
+    run.assert_code(2)
+        .assert_contains("missing.sql is not one of");
+}
+
+#[test]
+fn allowed_findings_pass_and_keep_their_reason() {
+    let p = project_with_two_migrations();
+    p.write(
+        "migrations/002_index.sql",
+        "-- strata:lock-timeout 5s\n-- strata:allow index-not-concurrent orders holds ten rows in production\nCREATE INDEX orders_total ON orders (total);\n",
+    );
+    let run = p.strata(
+        None,
+        &[
+            "lint",
+            "migrations/002_index.sql",
+            "--shadow-url",
+            &shadow_url(),
+        ],
+    );
+    run.assert_code(0)
+        .assert_contains("allowed[index-not-concurrent]")
+        .assert_contains("= allowed because: orders holds ten rows in production")
+        .assert_contains("1 allowed");
+    // `up` and `check` accept the allow comment.
+    p.strata(None, &["check"]).assert_ok();
+}

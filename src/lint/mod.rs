@@ -30,9 +30,6 @@ use facts::{LockMode, MigrationFacts};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
-/// The version of the JSON shape of [`LintOutcome`].
-pub const FORMAT_VERSION: u32 = 1;
-
 /// What the rules need from `strata.toml` and `policies/`.
 #[derive(Debug, Clone, Default)]
 pub struct LintConfig {
@@ -212,7 +209,6 @@ pub struct Summary {
 /// What `strata lint` found.
 #[derive(Debug, Clone, Serialize)]
 pub struct LintOutcome {
-    pub format_version: u32,
     pub migrations: Vec<MigrationLint>,
     pub summary: Summary,
 }
@@ -236,7 +232,6 @@ impl LintOutcome {
             }
         }
         LintOutcome {
-            format_version: FORMAT_VERSION,
             migrations,
             summary,
         }
@@ -438,6 +433,7 @@ fn observed_statements(
                 .locks_taken
                 .iter()
                 .filter(|l| facts.existed(l.relation) && l.mode > LockMode::AccessShareLock)
+                .filter(|l| facts.kind(l.relation).is_some_and(|k| !k.is_index()))
                 .map(|l| ObservedLock {
                     relation: facts.name(l.relation),
                     mode: l.mode.as_sql().to_string(),

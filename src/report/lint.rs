@@ -3,7 +3,7 @@
 //! their reasons, a summary line; with `-v` what each statement was seen doing; GitHub Actions
 //! annotations for `--format github`.
 
-use super::render_snippet;
+use super::{plural, render_snippet, Annotation, AnnotationLevel, Render, Text};
 use crate::lint::{LintFinding, LintOutcome, LintStatus, MigrationLint, Severity};
 use crate::project::SourceFile;
 
@@ -57,10 +57,6 @@ fn render_lint_finding(m: &MigrationLint, f: &LintFinding) -> String {
     )
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 /// The text report: findings (errors and warnings first, allowed ones after), what could not
 /// run, with `verbose` what each statement did, then the summary.
 pub fn render_text(outcome: &LintOutcome, verbose: bool) -> String {
@@ -91,6 +87,10 @@ pub fn render_text(outcome: &LintOutcome, verbose: bool) -> String {
         }
     }
     let s = &outcome.summary;
+    if s.migrations == 0 {
+        out.push_str("Nothing to lint: no pending migrations.\n");
+        return out;
+    }
     let mut parts = Vec::new();
     if s.errors > 0 {
         parts.push(plural(s.errors, "error", "errors"));
@@ -158,53 +158,47 @@ fn render_observed(m: &MigrationLint) -> String {
     out
 }
 
-/// Escapes a GitHub workflow command's message.
-fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-/// Escapes a GitHub workflow command's property value.
-fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
-}
-
-/// GitHub Actions annotations, one per finding nobody allowed (and per migration that could
-/// not be judged), then the text report.
-pub fn render_github(outcome: &LintOutcome) -> String {
-    let mut out = String::new();
-    for m in &outcome.migrations {
-        for f in m.findings.iter().filter(|f| f.allowed.is_none()) {
-            let level = match f.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-            };
-            out.push_str(&format!(
-                "::{level} file={},line={},col={},title={}::{}\n",
-                escape_property(&f.file),
-                f.line,
-                f.column,
-                escape_property(&format!("strata lint: {}", f.rule)),
-                escape_data(&format!("{}\nFix: {}", f.message, f.fix))
-            ));
-        }
-        if let (LintStatus::NotRun, Some(by)) = (m.status, &m.blocked_by) {
-            out.push_str(&format!(
-                "::error file={},title=strata lint::{}\n",
-                escape_property(&m.file),
-                escape_data(&format!("not judged: {by} failed on the shadow database"))
-            ));
-        }
+impl Render for LintOutcome {
+    fn text(&self, t: &mut Text) {
+        t.out.push_str(&render_text(self, t.verbose > 0));
     }
-    out.push_str(&render_text(outcome, false));
-    out
+
+    /// One annotation per finding nobody allowed, and per migration that could not be judged.
+    fn annotations(&self) -> Vec<Annotation> {
+        let mut out = Vec::new();
+        for m in &self.migrations {
+            for f in m.findings.iter().filter(|f| f.allowed.is_none()) {
+                out.push(Annotation {
+                    level: match f.severity {
+                        Severity::Error => AnnotationLevel::Error,
+                        Severity::Warning => AnnotationLevel::Warning,
+                    },
+                    file: Some(f.file.clone()),
+                    line: Some(f.line),
+                    column: Some(f.column),
+                    title: Some(format!("strata lint: {}", f.rule)),
+                    message: format!("{}\nFix: {}", f.message, f.fix),
+                });
+            }
+            if let (LintStatus::NotRun, Some(by)) = (m.status, &m.blocked_by) {
+                out.push(Annotation {
+                    level: AnnotationLevel::Error,
+                    file: Some(m.file.clone()),
+                    line: None,
+                    column: None,
+                    title: Some("strata lint".into()),
+                    message: format!("not judged: {by} failed on the shadow database"),
+                });
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::{LintFinding, RuleId, Summary};
+    use crate::lint::{LintFinding, RuleId};
 
     fn outcome() -> LintOutcome {
         let text = "-- strata:lock-timeout 5s\nCREATE INDEX orders_created_idx ON orders (created_at);\nDROP TABLE legacy; -- strata:allow table-dropped unused since v2\n";
@@ -268,31 +262,27 @@ mod tests {
     }
 
     #[test]
-    fn github_annotations_escape_their_fields() {
-        let out = render_github(&outcome());
-        let first = out.lines().next().unwrap_or("");
+    fn github_annotations_name_the_rule_and_skip_allowed_findings() {
+        let notes: Vec<String> = outcome()
+            .annotations()
+            .iter()
+            .map(Annotation::render)
+            .collect();
         assert_eq!(
-            first,
-            "::error file=migrations/002_orders.sql,line=2,col=1,title=strata lint%3A index-not-concurrent::message of index-not-concurrent%0AFix: fix, with: colon"
+            notes,
+            vec![
+                "::error file=migrations/002_orders.sql,line=2,col=1,title=strata lint%3A index-not-concurrent::message of index-not-concurrent%0AFix: fix, with: colon\n".to_string(),
+                "::error file=migrations/003_later.sql,title=strata lint::not judged: migrations/002_orders.sql failed on the shadow database\n".to_string(),
+            ]
         );
-        assert!(out.contains("::error file=migrations/003_later.sql,title=strata lint::not judged"));
-        assert!(
-            !out.contains("::error file=migrations/002_orders.sql,line=3"),
-            "allowed findings are not annotated"
-        );
-        assert!(out.contains("Linted 2 migrations"));
     }
 
     #[test]
-    fn empty_summary() {
-        let o = LintOutcome {
-            format_version: 1,
-            migrations: Vec::new(),
-            summary: Summary::default(),
-        };
+    fn nothing_to_lint() {
+        let o = LintOutcome::new(Vec::new());
         assert_eq!(
             render_text(&o, false),
-            "Linted 0 migrations on a shadow database: no findings.\n"
+            "Nothing to lint: no pending migrations.\n"
         );
     }
 }

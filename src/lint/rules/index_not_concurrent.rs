@@ -26,15 +26,18 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             }
             seen_tables.push(table);
             let table_name = cx.facts.name(table);
-            let mode = s.held(table).unwrap_or(LockMode::ShareLock);
+            let mode = s
+                .taken(table)
+                .or(s.held(table))
+                .unwrap_or(LockMode::ShareLock);
             let words = cx.words(s);
             let by_constraint = s
                 .constraints
                 .iter()
                 .filter_map(|c| c.after.as_ref().filter(|_| c.before.is_none()))
                 .find(|c| c.relation == table && c.name == index.name);
-            let earlier_ae = mode == LockMode::AccessExclusiveLock
-                && s.taken(table) != Some(LockMode::AccessExclusiveLock);
+            let earlier_ae = mode != LockMode::AccessExclusiveLock
+                && s.held(table) == Some(LockMode::AccessExclusiveLock);
             let (message, fix) = match by_constraint {
                 Some(c) => (
                     format!(
