@@ -23,6 +23,12 @@ pub const SHIM_SQL: &str = concat!(
     include_str!("sql/vault.sql"),
 );
 
+/// Whether SQL text really uses Supabase's objects (identifiers, not words in strings or
+/// comments; see [`detect`]): the trigger of the shim.
+pub fn refers_to_supabase_auth(text: &str) -> bool {
+    detect::usage(text).any()
+}
+
 /// SQL that makes the current transaction act as `role` (and user `user_id`) under the
 /// configured model, until the transaction or savepoint ends. Values are quoted literals.
 pub fn assume_sql(auth: &Auth, role: &str, user_id: Option<&str>) -> String {
