@@ -16,6 +16,7 @@ pub mod check;
 pub mod diff;
 pub mod down;
 pub mod init;
+pub mod lint;
 pub mod local;
 pub mod new;
 pub mod policies;
@@ -85,6 +86,7 @@ impl Workspace {
             lock_timeout: self.cfg.database.lock_timeout.clone(),
             statement_timeout: self.cfg.database.statement_timeout.clone(),
             lock_wait: self.lock_wait,
+            search_path: None,
         }
     }
 
