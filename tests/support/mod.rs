@@ -1,45 +1,14 @@
 //! Test harness: a real PostgreSQL started by the suite itself (one throwaway cluster shared by
-//! every test binary, started idempotently under strata's own localdb lock), one fresh database
+//! every test process and stopped by the last one to exit, see `cluster.rs`), one fresh database
 //! per test, temp project folders, and a runner for the built `strata` binary.
 #![allow(dead_code)]
+
+pub mod cluster;
+pub use cluster::cluster;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
-
-use strata::localdb::{self, Options, Server};
-
-/// The shared test cluster (durability off). Lives under the temp folder so that the
-/// unprivileged server user can reach it even when the clone sits under /root.
-pub fn cluster() -> &'static Server {
-    static SERVER: OnceLock<Server> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!(
-            "strata-test-pg-{}",
-            path_hash(env!("CARGO_TARGET_TMPDIR"))
-        ));
-        match localdb::start_at(
-            &dir,
-            &Options {
-                durable: false,
-                database: String::new(),
-            },
-        ) {
-            Ok(s) => s,
-            Err(e) => panic!("cannot start the test PostgreSQL in {}: {e}", dir.display()),
-        }
-    })
-}
-
-fn path_hash(s: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
-}
 
 /// A database of its own for one test; dropped at the end of the test.
 pub struct TestDb {
