@@ -267,6 +267,7 @@ fn needs(command: &Command) -> (&'static str, ops::scope::Needs) {
         Command::Reset { .. } => ("reset", Needs::Project),
         Command::Diff { from: Some(_), .. } => ("diff", Needs::Nothing),
         Command::Diff { .. } => ("diff", Needs::Project),
+        Command::Lint { .. } => ("lint", Needs::Project),
         Command::VerifyRollbacks { .. } => ("verify-rollbacks", Needs::Project),
         Command::Db { action } => (
             match action {
