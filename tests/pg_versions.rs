@@ -46,7 +46,10 @@ fn diff(p: &Project, db: &TestDb) -> Run {
 #[test]
 fn named_not_null_constraints_exist_from_18_and_roll_back_exactly() {
     let p = project(&[
-        ("migrations/001_t.sql", "CREATE TABLE t (id int, name text);\n"),
+        (
+            "migrations/001_t.sql",
+            "CREATE TABLE t (id int, name text);\n",
+        ),
         ("rollbacks/001_t.sql", "DROP TABLE t;\n"),
         (
             "migrations/002_required.sql",
@@ -67,7 +70,9 @@ fn named_not_null_constraints_exist_from_18_and_roll_back_exactly() {
     }
     p.strata(Some(&db), &["up"]).assert_ok();
     assert_eq!(
-        db.sql("SELECT conname FROM pg_constraint WHERE conrelid = 't'::regclass AND contype = 'n'"),
+        db.sql(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 't'::regclass AND contype = 'n'"
+        ),
         "t_id_required"
     );
     diff(&p, &db).assert_ok().assert_contains("No differences.");
@@ -123,7 +128,9 @@ fn security_invoker_views_exist_from_15() {
     p.strata(Some(&db), &["up"]).assert_ok();
     diff(&p, &db).assert_ok();
     db.sql("ALTER VIEW notes_safe RESET (security_invoker)");
-    diff(&p, &db).assert_code(1).assert_contains("public.notes_safe");
+    diff(&p, &db)
+        .assert_code(1)
+        .assert_contains("public.notes_safe");
 }
 
 /// PostgreSQL 17 added the MAINTAIN table privilege (part of `GRANT ALL`): a revoked MAINTAIN
@@ -145,4 +152,41 @@ fn maintain_privilege_exists_from_17() {
     }
     assert!(ok, "{out}");
     diff(&p, &db).assert_code(1).assert_contains("MAINTAIN");
+}
+
+/// `[local] version` picks the local development database's server among the installed ones;
+/// a version that is not installed is a usage error that lists what is and says how to get it.
+#[test]
+fn local_version_picks_the_installed_server_of_that_version() {
+    let missing = Project::new();
+    missing.write("strata.toml", "[local]\nversion = 13\n");
+    missing
+        .strata(None, &["db", "start"])
+        .assert_code(2)
+        .assert_contains("PostgreSQL 13 is not installed")
+        .assert_contains("scripts/fetch-postgres 13");
+
+    let p = Project::new();
+    p.write(
+        "strata.toml",
+        &format!("[local]\nversion = {}\n", pg_major()),
+    );
+    let started = p.strata(None, &["db", "start"]);
+    let stopped = p.strata(None, &["db", "stop"]);
+    started.assert_ok();
+    stopped.assert_ok();
+    let version = std::fs::read_to_string(p.path().join(".strata/pg/data/PG_VERSION"))
+        .or_else(|_| {
+            // relocated when root cannot share the project folder with the server's user
+            let found = started.all();
+            let dir = found
+                .split("cluster in ")
+                .nth(1)
+                .and_then(|rest| rest.split(')').next())
+                .unwrap_or_default()
+                .to_string();
+            std::fs::read_to_string(std::path::Path::new(&dir).join("data/PG_VERSION"))
+        })
+        .unwrap_or_else(|e| panic!("PG_VERSION of the local cluster: {e}\n{}", started.all()));
+    assert_eq!(version.trim(), pg_major().to_string());
 }
