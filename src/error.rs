@@ -9,7 +9,7 @@
 
 use crate::config::ConfigError;
 use crate::db::DbError;
-use crate::engine::{BaselineError, EngineError, Refusal};
+use crate::engine::{BaselineError, EngineError, Refusal, RepairError};
 use crate::localdb::LocalDbError;
 use crate::policy::PolicyError;
 use crate::project::ProjectErrors;
@@ -34,6 +34,12 @@ pub enum Error {
     Refused(Vec<Refusal>),
     #[error(transparent)]
     Baseline(#[from] BaselineError),
+    /// `reset` that cannot tell what it may drop.
+    #[error(transparent)]
+    Reset(#[from] crate::seed::reset::ResetRefusal),
+    /// `repair --forget` / `--resume-after` that does not fit the database.
+    #[error(transparent)]
+    Repair(#[from] RepairError),
     #[error(transparent)]
     Policy(#[from] PolicyError),
     #[error(transparent)]
@@ -93,8 +99,13 @@ impl Error {
             Error::Engine(EngineError::Db(d)) => Error::db_code(d),
             Error::Engine(EngineError::Statement(_)) => 1,
             Error::Engine(EngineError::Files(_)) => 1,
+            Error::Engine(EngineError::Stale { .. }) => 2,
+            Error::Engine(EngineError::Refused(_)) => 1,
             Error::Refused(_) => 1,
             Error::Baseline(_) => 1,
+            Error::Repair(_) => 2,
+            Error::Reset(crate::seed::reset::ResetRefusal::SharedDatabase { .. }) => 2,
+            Error::Reset(crate::seed::reset::ResetRefusal::Db(d)) => Error::db_code(d),
             Error::Policy(PolicyError::Db(d)) => Error::db_code(d),
             Error::Policy(PolicyError::Files(_)) => 1,
             Error::Policy(PolicyError::Statement { .. }) => 1,
@@ -112,7 +123,8 @@ impl Error {
             | Error::Seed(SeedError::UnknownTable { .. })
             | Error::Seed(SeedError::UnknownColumns { .. })
             | Error::Seed(SeedError::Statement(_))
-            | Error::Seed(SeedError::Copy(_)) => 1,
+            | Error::Seed(SeedError::Copy(_))
+            | Error::Seed(SeedError::DataPartlyGone { .. }) => 1,
             Error::Internal(_) => 2,
         }
     }
@@ -123,7 +135,7 @@ impl Error {
             DbError::Connect { .. }
             | DbError::ConnectionLost { .. }
             | DbError::LockTimeout { .. }
-            | DbError::PoolerDetected => 2,
+            | DbError::PoolerDetected { .. } => 2,
             DbError::Query { .. } => 1,
         }
     }

@@ -85,7 +85,14 @@ pub enum Command {
     /// Mark an existing database as already at version V
     Baseline { version: String },
     /// Accept changed checksums of applied files and clear failed entries
-    Repair,
+    Repair {
+        /// Accept that an applied migration's file was deleted on purpose (recorded in history)
+        #[arg(long, value_name = "VERSION")]
+        forget: Vec<String>,
+        /// A stopped no-transaction migration: its first N statements are committed
+        #[arg(long, value_name = "VERSION:N")]
+        resume_after: Option<String>,
+    },
     /// RLS policies, triggers and their functions from policies/
     Policies {
         #[command(subcommand)]
@@ -262,7 +269,7 @@ fn needs(command: &Command) -> (&'static str, ops::scope::Needs) {
         Command::Down { .. } => ("down", Needs::Project),
         Command::Check => ("check", Needs::Project),
         Command::Baseline { .. } => ("baseline", Needs::Project),
-        Command::Repair => ("repair", Needs::Project),
+        Command::Repair { .. } => ("repair", Needs::Project),
         Command::Policies { .. } => ("policies apply", Needs::Project),
         Command::Audit { .. } => ("audit", Needs::Database),
         Command::Test { .. } => ("test", Needs::Project),
@@ -339,7 +346,22 @@ async fn dispatch(cli: Cli, p: &Printer, sink: &mut Progress) -> Result<bool> {
             let v = ops::parse_version("baseline", &version)?;
             show(p, &ops::repair::baseline(&ws, v, sink).await?, false)
         }
-        Command::Repair => show(p, &ops::repair::repair(&ws, sink).await?, false),
+        Command::Repair {
+            forget,
+            resume_after,
+        } => {
+            let opts = ops::repair::RepairOptions {
+                forget: forget
+                    .iter()
+                    .map(|v| ops::parse_version("--forget", v))
+                    .collect::<Result<_>>()?,
+                resume_after: resume_after
+                    .as_deref()
+                    .map(crate::engine::parse_resume_after)
+                    .transpose()?,
+            };
+            show(p, &ops::repair::repair(&ws, &opts, sink).await?, false)
+        }
         Command::Policies {
             action:
                 PoliciesAction::Apply {

@@ -1,6 +1,6 @@
 //! `strata policies apply`, and the convergence of `policies/` at the end of `up`.
 
-use super::{EngineEvents, Sink, Workspace};
+use super::{Sink, Workspace};
 use crate::config;
 use crate::error::{Result, UsageError};
 use crate::policy::{self, ConvergeReport};
@@ -31,6 +31,10 @@ pub(crate) async fn converge(
         let texts = files.iter().map(|f| f.text.as_str());
         crate::auth::ensure_shim(conn, &ws.cfg.auth, texts).await?;
     }
+    let lock = policy::RunLock {
+        key: crate::db::lock_key(&ws.cfg.database.history_schema),
+        wait: ws.lock_wait,
+    };
     let r = policy::converge(
         conn,
         &files,
@@ -38,6 +42,7 @@ pub(crate) async fn converge(
         &ws.excluded_schemas(),
         prune,
         dry_run,
+        Some(lock),
     )
     .await?;
     Ok(Some(r))
@@ -54,19 +59,8 @@ pub async fn apply(
         config::guard_protected(&target, "policies apply --prune", opts.yes, false)?;
     }
     let mut conn = ws.connect(&target, sink).await?;
-    let result = async {
-        let key = crate::db::lock_key(&ws.cfg.database.history_schema);
-        let mut events = EngineEvents(sink);
-        crate::db::lock(&mut conn, key, ws.lock_wait, |h| {
-            crate::engine::Observer::event(
-                &mut events,
-                &crate::engine::Event::LockWaiting(h.cloned()),
-            )
-        })
-        .await?;
-        converge(ws, &mut conn, opts.prune, opts.dry_run).await
-    }
-    .await;
+    // The convergence takes the run lock in its own transaction.
+    let result = converge(ws, &mut conn, opts.prune, opts.dry_run).await;
     crate::db::close(conn).await;
     result?.ok_or_else(|| {
         UsageError::NoPolicyFiles {

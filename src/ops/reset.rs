@@ -40,7 +40,15 @@ pub async fn reset(
             |h| sink.event(&Event::Seed(SeedEvent::LockWaiting(h.cloned()))),
         )
         .await?;
-        let up = super::up::apply(ws, &mut conn, &project, &UpOptions::default(), sink).await?;
+        let up = super::up::apply(
+            ws,
+            &target,
+            &mut conn,
+            &project,
+            &UpOptions::default(),
+            sink,
+        )
+        .await?;
         let seed = if seeds.is_empty() {
             None
         } else {

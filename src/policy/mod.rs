@@ -237,7 +237,15 @@ async fn run(conn: &mut PgConnection, sql_text: &str, what: &str) -> Result<(), 
         .map_err(|e| DbError::query(what.to_string(), &e))
 }
 
-/// Converges the live database to `files`. `schemas` are the managed schemas.
+/// The run lock a convergence takes for its transaction: the key and how long to wait.
+#[derive(Debug, Clone, Copy)]
+pub struct RunLock {
+    pub key: i64,
+    pub wait: std::time::Duration,
+}
+
+/// Converges the live database to `files`. `schemas` are the managed schemas. With `lock`, the
+/// transaction takes the run lock first (see `db::lock`).
 pub async fn converge(
     conn: &mut PgConnection,
     files: &[SourceFile],
@@ -245,10 +253,17 @@ pub async fn converge(
     exclude: &[String],
     prune: bool,
     dry_run: bool,
+    lock: Option<RunLock>,
 ) -> Result<ConvergeReport, PolicyError> {
     // Split everything first: a broken file is reported before anything runs.
     split_all(files)?;
     run(conn, "BEGIN", "starting the policies transaction").await?;
+    if let Some(l) = lock {
+        if let Err(e) = db::lock(conn, l.key, l.wait, |_| {}).await {
+            let _ = db::execute_script(conn, "ROLLBACK").await;
+            return Err(e.into());
+        }
+    }
     let result = converge_in_transaction(conn, files, schemas, exclude, prune).await;
     match result {
         Ok(changes) => {

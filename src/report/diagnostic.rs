@@ -84,8 +84,12 @@ pub(super) fn render_statement_failure(f: &StatementFailure) -> String {
             f.file.display
         ));
     } else {
+        let (command, next) = match f.direction {
+            Direction::Up => ("strata up", f.committed_statements + 1),
+            Direction::Down => ("strata down", f.committed_statements + 1),
+        };
         out.push_str(&format!(
-            "{} ran without a transaction: its first {} statement(s) were committed and it is recorded as failed. Fix the database or the file, then `strata repair` clears the entry and `strata up` runs it again.\n",
+            "{} ran without a transaction: its first {} statement(s) are committed, and it is recorded as failed at statement {next}. Fix statement {next} in the file (the statements before it must stay as they are) or the database, then `{command}` continues at statement {next}.\n",
             f.file.display, f.committed_statements
         ));
     }
@@ -133,6 +137,7 @@ pub fn render_error(e: &Error) -> String {
         Error::Project(p) => render_project_errors(&p.0),
         Error::Engine(EngineError::Files(errors)) => render_project_errors(errors),
         Error::Engine(EngineError::Statement(f)) => render_statement_failure(f),
+        Error::Engine(EngineError::Refused(r)) => format!("error: {r}\n"),
         Error::Refused(refusals) => {
             let mut out = String::new();
             for r in refusals {
@@ -231,10 +236,15 @@ fn kind(e: &Error) -> &'static str {
         Error::Db(d)
         | Error::Engine(EngineError::Db(d))
         | Error::Policy(PolicyError::Db(d))
-        | Error::Seed(SeedError::Db(d)) => db_kind(d),
+        | Error::Seed(SeedError::Db(d))
+        | Error::Reset(crate::seed::reset::ResetRefusal::Db(d)) => db_kind(d),
+        Error::Reset(_) => "shared-database",
         Error::LocalDb(_) => "local-database",
         Error::Engine(EngineError::Statement(_)) => "migration-failed",
         Error::Engine(EngineError::Files(_)) => "files",
+        Error::Engine(EngineError::Stale { .. }) => "concurrent-change",
+        Error::Engine(EngineError::Refused(_)) => "refused",
+        Error::Repair(_) => "repair",
         Error::Refused(_) => "refused",
         Error::Baseline(_) => "baseline",
         Error::Policy(_) => "policy-failed",
@@ -254,7 +264,7 @@ fn db_kind(d: &DbError) -> &'static str {
         DbError::Query { .. } => "query",
         DbError::ConnectionLost { .. } => "connection-lost",
         DbError::LockTimeout { .. } => "lock-timeout",
-        DbError::PoolerDetected => "pooler",
+        DbError::PoolerDetected { .. } => "pooler",
     }
 }
 

@@ -73,8 +73,14 @@ impl Render for UpOutcome {
                     } else {
                         "  (no transaction)"
                     };
-                    t.out
-                        .push_str(&format!("  {} {} ({}){mode}\n", m.version, m.name, m.file));
+                    let resume = m
+                        .continues_after
+                        .map(|k| format!("  (continues after statement {k})"))
+                        .unwrap_or_default();
+                    t.out.push_str(&format!(
+                        "  {} {} ({}){mode}{resume}\n",
+                        m.version, m.name, m.file
+                    ));
                 }
             }
             return;
@@ -240,16 +246,21 @@ pub fn render_status(rows: &[StatusRow]) -> String {
     }
     let mut out = t.to_string();
     out.push('\n');
-    for r in rows.iter().filter(|r| r.note.is_some()) {
-        out.push_str(&format!(
-            "{} {}: {}\n",
-            r.version,
-            r.name,
-            r.note.as_deref().unwrap_or("")
-        ));
-    }
-    if rows.iter().any(|r| r.state == MigrationState::Failed) {
-        out.push_str("Next: make the database and the failed file agree (finish or undo the committed statements, fix the file), then `strata repair` clears the failed entry and `strata up` runs the file again.\n");
+    for r in rows
+        .iter()
+        .filter(|r| r.note.is_some() || r.recovery.is_some())
+    {
+        match (&r.note, &r.recovery) {
+            (Some(note), Some(next)) => out.push_str(&format!(
+                "{} {}: {note}\n  next: {next}\n",
+                r.version, r.name
+            )),
+            (Some(note), None) => out.push_str(&format!("{} {}: {note}\n", r.version, r.name)),
+            (None, Some(next)) => {
+                out.push_str(&format!("{} {}: next: {next}\n", r.version, r.name))
+            }
+            (None, None) => {}
+        }
     }
     if rows.iter().any(|r| r.state == MigrationState::Changed) {
         out.push_str(
@@ -274,7 +285,15 @@ mod tests {
             duration_ms: Some(12).filter(|_| state != MigrationState::Pending),
             baselined: v == "1",
             note: (state == MigrationState::Failed)
-                .then(|| "statement 2 of 3 (line 4) failed: boom".to_string()),
+                .then(|| "statement 2 (line 4: CREATE INDEX x) of 3 failed: boom; 1 of 3 statement(s) of migrations/003_index.sql committed".to_string()),
+            committed_statements: (state == MigrationState::Failed).then_some(1),
+            statements: (state == MigrationState::Failed).then_some(3),
+            stopped_in: (state == MigrationState::Failed).then_some(crate::history::Way::Apply),
+            recovery: match state {
+                MigrationState::Failed => Some("fix statement 2 in the file (statement 1 must stay as it is) or the database, then `strata up` continues at statement 2".into()),
+                MigrationState::Missing => Some("restore its file, or if it was deleted on purpose, `strata repair --forget 4`".into()),
+                _ => None,
+            },
         }
     }
 

@@ -74,6 +74,34 @@ impl Progress {
                     self.bar = Some(bar);
                 }
             }
+            EngineEvent::Resumed {
+                direction,
+                version,
+                name,
+                after,
+            } => {
+                let what = match direction {
+                    Direction::Up => "migration",
+                    Direction::Down => "rollback of",
+                };
+                self.note(&format!(
+                    "continuing the {what} {version} {name} after statement {after} (the statements before it are committed)"
+                ));
+            }
+            EngineEvent::Checked {
+                version,
+                statement,
+                finding,
+            } => self.note(&format!(
+                "{version}: statement {statement} was running when the last run stopped: {finding}"
+            )),
+            EngineEvent::NewSession { after } => {
+                if self.verbose > 0 {
+                    self.line(&format!(
+                        "{after} changes settings for new sessions: continuing on a new connection"
+                    ));
+                }
+            }
             EngineEvent::Started { version, name, .. } => {
                 if let Some(b) = &self.bar {
                     b.set_message(format!("{version} {name}"));

@@ -181,10 +181,21 @@ pub fn render_seed(r: &SeedReport) -> String {
             .iter()
             .map(|c| format!("{} ({})", c.file, c.change))
             .collect();
-        out.push_str(&format!(
-            "Seeds changed since the last load: {}; loading all of them.\n",
-            list.join(", ")
-        ));
+        let data_gone = r
+            .changes
+            .iter()
+            .all(|c| matches!(c.change, "recreated" | "emptied"));
+        if data_gone {
+            out.push_str(&format!(
+                "The seeds are unchanged but the rows they loaded are gone: {}; loading them again.\n",
+                list.join(", ")
+            ));
+        } else {
+            out.push_str(&format!(
+                "Seeds changed since the last load: {}; loading all of them.\n",
+                list.join(", ")
+            ));
+        }
     }
     let rows = r
         .files
@@ -272,5 +283,6 @@ pub(super) fn render_seed_error(e: &SeedError) -> String {
         | SeedError::UnknownTable { .. }
         | SeedError::UnknownColumns { .. } => format!("error: {e}\n{rolled_back}"),
         SeedError::Io { .. } | SeedError::Db(_) => format!("error: {e}\n"),
+        SeedError::DataPartlyGone { .. } => format!("error: {e}\nNothing was loaded.\n"),
     }
 }
