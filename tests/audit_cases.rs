@@ -573,3 +573,56 @@ fn probe_under_the_setting_model_without_a_role_is_a_usage_error() {
         .assert_ok()
         .assert_contains("Access matrix: no roles to show");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Catalog facts the audit reads (role membership, function owners, relations read by views)
+
+fn introspect(db: &TestDb) -> strata::catalog::Catalog {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("runtime: {e}"));
+    rt.block_on(async {
+        let info = strata::config::ConnInfo::parse(&db.url).unwrap_or_else(|e| panic!("{e}"));
+        let mut conn = strata::db::connect(&info)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        strata::catalog::introspect(&mut conn, &["public".to_string()], &[])
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
+#[test]
+fn catalog_reads_memberships_function_owners_and_what_views_read() {
+    let db = TestDb::new("audit_catalog_facts");
+    let tag = format!("strata_facts_{}", std::process::id());
+    db.sql(&format!(
+        "CREATE ROLE {tag}_owner NOLOGIN; CREATE ROLE {tag}_app NOLOGIN NOINHERIT; \
+         GRANT {tag}_owner TO {tag}_app; \
+         CREATE SCHEMA auth; CREATE TABLE auth.users (id uuid PRIMARY KEY, email text); \
+         CREATE TABLE public.notes (id int PRIMARY KEY); \
+         CREATE VIEW public.people AS SELECT u.id, u.email FROM auth.users u JOIN public.notes n ON n.id = 1; \
+         CREATE FUNCTION public.f() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1'; \
+         ALTER FUNCTION public.f() OWNER TO {tag}_owner;"
+    ));
+    let cat = introspect(&db);
+    let m = cat
+        .memberships
+        .iter()
+        .find(|m| m.member == format!("{tag}_app"))
+        .unwrap_or_else(|| panic!("membership of {tag}_app missing: {:?}", cat.memberships));
+    assert_eq!(m.role, format!("{tag}_owner"));
+    assert!(!m.inherit, "NOINHERIT member: {m:?}");
+    assert_eq!(
+        cat.function_owners.get("public.f()"),
+        Some(&format!("{tag}_owner"))
+    );
+    assert_eq!(
+        cat.view_reads.get("public.people"),
+        Some(&vec!["auth.users".to_string(), "public.notes".to_string()])
+    );
+    db.sql(&format!(
+        "DROP FUNCTION public.f(); DROP ROLE {tag}_app; DROP ROLE {tag}_owner;"
+    ));
+}

@@ -48,6 +48,9 @@ const Q_DEPENDENCIES: &str = include_str!("queries/dependencies.sql");
 const Q_UNMODELLED: &str = include_str!("queries/unmodelled.sql");
 const Q_OWNERS: &str = include_str!("queries/owners.sql");
 const Q_ROLES: &str = include_str!("queries/roles.sql");
+const Q_ROLE_MEMBERS: &str = include_str!("queries/role_members.sql");
+const Q_FUNCTION_OWNERS: &str = include_str!("queries/function_owners.sql");
+const Q_VIEW_READS: &str = include_str!("queries/view_reads.sql");
 
 /// Reads the schemas `schemas` (minus `exclude_schemas`, e.g. strata's history schema) in one
 /// read-only snapshot.
@@ -514,6 +517,28 @@ async fn read_all(
                 bypass_rls: get(&r, "bypass_rls")?,
             },
         );
+    }
+    for r in fetch(conn, "role memberships", Q_ROLE_MEMBERS, schemas, exclude).await? {
+        cat.memberships.push(Membership {
+            member: get(&r, "member")?,
+            role: get(&r, "role")?,
+            inherit: get(&r, "inherit")?,
+        });
+    }
+    for r in fetch(conn, "function owners", Q_FUNCTION_OWNERS, schemas, exclude).await? {
+        cat.function_owners
+            .insert(get(&r, "key")?, get(&r, "owner")?);
+    }
+    for r in fetch(
+        conn,
+        "relations read by views",
+        Q_VIEW_READS,
+        schemas,
+        exclude,
+    )
+    .await?
+    {
+        cat.view_reads.insert(get(&r, "view")?, get(&r, "reads")?);
     }
     Ok(cat)
 }
