@@ -13,10 +13,13 @@
 //! and a connection, and answers a different question (does isolation hold on the data, not
 //! what the catalog allows).
 
+pub mod classify;
 pub mod expr;
 pub mod matrix;
 pub mod owner;
+pub mod privilege;
 pub mod probe;
+pub mod reach;
 pub mod rules;
 
 pub use matrix::{Access, Command, MatrixRow};
@@ -49,6 +52,8 @@ pub struct AuditConfig {
     pub probe_role: Option<String>,
     /// `[auth] owner_columns`.
     pub owner_columns: Vec<String>,
+    /// `setting` model: the setting that carries the user id.
+    pub setting: Option<String>,
 }
 
 impl AuditConfig {
@@ -74,6 +79,7 @@ impl AuditConfig {
             anon_role,
             probe_role,
             owner_columns: auth.owner_columns.clone(),
+            setting: auth.setting.clone(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let Some(anon) = cx.config.anon_role.as_deref() else {
         return out;
     };
+    let anon_roles = crate::audit::privilege::inherited(cx.catalog, anon);
     for (key, owners) in cx.owner_columns {
         let Some(first) = owners.first() else {
             continue;
@@ -24,7 +25,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         }
         for p in cx.policies_of(key) {
             if !p.permissive
-                || applicability(p, anon, Command::Select, cx.config) != Applicability::Applies
+                || applicability(p, anon, &anon_roles, Command::Select, cx.config)
+                    != Applicability::Applies
             {
                 continue;
             }

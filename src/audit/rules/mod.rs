@@ -14,6 +14,8 @@ mod rls_no_policy;
 mod security_definer_search_path;
 mod view_bypasses_rls;
 
+pub use view_bypasses_rls::security_invoker;
+
 use super::matrix::{Access, Command, MatrixRow};
 use super::owner::OwnerColumn;
 use super::{AuditConfig, PoliciesByTable};

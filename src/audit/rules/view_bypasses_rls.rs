@@ -11,7 +11,7 @@ use crate::sql::quote_ident;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// `security_invoker` set to a true value among the view's options.
-fn security_invoker(options: &[String]) -> bool {
+pub fn security_invoker(options: &[String]) -> bool {
     options.iter().any(|o| {
         o.split_once('=').is_some_and(|(k, v)| {
             k == "security_invoker"
