@@ -930,6 +930,57 @@ fn operand_after<'a>(text: &'a str, t: &[Tok<'_>], i: usize) -> &'a str {
     text.get(first.start..end.max(first.start)).unwrap_or("")
 }
 
+/// `col = <value>` (either order) with `col` a bare column name: the column, and whether the
+/// value is free of row columns (a constant, or a call with constant arguments such as
+/// `(select app_user_role())`), so the conjunct pins what the column may hold.
+pub fn pinned_column(conj: &str) -> Option<(String, bool)> {
+    let (l, r) = binary(strip_parens(conj), "=")?;
+    for (a, b) in [(l, r), (r, l)] {
+        let t = toks(core(a));
+        if let [one] = t.as_slice() {
+            if is_keyword(one) {
+                continue;
+            }
+            if let Some(c) = ident(one) {
+                let free = is_constant(b)
+                    || whole_call(core(b)).is_some_and(|(_, args)| args.iter().all(|x| is_constant(x)));
+                return Some((c, free));
+            }
+        }
+    }
+    None
+}
+
+/// The tables of the catalog a function body reads or writes (`FROM`, `JOIN`, `UPDATE`,
+/// `INTO`, `DELETE FROM` followed by a name), as keys, sorted, each once.
+pub fn body_tables(cat: &Catalog, body: &str) -> Vec<String> {
+    let t = toks(body);
+    let mut out = Vec::new();
+    for i in 0..t.len() {
+        let after = ["from", "join", "update", "into", "table"]
+            .iter()
+            .any(|w| word(t.get(i), w));
+        if !after {
+            continue;
+        }
+        let Some(a) = t.get(i + 1).and_then(ident) else { continue };
+        let name = if ch(t.get(i + 2), ".") {
+            match t.get(i + 3).and_then(ident) {
+                Some(b) => format!("{a}.{b}"),
+                None => continue,
+            }
+        } else {
+            a
+        };
+        if let Some(k) = resolve_table(cat, &name) {
+            out.push(k);
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// A table of the catalog named `schema.name` or bare (any audited schema).
 pub fn resolve_table(cat: &Catalog, name: &str) -> Option<String> {
     if let Some((s, n)) = name.split_once('.') {
@@ -1309,6 +1360,26 @@ mod tests {
             "visible with public.posts"
         );
         assert_eq!(class("public.slug(body)"), "row filter");
+    }
+
+    #[test]
+    fn pinned_columns() {
+        assert_eq!(pinned_column("(role = 'user'::text)"), Some(("role".into(), true)));
+        assert_eq!(
+            pinned_column("((role)::text = ( SELECT public.app_user_role() AS app_user_role))"),
+            Some(("role".into(), true))
+        );
+        assert_eq!(pinned_column("(role = other)"), Some(("role".into(), false)));
+        assert_eq!(pinned_column("(a > 1)"), None);
+    }
+
+    #[test]
+    fn tables_a_body_touches() {
+        let c = cat();
+        assert_eq!(
+            body_tables(&c, "BEGIN DELETE FROM public.notes WHERE id = $1; SELECT * FROM posts p JOIN team_members m ON true; INSERT INTO nowhere VALUES (1); END"),
+            vec!["public.notes".to_string(), "public.posts".into(), "public.team_members".into()]
+        );
     }
 
     #[test]

@@ -53,7 +53,20 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 },
                 p.table
             ),
-            fix: "replace true with a condition on the row's owner, e.g. USING ((select auth.uid()) = user_id) WITH CHECK ((select auth.uid()) = user_id)".into(),
+            fix: {
+                let owner = crate::sql::quote_ident(&cx.owner_column(&p.table));
+                let cond = format!("{owner} = {}", cx.user_expr());
+                let clause = match p.command.as_str() {
+                    "INSERT" => format!("WITH CHECK ({cond})"),
+                    "DELETE" => format!("USING ({cond})"),
+                    _ => format!("USING ({cond}) WITH CHECK ({cond})"),
+                };
+                format!(
+                    "ALTER POLICY {} ON {} {clause}; (or, if this access is intended, say so in policies/access.toml)",
+                    crate::sql::quote_ident(&p.name),
+                    p.table
+                )
+            },
         });
     }
     out

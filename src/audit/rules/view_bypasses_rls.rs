@@ -101,12 +101,15 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             .api_roles
             .iter()
             .filter(|role| {
-                let rk = quote_ident(role);
-                cat.roles.contains_key(&rk)
-                    && crate::audit::matrix::has_schema_usage(cat, &v.schema, role)
-                    && v.acl.iter().any(|g| {
-                        g.privilege == "SELECT" && (g.grantee == rk || g.grantee == "PUBLIC")
-                    })
+                let roles = crate::audit::privilege::inherited(cat, role);
+                cat.roles.contains_key(&quote_ident(role))
+                    && crate::audit::privilege::schema_usage(cat, &v.schema, &roles)
+                    && crate::audit::privilege::granted(
+                        &v.acl,
+                        "SELECT",
+                        &roles,
+                        cat.owners.get(key).map(String::as_str),
+                    )
             })
             .map(String::as_str)
             .collect();
@@ -150,7 +153,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             id: FindingId::ViewBypassesRls,
             severity: Severity::Error,
             object: format!("{kind} {key}"),
-            table: rls_tables.first().cloned(),
+            // The view is the object at fault, and the finding is listed under it.
+            table: Some(key.clone()),
             message,
             fix,
         });
