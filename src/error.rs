@@ -3,6 +3,9 @@
 //! 0 success; 1 the command ran and found a failure (failed migration, drift, failing test,
 //! leak, refused plan); 2 usage, configuration, connection, lock wait. `exit_code` is an
 //! exhaustive match without a `_` arm, so a new variant forces a decision.
+//!
+//! A command that ran to the end and found something wrong is not an error: its outcome says
+//! so (`failed()`), and `cli` turns that into exit code 1 after the report is written.
 
 use crate::config::ConfigError;
 use crate::db::DbError;
@@ -13,6 +16,7 @@ use crate::project::ProjectErrors;
 use crate::seed::SeedError;
 use crate::shadow::ShadowError;
 use crate::validation::ValidationError;
+use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -32,20 +36,46 @@ pub enum Error {
     Baseline(#[from] BaselineError),
     #[error(transparent)]
     Policy(#[from] PolicyError),
-    #[error("{0}")]
-    Usage(String),
-    #[error("{path}: {message}")]
-    Io { path: String, message: String },
+    #[error(transparent)]
+    Usage(#[from] UsageError),
+    /// A version given on the command line that is not one.
+    #[error("{flag} {text}: {reason}")]
+    BadVersion {
+        flag: &'static str,
+        text: String,
+        reason: String,
+    },
+    /// A file or folder strata had to read or write.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Validation(#[from] ValidationError),
     #[error(transparent)]
     Seed(#[from] SeedError),
-    /// A shadow database could not be built (a policy file failed, a file was unreadable).
-    #[error(transparent)]
-    Shadow(crate::shadow::ShadowError),
-    /// The command ran and found something wrong; the report was already written.
-    #[error("{0}")]
-    Failed(String),
+    /// A background task died (a bug or a panic in a worker thread).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Usage mistakes a command finds after its flags parsed.
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    #[error("{} already exists; strata init does not overwrite it", .path.display())]
+    AlreadyInitialized { path: PathBuf },
+    #[error("`{name}` is not a usable migration name: use letters, digits and underscores")]
+    BadMigrationName { name: String },
+    #[error("no .sql files in {dir}: nothing declares policies")]
+    NoPolicyFiles { dir: String },
+    #[error("audit --probe under the `setting` auth model needs `[auth] role` in strata.toml: the role the probe acts as")]
+    ProbeNeedsRole,
+    #[error("--from and --to go together: give both URLs, or neither to compare the database with the project's files")]
+    FromWithoutTo,
+    #[error("{flag} {text}: not a duration (use e.g. 500ms, 30s, 2min)")]
+    BadDuration { flag: &'static str, text: String },
 }
 
 impl Error {
@@ -53,15 +83,9 @@ impl Error {
         match self {
             Error::Config(_) => 2,
             Error::Project(_) => 1,
-            Error::Db(DbError::Connect { .. })
-            | Error::Db(DbError::LockTimeout { .. })
-            | Error::Db(DbError::PoolerDetected) => 2,
-            Error::Db(DbError::Query { .. }) => 1,
+            Error::Db(d) => Error::db_code(d),
             Error::LocalDb(_) => 2,
-            Error::Engine(EngineError::Db(DbError::Connect { .. }))
-            | Error::Engine(EngineError::Db(DbError::LockTimeout { .. }))
-            | Error::Engine(EngineError::Db(DbError::PoolerDetected)) => 2,
-            Error::Engine(EngineError::Db(DbError::Query { .. })) => 1,
+            Error::Engine(EngineError::Db(d)) => Error::db_code(d),
             Error::Engine(EngineError::Statement(_)) => 1,
             Error::Engine(EngineError::Files(_)) => 1,
             Error::Refused(_) => 1,
@@ -70,28 +94,20 @@ impl Error {
             Error::Policy(PolicyError::Files(_)) => 1,
             Error::Policy(PolicyError::Statement { .. }) => 1,
             Error::Usage(_) => 2,
+            Error::BadVersion { .. } => 2,
             Error::Io { .. } => 2,
-            // Not constructed (`From` unwraps it into Error::Policy).
-            Error::Shadow(ShadowError::Policy(_)) => 1,
-            Error::Shadow(ShadowError::Io { .. }) => 2,
-            // Not constructed (`From` unwraps these into Error::Db / Error::Engine).
-            Error::Shadow(ShadowError::Db(_)) => 2,
-            Error::Shadow(ShadowError::Engine(_)) => 1,
-            Error::Failed(_) => 1,
             Error::Validation(ValidationError::Malformed(_))
             | Error::Validation(ValidationError::NoMatch { .. }) => 1,
             Error::Validation(ValidationError::Io { .. }) => 2,
             Error::Seed(SeedError::Io { .. }) => 2,
-            Error::Seed(SeedError::Db(DbError::Connect { .. }))
-            | Error::Seed(SeedError::Db(DbError::LockTimeout { .. }))
-            | Error::Seed(SeedError::Db(DbError::PoolerDetected)) => 2,
-            Error::Seed(SeedError::Db(DbError::Query { .. })) => 1,
+            Error::Seed(SeedError::Db(d)) => Error::db_code(d),
             Error::Seed(SeedError::Files(_))
             | Error::Seed(SeedError::Header { .. })
             | Error::Seed(SeedError::UnknownTable { .. })
             | Error::Seed(SeedError::UnknownColumns { .. })
             | Error::Seed(SeedError::Statement(_))
             | Error::Seed(SeedError::Copy(_)) => 1,
+            Error::Internal(_) => 2,
         }
     }
 
@@ -103,10 +119,11 @@ impl Error {
         }
     }
 
-    pub fn io(path: impl AsRef<std::path::Path>, e: &std::io::Error) -> Error {
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Io {
-            path: path.as_ref().display().to_string(),
-            message: e.to_string(),
+            path: path.into(),
+            source,
         }
     }
 }
@@ -118,7 +135,6 @@ impl From<ShadowError> for Error {
             ShadowError::Engine(e) => Error::Engine(e),
             ShadowError::Db(e) => Error::Db(e),
             ShadowError::Policy(e) => Error::Policy(e),
-            other => Error::Shadow(other),
         }
     }
 }
@@ -131,8 +147,7 @@ mod tests {
 
     #[test]
     fn exit_codes() {
-        assert_eq!(Error::Usage("x".into()).exit_code(), 2);
-        assert_eq!(Error::Failed("x".into()).exit_code(), 1);
+        assert_eq!(Error::Usage(UsageError::FromWithoutTo).exit_code(), 2);
         assert_eq!(
             Error::Db(DbError::LockTimeout {
                 waited_s: 1,
@@ -142,5 +157,6 @@ mod tests {
             2
         );
         assert_eq!(Error::Refused(vec![]).exit_code(), 1);
+        assert_eq!(Error::io("x", std::io::Error::other("boom")).exit_code(), 2);
     }
 }

@@ -1,9 +1,11 @@
 //! strata: PostgreSQL schema management from files in a repository.
 //!
-//! Start reading at `cli` (one function per command), which loads `config` and `project`,
-//! connects through `db` (or `localdb`), and hands decisions to `engine` (pure planning in
-//! `engine::plan`, execution in `engine`). `report` writes every byte the user sees; `error`
-//! decides exit codes.
+//! Start reading at `ops` (one workflow per command: `ops::up::up`, `ops::diff::diff`, …). A
+//! workflow loads `config` and `project`, connects through `db` (or `localdb`), and calls the
+//! modules that decide (`engine::plan`, `diff::compare`, `audit::check`, all pure) and those that
+//! act (`engine`, `shadow`, `policy`, `seed`, `validation`). It returns a typed outcome; `report`
+//! writes every byte the user sees; `error` decides exit codes. `cli` only maps flags to an
+//! `ops` call and its outcome to `report`.
 
 // Errors carry PostgreSQL's full report (message, detail, hint, positions) as data so that one
 // renderer can show it; they travel only on failure paths, where their size costs nothing.
@@ -21,6 +23,7 @@ pub mod engine;
 pub mod error;
 pub mod history;
 pub mod localdb;
+pub mod ops;
 pub mod policy;
 pub mod project;
 pub mod report;

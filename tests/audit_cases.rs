@@ -279,6 +279,9 @@ fn audit_cases() {
         "expected the audit cases, found {}",
         cases.len()
     );
+    for c in &cases {
+        assert!(!c.expect.is_empty(), "{}: no -- expect -- lines", c.name);
+    }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let failures = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|s| {
@@ -288,14 +291,13 @@ fn audit_cases() {
                 let Some(case) = cases.get(i) else { break };
                 let problems = run_case(case);
                 if !problems.is_empty() {
-                    if let Ok(mut f) = failures.lock() {
-                        f.push(format!("{}:\n  {}", case.name, problems.join("\n  ")));
-                    }
+                    let mut f = failures.lock().unwrap_or_else(|p| p.into_inner());
+                    f.push(format!("{}:\n  {}", case.name, problems.join("\n  ")));
                 }
             });
         }
     });
-    let failures = failures.into_inner().unwrap_or_default();
+    let failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
     assert!(
         failures.is_empty(),
         "{} of {} audit case(s) failed:\n\n{}",

@@ -284,3 +284,77 @@ fn baseline_below_every_file_is_refused() {
         .assert_code(2)
         .assert_contains("baseline x");
 }
+
+fn json_of(r: &Run) -> serde_json::Value {
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
+}
+
+/// Issue 8: `check --format json` keeps each problem's file, line and column as fields.
+#[test]
+fn check_json_has_file_line_and_column_of_a_syntax_error() {
+    let db = TestDb::new("check_json");
+    let p = Project::new();
+    p.write(
+        "migrations/001_a.sql",
+        "CREATE TABLE t (id int);\n\nCREAT TABLE u (id int);\n",
+    );
+    let r = p.strata(Some(&db), &["--format", "json", "check"]);
+    r.assert_code(1);
+    let v = json_of(&r);
+    assert_eq!(v["format_version"], 1);
+    let problem = &v["problems"][0];
+    assert_eq!(problem["kind"], "syntax");
+    assert_eq!(problem["file"], "migrations/001_a.sql");
+    assert_eq!(problem["line"], 3);
+    assert_eq!(problem["column"], 1);
+    assert_eq!(problem["message"], "syntax error at or near \"CREAT\"");
+    // offline, a lexical problem has its position too
+    let p = Project::new();
+    p.write("migrations/002_b.sql", "select 'unterminated;\n");
+    let r = p.strata(None, &["--format", "json", "check"]);
+    r.assert_code(1);
+    let v = json_of(&r);
+    let problems = v["problems"].as_array().expect("problems");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["file"] == "migrations/002_b.sql" && p["line"] == 1 && p["column"] == 8),
+        "{v}"
+    );
+}
+
+/// Errors are one JSON document on stdout with `error.kind` and the position.
+#[test]
+fn errors_are_json_documents_with_format_json() {
+    let db = TestDb::new("json_error");
+    let p = Project::new();
+    p.write(
+        "migrations/001_a.sql",
+        "CREATE TABLE a (id int);\nINSERT INTO nope VALUES (1);\n",
+    );
+    let r = p.strata(Some(&db), &["--format", "json", "up"]);
+    r.assert_code(1);
+    let v = json_of(&r);
+    assert_eq!(v["error"]["kind"], "migration-failed");
+    assert_eq!(v["error"]["file"], "migrations/001_a.sql");
+    assert_eq!(v["error"]["line"], 2);
+    assert_eq!(v["error"]["column"], 13);
+    assert_eq!(v["error"]["sqlstate"], "42P01");
+    assert_eq!(v["error"]["exit_code"], 1);
+    // a usage error too, with exit 2
+    let r = p.strata(Some(&db), &["--format", "json", "up", "--to", "x"]);
+    r.assert_code(2);
+    assert_eq!(json_of(&r)["error"]["kind"], "usage");
+}
+
+#[test]
+fn github_format_prints_annotations_next_to_the_report() {
+    let p = Project::new();
+    p.write("migrations/001_a.sql", "-- strata:no-transation\nselect 1;");
+    let r = p.strata(None, &["--format", "github", "check"]);
+    r.assert_code(1)
+        .assert_contains("1 problem(s) in the project's files")
+        .assert_contains(
+            "::error file=migrations/001_a.sql,line=1,col=1,title=strata check::unknown directive",
+        );
+}

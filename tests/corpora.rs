@@ -2,28 +2,36 @@
 //! in strata's layout in a temp project: files renamed, other tools' directives mapped to
 //! strata's, the SQL as its authors wrote it). Their mistakes must come back as clear errors
 //! with file:line:col and PostgreSQL's message, and nothing half-applied.
+//!
+//! Every test here is `#[ignore]`d by a plain `cargo test` (a clone has no `../shared`);
+//! `.ci/run` runs them with `--ignored`, and a missing corpus fails them.
 
 mod support;
-use std::path::Path;
 use support::*;
+
+/// Run without the data, a corpus test fails with a message saying what is missing.
+#[test]
+#[should_panic(expected = "is absent: this test needs the shared corpora")]
+fn a_missing_corpus_fails_the_test() {
+    corpus_dir("no-such-corpus");
+}
 
 /// supabase/storage names files `NNNN-name.sql`, marks no-transaction files with
 /// `-- postgres-migrations disable-transaction` and retired ones with `-- postgres-migrations
 /// ignore` (recorded but not run; left out here).
-fn storage_project(folder: &str) -> Option<(Project, usize)> {
-    let dir = shared_dir()
-        .join("corpora/supabase-storage/migrations")
-        .join(folder);
-    let entries = std::fs::read_dir(&dir).ok()?;
+fn storage_project(folder: &str) -> (Project, usize) {
+    let dir = corpus_dir("supabase-storage/migrations").join(folder);
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let p = Project::new();
     let mut n = 0;
     for e in entries.flatten() {
         let path = e.path();
-        let name = path.file_name()?.to_string_lossy().into_owned();
+        let name = e.file_name().to_string_lossy().into_owned();
         if !name.ends_with(".sql") {
             continue;
         }
-        let text = std::fs::read_to_string(&path).ok()?;
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         if text.contains("-- postgres-migrations ignore") {
             continue;
         }
@@ -36,25 +44,13 @@ fn storage_project(folder: &str) -> Option<(Project, usize)> {
         p.write(&format!("migrations/{strata_name}"), &text);
         n += 1;
     }
-    Some((p, n))
-}
-
-fn corpora_present() -> bool {
-    let present = Path::new(&shared_dir().join("corpora")).is_dir();
-    if !present {
-        eprintln!("../shared/corpora is absent: corpus tests check nothing here");
-    }
-    present
+    (p, n)
 }
 
 #[test]
+#[ignore = "needs ../shared/corpora (run by .ci/run)"]
 fn storage_multitenant_fallback_bug_is_reported_inside_the_do_block() {
-    if !corpora_present() {
-        return;
-    }
-    let Some((p, files)) = storage_project("multitenant") else {
-        panic!("cannot read the supabase-storage corpus")
-    };
+    let (p, files) = storage_project("multitenant");
     assert_eq!(files, 28);
     let db = TestDb::new("storage_mt");
     // the parser finds nothing wrong: the bug is a runtime one
@@ -82,13 +78,9 @@ fn storage_multitenant_fallback_bug_is_reported_inside_the_do_block() {
 }
 
 #[test]
+#[ignore = "needs ../shared/corpora (run by .ci/run)"]
 fn storage_tenant_stops_at_the_search_path_dependency_with_its_position() {
-    if !corpora_present() {
-        return;
-    }
-    let Some((p, _)) = storage_project("tenant") else {
-        panic!("cannot read the supabase-storage corpus")
-    };
+    let (p, _) = storage_project("tenant");
     let db = TestDb::new("storage_tenant");
     let r = p.strata(Some(&db), &["up"]);
     r.assert_code(1)
@@ -106,12 +98,13 @@ fn storage_tenant_stops_at_the_search_path_dependency_with_its_position() {
 /// ory/kratos: `{version}_{name}[.dialect][.autocommit].{up,down}.sql`; for each version and
 /// direction the `.postgres.` file wins over the neutral one, other dialects are not PostgreSQL,
 /// and `.autocommit.` files run outside a transaction.
-fn kratos_project() -> Option<(Project, usize)> {
+fn kratos_project() -> (Project, usize) {
     use std::collections::BTreeMap;
-    let dir = shared_dir().join("corpora/ory-kratos/migrations/sql");
+    let dir = corpus_dir("ory-kratos/migrations/sql");
     // (version_name, direction) -> (is_postgres, autocommit, text)
     let mut chosen: BTreeMap<(String, &str), (bool, bool, String)> = BTreeMap::new();
-    for e in std::fs::read_dir(&dir).ok()?.flatten() {
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         let (stem, direction) = if let Some(s) = name.strip_suffix(".up.sql") {
             (s, "up")
@@ -133,7 +126,8 @@ fn kratos_project() -> Option<(Project, usize)> {
             Some("postgres") => true,
             Some(_) => continue,
         };
-        let text = std::fs::read_to_string(e.path()).ok()?;
+        let text = std::fs::read_to_string(e.path())
+            .unwrap_or_else(|err| panic!("{}: {err}", e.path().display()));
         let key = (base.to_string(), direction);
         if chosen.get(&key).is_some_and(|(pg, _, _)| *pg && !postgres) {
             continue;
@@ -153,17 +147,13 @@ fn kratos_project() -> Option<(Project, usize)> {
             ups += 1;
         }
     }
-    Some((p, ups))
+    (p, ups)
 }
 
 #[test]
+#[ignore = "needs ../shared/corpora (run by .ci/run)"]
 fn kratos_346_versions_go_up_and_all_the_way_down() {
-    if !corpora_present() {
-        return;
-    }
-    let Some((p, ups)) = kratos_project() else {
-        panic!("cannot read the ory-kratos corpus")
-    };
+    let (p, ups) = kratos_project();
     assert_eq!(ups, 346);
     let db = TestDb::new("kratos");
     p.strata(Some(&db), &["check"]).assert_ok();
@@ -193,13 +183,9 @@ fn kratos_346_versions_go_up_and_all_the_way_down() {
 }
 
 #[test]
+#[ignore = "needs ../shared/corpora (run by .ci/run)"]
 fn kratos_has_no_drift_after_up() {
-    if !corpora_present() {
-        return;
-    }
-    let Some((p, _)) = kratos_project() else {
-        panic!("cannot read the ory-kratos corpus")
-    };
+    let (p, _) = kratos_project();
     let db = TestDb::new("kratos_diff");
     p.strata(Some(&db), &["up"]).assert_ok();
     p.strata(

@@ -77,10 +77,13 @@ fn names_the_index_a_rollback_forgets_and_the_column_it_drops_too_many() {
     r.assert_code(1);
     let v: serde_json::Value =
         serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
-    assert_eq!(v[1]["result"], "not-exact");
-    assert_eq!(v[1]["differences"][0]["kind"], "index");
-    assert_eq!(v[1]["differences"][0]["object"], "public.t_c_idx");
-    assert_eq!(v[2]["differences"][0]["object"], "public.t.c");
+    assert_eq!(v["migrations"][1]["result"], "not-exact");
+    assert_eq!(v["migrations"][1]["differences"][0]["kind"], "index");
+    assert_eq!(
+        v["migrations"][1]["differences"][0]["object"],
+        "public.t_c_idx"
+    );
+    assert_eq!(v["migrations"][2]["differences"][0]["object"], "public.t.c");
 }
 
 #[test]

@@ -1,22 +1,14 @@
-//! The command line: flags (clap derive), one function per command, and the shared context
-//! (configuration, target database, output format). Commands call library functions and hand
-//! their results to `report`; they never build SQL.
+//! The command line: flags (clap derive) mapped to options, one `ops::` call per command, and
+//! its outcome handed to `report`. Nothing here builds SQL, controls transactions or prints:
+//! each arm of [`dispatch`] names the command's library entry point.
 
-mod audit;
-pub(crate) mod dbcmd;
-mod diff;
-mod migrate;
-mod policies;
-mod suite;
-
-use crate::config::{self, Config, Target};
-use crate::error::{Error, Result};
-use crate::report::{self, Format};
+use crate::config;
+use crate::engine::DownTarget;
+use crate::error::{Result, UsageError};
+use crate::ops::{self, Workspace};
+use crate::report::{Format, Printer, Progress, Render};
 use clap::{Parser, Subcommand};
-use sqlx::postgres::PgConnection;
-use std::io::Write;
 use std::path::PathBuf;
-use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -188,129 +180,117 @@ pub enum DbAction {
     Url,
 }
 
-/// What every command gets.
-pub struct Ctx {
-    pub cfg: Config,
-    pub cli_url: Option<String>,
-    pub cli_env: Option<String>,
-    pub format: Format,
-    pub quiet: bool,
-    pub verbose: u8,
-    pub lock_wait: Duration,
-}
-
-impl Ctx {
-    pub fn target(&self) -> Result<Target> {
-        Ok(config::resolve_target(
-            &self.cfg,
-            self.cli_url.as_deref(),
-            self.cli_env.as_deref(),
-        )?)
-    }
-
-    /// Connects to the target, starting the local database when none is configured.
-    pub async fn connect(&self, target: &Target) -> Result<PgConnection> {
-        let info = match target {
-            Target::Url { info, .. } => info.clone(),
-            Target::Local { .. } => {
-                let server = dbcmd::start_local(self)?;
-                config::ConnInfo::parse(&server.url())?
-            }
-        };
-        Ok(crate::db::connect(&info).await?)
-    }
-
-    pub fn settings(&self) -> crate::engine::Settings {
-        crate::engine::Settings {
-            history_schema: self.cfg.database.history_schema.clone(),
-            lock_timeout: self.cfg.database.lock_timeout.clone(),
-            statement_timeout: self.cfg.database.statement_timeout.clone(),
-            lock_wait: self.lock_wait,
-        }
-    }
-
-    /// Progress and notes on stderr (suppressed by --quiet).
-    pub fn note(&self, text: &str) {
-        if !self.quiet {
-            let _ = writeln!(std::io::stderr(), "{text}");
-        }
-    }
-
-    /// A result on stdout.
-    pub fn out(&self, text: &str) {
-        let _ = write!(std::io::stdout(), "{text}");
-    }
-
-    pub fn json<T: serde::Serialize>(&self, value: &T) {
-        self.out(&report::json(value));
-    }
-}
-
 /// Runs the command line and returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
+    let printer = Printer {
+        format: cli.format,
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            printer.error(&crate::Error::Internal(format!(
+                "cannot start the async runtime: {e}"
+            )));
             return 2;
         }
     };
-    match runtime.block_on(dispatch(cli)) {
-        Ok(()) => 0,
+    let mut progress = Progress::new(cli.quiet, cli.verbose);
+    match runtime.block_on(dispatch(cli, &printer, &mut progress)) {
+        Ok(failed) => i32::from(failed),
         Err(e) => {
-            let text = report::render_error(&e);
-            let _ = write!(std::io::stderr(), "{text}");
+            drop(progress);
+            printer.error(&e);
             e.exit_code()
         }
     }
 }
 
-async fn dispatch(cli: Cli) -> Result<()> {
-    let cwd = std::env::current_dir().map_err(|e| Error::io(".", &e))?;
-    if let Command::Init = cli.command {
-        return migrate::init(&cwd);
-    }
+/// Hands an outcome to the printer; `true` when the command found a failure (exit 1).
+fn show<T: Render>(printer: &Printer, outcome: &T, failed: bool) -> bool {
+    printer.outcome(outcome);
+    failed
+}
+
+/// Builds the workspace: configuration found from the current folder (or `--config`), the
+/// connection flags, the lock wait.
+fn workspace(cli: &Cli) -> Result<Workspace> {
+    let cwd = std::env::current_dir().map_err(|e| crate::Error::io(".", e))?;
     let cfg = config::load(&cwd, cli.config.as_deref())?;
     let lock_wait_text = cli
         .lock_wait
         .clone()
         .or_else(|| cfg.database.lock_wait.clone())
         .unwrap_or_else(|| "60s".into());
-    let lock_wait = config::parse_duration(&lock_wait_text).ok_or_else(|| {
-        Error::Usage(format!(
-            "--lock-wait {lock_wait_text}: not a duration (use e.g. 500ms, 30s, 2min)"
-        ))
-    })?;
-    let ctx = Ctx {
+    let lock_wait =
+        config::parse_duration(&lock_wait_text).ok_or_else(|| UsageError::BadDuration {
+            flag: "--lock-wait",
+            text: lock_wait_text.clone(),
+        })?;
+    Ok(Workspace {
         cfg,
-        cli_url: cli.database_url,
-        cli_env: cli.env,
-        format: cli.format,
-        quiet: cli.quiet,
-        verbose: cli.verbose,
+        url: cli.database_url.clone(),
+        env: cli.env.clone(),
         lock_wait,
-    };
-    match cli.command {
-        Command::Init => Ok(()),
-        Command::New { name } => migrate::new(&ctx, &name),
-        Command::Status { exit_code } => migrate::status(&ctx, exit_code).await,
+    })
+}
+
+async fn dispatch(cli: Cli, p: &Printer, sink: &mut Progress) -> Result<bool> {
+    if let Command::Init = cli.command {
+        let cwd = std::env::current_dir().map_err(|e| crate::Error::io(".", e))?;
+        return Ok(show(p, &ops::init::init(&cwd)?, false));
+    }
+    let ws = workspace(&cli)?;
+    Ok(match cli.command {
+        Command::Init => false,
+        Command::New { name } => show(p, &ops::new::new(&ws, &name)?, false),
+        Command::Status { exit_code } => {
+            let o = ops::status::status(&ws, exit_code, sink).await?;
+            show(p, &o, o.failed())
+        }
         Command::Up {
             to,
             dry_run,
             out_of_order,
-        } => migrate::up(&ctx, to.as_deref(), dry_run, out_of_order).await,
+        } => {
+            let opts = ops::up::UpOptions {
+                to: to.map(|t| ops::parse_version("--to", &t)).transpose()?,
+                dry_run,
+                out_of_order,
+            };
+            show(p, &ops::up::up(&ws, &opts, sink).await?, false)
+        }
         Command::Down {
             to,
             steps,
             dry_run,
             yes,
-        } => migrate::down(&ctx, to.as_deref(), steps, dry_run, yes).await,
-        Command::Check => migrate::check(&ctx).await,
-        Command::Baseline { version } => migrate::baseline(&ctx, &version).await,
-        Command::Repair => migrate::repair(&ctx).await,
+        } => {
+            let target = match (to, steps) {
+                (Some(t), _) => DownTarget::To(ops::parse_version("--to", &t)?),
+                (None, Some(n)) => DownTarget::Steps(n),
+                (None, None) => DownTarget::Steps(1),
+            };
+            let opts = ops::down::DownOptions {
+                target,
+                dry_run,
+                yes,
+            };
+            show(p, &ops::down::down(&ws, &opts, sink).await?, false)
+        }
+        Command::Check => {
+            let o = ops::check::check(&ws, sink).await?;
+            show(p, &o, o.failed())
+        }
+        Command::Baseline { version } => {
+            let v = ops::parse_version("baseline", &version)?;
+            show(p, &ops::repair::baseline(&ws, v, sink).await?, false)
+        }
+        Command::Repair => show(p, &ops::repair::repair(&ws, sink).await?, false),
         Command::Policies {
             action:
                 PoliciesAction::Apply {
@@ -318,13 +298,32 @@ async fn dispatch(cli: Cli) -> Result<()> {
                     prune,
                     yes,
                 },
-        } => policies::apply(&ctx, dry_run, prune, yes).await,
-        Command::Audit { probe } => audit::run(&ctx, probe).await,
-        Command::Test { pattern, junit } => {
-            suite::test(&ctx, pattern.as_deref(), junit.as_deref()).await
+        } => {
+            let opts = ops::policies::ApplyOptions {
+                dry_run,
+                prune,
+                yes,
+            };
+            show(p, &ops::policies::apply(&ws, &opts, sink).await?, false)
         }
-        Command::Seed { force, yes } => suite::seed(&ctx, force, yes).await,
-        Command::Reset { yes } => suite::reset(&ctx, yes).await,
+        Command::Audit { probe } => {
+            let opts = ops::audit::AuditOptions { probe };
+            let o = ops::audit::audit(&ws, &opts, sink).await?;
+            show(p, &o, o.failed())
+        }
+        Command::Test { pattern, junit } => {
+            let opts = ops::test::TestOptions { pattern, junit };
+            let o = ops::test::test(&ws, &opts, sink).await?;
+            show(p, &o, o.failed())
+        }
+        Command::Seed { force, yes } => {
+            let opts = ops::seed::SeedOpts { force, yes };
+            show(p, &ops::seed::seed(&ws, &opts, sink).await?, false)
+        }
+        Command::Reset { yes } => {
+            let opts = ops::reset::ResetOptions { yes };
+            show(p, &ops::reset::reset(&ws, &opts, sink).await?, false)
+        }
         Command::Diff {
             exit_code,
             sql,
@@ -332,27 +331,29 @@ async fn dispatch(cli: Cli) -> Result<()> {
             to,
             shadow_url,
         } => {
-            diff::diff(
-                &ctx,
-                diff::DiffArgs {
-                    exit_code,
-                    sql,
-                    from: from.as_deref(),
-                    to: to.as_deref(),
-                    shadow_url: shadow_url.as_deref(),
-                },
-            )
-            .await
+            let opts = ops::diff::DiffOptions {
+                exit_code,
+                sql,
+                from,
+                to,
+                shadow_url,
+            };
+            let o = ops::diff::diff(&ws, &opts, sink).await?;
+            show(p, &o, o.failed())
         }
         Command::VerifyRollbacks { shadow_url } => {
-            diff::verify_rollbacks(&ctx, shadow_url.as_deref()).await
+            let opts = ops::verify_rollbacks::VerifyOptions { shadow_url };
+            let o = ops::verify_rollbacks::verify_rollbacks(&ws, &opts, sink).await?;
+            show(p, &o, o.failed())
         }
-        Command::Db { action } => dbcmd::run(&ctx, action).await,
-    }
-}
-
-/// Parses a version given on the command line.
-pub fn parse_version_arg(flag: &str, text: &str) -> Result<crate::project::Version> {
-    text.parse()
-        .map_err(|e: String| Error::Usage(format!("{flag} {text}: {e}")))
+        Command::Db { action } => {
+            let action = match action {
+                DbAction::Start => ops::local::DbAction::Start,
+                DbAction::Stop => ops::local::DbAction::Stop,
+                DbAction::Status => ops::local::DbAction::Status,
+                DbAction::Url => ops::local::DbAction::Url,
+            };
+            show(p, &ops::local::db(&ws, action, sink)?, false)
+        }
+    })
 }

@@ -25,11 +25,39 @@ use std::path::Path;
 /// One change the convergence makes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PolicyChange {
-    /// `rls`, `policy`, `trigger` or `function`.
-    pub kind: String,
+    pub kind: PolicyObject,
     pub object: String,
-    /// `create`, `replace`, `drop`, `enable`, `disable`, `force`, `no-force`.
-    pub change: String,
+    pub change: PolicyAction,
+}
+
+/// What kind of object a convergence changes.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::Display, strum::EnumString,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum PolicyObject {
+    /// A table's RLS flags.
+    Rls,
+    Policy,
+    Trigger,
+    Function,
+}
+
+/// What a convergence does to an object.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::Display, strum::EnumString,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum PolicyAction {
+    Create,
+    Replace,
+    Drop,
+    Enable,
+    Disable,
+    Force,
+    NoForce,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -411,10 +439,10 @@ async fn resolve_table(conn: &mut PgConnection, table: &str) -> Result<Option<St
 /// The policy-relevant differences between two catalogs: RLS flags, policies, triggers, functions.
 pub fn compare(before: &Catalog, after: &Catalog) -> Vec<PolicyChange> {
     let mut out = Vec::new();
-    let ch = |kind: &str, object: &str, change: &str| PolicyChange {
-        kind: kind.into(),
+    let ch = |kind: PolicyObject, object: &str, change: PolicyAction| PolicyChange {
+        kind,
         object: object.into(),
-        change: change.into(),
+        change,
     };
     for (key, t) in &after.tables {
         let Some(b) = before.tables.get(key) else {
@@ -422,32 +450,44 @@ pub fn compare(before: &Catalog, after: &Catalog) -> Vec<PolicyChange> {
         };
         if b.rls_enabled != t.rls_enabled {
             out.push(ch(
-                "rls",
+                PolicyObject::Rls,
                 key,
-                if t.rls_enabled { "enable" } else { "disable" },
+                if t.rls_enabled {
+                    PolicyAction::Enable
+                } else {
+                    PolicyAction::Disable
+                },
             ));
         }
         if b.rls_forced != t.rls_forced {
             out.push(ch(
-                "rls",
+                PolicyObject::Rls,
                 key,
-                if t.rls_forced { "force" } else { "no-force" },
+                if t.rls_forced {
+                    PolicyAction::Force
+                } else {
+                    PolicyAction::NoForce
+                },
             ));
         }
     }
-    diff_map(&mut out, "policy", &before.policies, &after.policies, |p| {
-        format!("{} on {}", p.name, p.table)
-    });
     diff_map(
         &mut out,
-        "trigger",
+        PolicyObject::Policy,
+        &before.policies,
+        &after.policies,
+        |p| format!("{} on {}", p.name, p.table),
+    );
+    diff_map(
+        &mut out,
+        PolicyObject::Trigger,
         &before.triggers,
         &after.triggers,
         |t| format!("{} on {}", t.name, t.table),
     );
     diff_map(
         &mut out,
-        "function",
+        PolicyObject::Function,
         &before.functions,
         &after.functions,
         |f| format!("{}.{}({})", f.schema, f.name, f.identity_arguments),
@@ -457,7 +497,7 @@ pub fn compare(before: &Catalog, after: &Catalog) -> Vec<PolicyChange> {
 
 fn diff_map<T: PartialEq>(
     out: &mut Vec<PolicyChange>,
-    kind: &str,
+    kind: PolicyObject,
     before: &std::collections::BTreeMap<String, T>,
     after: &std::collections::BTreeMap<String, T>,
     label: impl Fn(&T) -> String,
@@ -465,14 +505,14 @@ fn diff_map<T: PartialEq>(
     for (k, a) in after {
         match before.get(k) {
             None => out.push(PolicyChange {
-                kind: kind.into(),
+                kind,
                 object: label(a),
-                change: "create".into(),
+                change: PolicyAction::Create,
             }),
             Some(b) if b != a => out.push(PolicyChange {
-                kind: kind.into(),
+                kind,
                 object: label(a),
-                change: "replace".into(),
+                change: PolicyAction::Replace,
             }),
             _ => {}
         }
@@ -480,9 +520,9 @@ fn diff_map<T: PartialEq>(
     for (k, b) in before {
         if !after.contains_key(k) {
             out.push(PolicyChange {
-                kind: kind.into(),
+                kind,
                 object: label(b),
-                change: "drop".into(),
+                change: PolicyAction::Drop,
             });
         }
     }

@@ -211,6 +211,34 @@ pub enum ProjectError {
 }
 
 impl ProjectError {
+    /// Where the problem is: file, and line and column when the problem has them (1-based).
+    pub fn location(&self) -> (String, Option<usize>, Option<usize>) {
+        let path = self.path();
+        match self {
+            ProjectError::UnknownDirective { line, .. }
+            | ProjectError::BadDirective { line, .. }
+            | ProjectError::DirectiveAfterSql { line, .. } => (path, Some(*line), Some(1)),
+            ProjectError::Syntax { line, col, .. }
+            | ProjectError::NeedsNoTransaction { line, col, .. }
+            | ProjectError::TransactionControl { line, col, .. } => (path, Some(*line), Some(*col)),
+            _ => (path, None, None),
+        }
+    }
+
+    /// The message without the `file:line:col: ` it starts with when shown as one line.
+    pub fn message(&self) -> String {
+        let full = self.to_string();
+        let (path, line, col) = self.location();
+        let prefix = match (line, col) {
+            (Some(l), Some(c)) => format!("{path}:{l}:{c}: "),
+            _ => format!("{path}: "),
+        };
+        match full.strip_prefix(&prefix) {
+            Some(rest) => rest.to_string(),
+            None => full,
+        }
+    }
+
     /// The file the problem is in, for sorting and grouping.
     pub fn path(&self) -> String {
         match self {

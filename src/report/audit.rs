@@ -1,12 +1,14 @@
 //! `strata audit` as text: tables and their policies, the access matrix, findings, summary,
 //! and the probe's leaks. JSON is the same [`AuditReport`] serialized.
 
-use super::table;
+use super::{plural, table, Render, Text};
 use crate::audit::probe::{Outcome, ProbeReport};
 use crate::audit::AuditReport;
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+impl Render for AuditReport {
+    fn text(&self, t: &mut Text) {
+        t.out.push_str(&render_audit(self));
+    }
 }
 
 /// The whole report.

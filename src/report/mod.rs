@@ -1,226 +1,159 @@
-//! Every byte strata writes: diagnostics, tables, JSON, progress. No database, no decisions.
+//! Every byte strata writes: diagnostics, tables, JSON, GitHub annotations, progress. No
+//! database, no decisions: workflows (`ops`) return outcomes and this module renders them.
 //!
-//! Results go to stdout; progress, warnings and errors to stderr.
+//! Results go to stdout; progress, warnings and errors to stderr. With `--format json` stdout
+//! holds exactly one JSON document, errors included (`{"format_version": 1, "error": {…}}`).
 
 pub mod audit;
+mod diagnostic;
+mod diff;
+mod migrate;
+mod policies;
 mod progress;
 mod suite;
 
-use crate::db::PgFailure;
-use crate::engine::{Direction, EngineError, StatementFailure, StatusRow};
-use crate::error::Error;
-use crate::project::ProjectError;
-use crate::sql::LineIndex;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use serde::Serialize;
+use std::io::Write;
 
-pub use progress::ProgressObserver;
-pub use suite::{render_dropped, render_seed, render_test_run, SeedProgress};
+pub use diagnostic::{error_json, render_error, render_pg_failure, render_snippet};
+pub use migrate::render_status;
+pub use progress::{note_text, Progress};
+pub use suite::{render_seed, render_test_run};
 
-/// `text` or `json`.
+/// The version of every JSON document's shape; raised when a field changes meaning or goes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// `text`, `json` or `github`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Text,
     Json,
+    /// The text report plus GitHub Actions annotations (`::error file=…::…`).
+    Github,
 }
 
-/// A source excerpt with a caret under `offset`, preceded by `path:line:col`.
-pub fn render_snippet(path: &str, text: &str, offset: usize) -> String {
-    let index = LineIndex::new(text);
-    let (line, col) = index.line_col(text, offset);
-    let first = line.saturating_sub(2).max(1);
-    let width = (line + 1).to_string().len();
-    let mut out = format!("  --> {path}:{line}:{col}\n");
-    out.push_str(&format!("{:width$} |\n", ""));
-    for l in first..=line {
-        let (s, e) = index.line_range(text, l);
-        let content = text.get(s..e).unwrap_or("").trim_end_matches('\r');
-        out.push_str(&format!(
-            "{l:>width$} | {}\n",
-            content.replace('\t', "    ")
-        ));
-    }
-    let (s, _) = index.line_range(text, line);
-    let prefix = text.get(s..offset.min(text.len())).unwrap_or("");
-    let pad: usize = prefix.chars().map(|c| if c == '\t' { 4 } else { 1 }).sum();
-    out.push_str(&format!("{:width$} | {}^\n", "", " ".repeat(pad)));
-    out
+/// A rendered report: what goes to stdout and what goes to stderr.
+#[derive(Debug, Default)]
+pub struct Text {
+    pub out: String,
+    pub err: String,
+    /// `-v` count: how much detail the renderer may add.
+    pub verbose: u8,
 }
 
-/// PostgreSQL's message, detail, hint and context, one per line.
-pub fn render_pg_failure(f: &PgFailure) -> String {
-    let mut out = if f.code.is_empty() {
-        format!("error: {}\n", f.message)
-    } else {
-        format!("ERROR {}: {}\n", f.code, f.message)
-    };
-    if let Some(d) = &f.detail {
-        out.push_str(&format!("  detail: {d}\n"));
-    }
-    if let Some(h) = &f.hint {
-        out.push_str(&format!("  hint: {h}\n"));
-    }
-    if let (Some(q), Some(p)) = (&f.internal_query, f.internal_position) {
-        out.push_str("  in the function body query:\n");
-        out.push_str(&render_snippet(
-            "(internal query)",
-            q,
-            crate::sql::char_pos_to_byte(q, p),
-        ));
-    }
-    if let Some(c) = &f.context {
-        for (i, l) in c.lines().enumerate() {
-            out.push_str(if i == 0 { "  context: " } else { "           " });
-            out.push_str(l);
-            out.push('\n');
+/// One GitHub Actions annotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Annotation {
+    pub level: AnnotationLevel,
+    pub file: Option<String>,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub title: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnnotationLevel {
+    Error,
+    Warning,
+    Notice,
+}
+
+impl Annotation {
+    /// `::error file=F,line=L,col=C,title=T::message`, escaped as GitHub's workflow commands
+    /// require (`%`, CR and LF in the message; also `:` and `,` in properties).
+    pub fn render(&self) -> String {
+        fn data(s: &str) -> String {
+            s.replace('%', "%25")
+                .replace('\r', "%0D")
+                .replace('\n', "%0A")
         }
-    }
-    out
-}
-
-fn render_statement_failure(f: &StatementFailure) -> String {
-    let what = match f.direction {
-        Direction::Up => "migration",
-        Direction::Down => "rollback of",
-    };
-    let mut out = format!("error: {what} {} ({}) failed\n", f.version, f.name);
-    match f.offset {
-        Some(o) => out.push_str(&render_snippet(&f.file.display, &f.file.text, o)),
-        None => out.push_str(&format!("  --> {}\n", f.file.display)),
-    }
-    out.push_str(&render_pg_failure(&f.failure));
-    if f.transactional {
-        out.push_str(&format!(
-            "Nothing of {} was applied: it ran in one transaction, which was rolled back.\n",
-            f.file.display
-        ));
-    } else {
-        out.push_str(&format!(
-            "{} ran without a transaction: its first {} statement(s) were committed and it is recorded as failed. Fix the database or the file, then `strata repair` clears the entry and `strata up` runs it again.\n",
-            f.file.display, f.committed_statements
-        ));
-    }
-    if !f.done_before.is_empty() {
-        out.push_str(&format!(
-            "Completed before it in this run: {}.\n",
-            version_list(&f.done_before)
-        ));
-    }
-    out
-}
-
-/// `1, 2, 3` or, for long lists, `1000 migrations (1 … 1000)`.
-fn version_list(versions: &[crate::project::Version]) -> String {
-    match versions {
-        [first, .., last] if versions.len() > 10 => {
-            format!("{} migrations ({first} … {last})", versions.len())
+        fn prop(s: &str) -> String {
+            data(s).replace(':', "%3A").replace(',', "%2C")
         }
-        _ => versions
-            .iter()
-            .map(|v| v.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
+        let level = match self.level {
+            AnnotationLevel::Error => "error",
+            AnnotationLevel::Warning => "warning",
+            AnnotationLevel::Notice => "notice",
+        };
+        let mut props = Vec::new();
+        if let Some(f) = &self.file {
+            props.push(format!("file={}", prop(f)));
+        }
+        if let Some(l) = self.line {
+            props.push(format!("line={l}"));
+        }
+        if let Some(c) = self.column {
+            props.push(format!("col={c}"));
+        }
+        if let Some(t) = &self.title {
+            props.push(format!("title={}", prop(t)));
+        }
+        let props = if props.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", props.join(","))
+        };
+        format!("::{level}{props}::{}\n", data(&self.message))
     }
 }
 
-fn render_project_errors(errors: &[ProjectError]) -> String {
-    let mut out = String::new();
-    for e in errors {
-        out.push_str(&format!("error: {e}\n"));
+/// How an outcome is shown. JSON is the outcome serialized (plus `format_version`).
+pub trait Render: Serialize {
+    fn text(&self, t: &mut Text);
+    /// The findings and failures as annotations, for `--format github`.
+    fn annotations(&self) -> Vec<Annotation> {
+        Vec::new()
     }
-    out
 }
 
-/// The one renderer for every error strata reports.
-pub fn render_error(e: &Error) -> String {
-    match e {
-        Error::Project(p) => render_project_errors(&p.0),
-        Error::Engine(EngineError::Files(errors)) => render_project_errors(errors),
-        Error::Engine(EngineError::Statement(f)) => render_statement_failure(f),
-        Error::Refused(refusals) => {
-            let mut out = String::new();
-            for r in refusals {
-                out.push_str(&format!("error: {r}\n"));
+/// Writes outcomes and errors in the chosen format.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    pub format: Format,
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+impl Printer {
+    pub fn outcome<T: Render>(&self, o: &T) {
+        match self.format {
+            Format::Json => write_out(&json(o)),
+            Format::Text | Format::Github => {
+                let mut t = Text {
+                    verbose: self.verbose,
+                    ..Text::default()
+                };
+                o.text(&mut t);
+                write_err(&t.err);
+                write_out(&t.out);
+                if self.format == Format::Github {
+                    let notes: String = o.annotations().iter().map(Annotation::render).collect();
+                    write_out(&notes);
+                }
             }
-            out.push_str("Nothing was run.\n");
-            out
         }
-        Error::Policy(crate::policy::PolicyError::Files(errors)) => render_project_errors(errors),
-        Error::Policy(crate::policy::PolicyError::Statement {
-            file,
-            offset,
-            failure,
-        }) => {
-            let mut out = format!("error: {} failed\n", file.display);
-            match offset {
-                Some(o) => out.push_str(&render_snippet(&file.display, &file.text, *o)),
-                None => out.push_str(&format!("  --> {}\n", file.display)),
+    }
+
+    pub fn error(&self, e: &crate::Error) {
+        match self.format {
+            Format::Json => write_out(&json_value(error_json(e))),
+            Format::Text => write_err(&render_error(e)),
+            Format::Github => {
+                write_err(&render_error(e));
+                write_out(&diagnostic::error_annotation(e).render());
             }
-            out.push_str(&render_pg_failure(failure));
-            out.push_str("Nothing from policies/ was applied: it runs in one transaction, which was rolled back.\n");
-            out
         }
-        Error::Validation(v) => suite::render_validation_error(v),
-        Error::Seed(s) => suite::render_seed_error(s),
-        Error::Failed(msg) if msg.is_empty() => String::new(),
-        other => format!("error: {other}\n"),
     }
 }
 
-/// `strata status` as a table.
-pub fn render_status(rows: &[StatusRow]) -> String {
-    if rows.is_empty() {
-        return "No migrations.\n".to_string();
-    }
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(vec![
-            "version",
-            "name",
-            "state",
-            "rollback",
-            "applied at (UTC)",
-            "duration",
-        ]);
-    for r in rows {
-        let mut state = r.state.label().to_string();
-        if r.baselined {
-            state.push_str(" (baseline)");
-        }
-        t.add_row(vec![
-            r.version.clone(),
-            r.name.clone(),
-            state,
-            if r.rollback { "yes" } else { "no" }.to_string(),
-            r.applied_at.clone().unwrap_or_default(),
-            r.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default(),
-        ]);
-    }
-    let mut out = t.to_string();
-    out.push('\n');
-    for r in rows.iter().filter(|r| r.note.is_some()) {
-        out.push_str(&format!(
-            "{} {}: {}\n",
-            r.version,
-            r.name,
-            r.note.as_deref().unwrap_or("")
-        ));
-    }
-    if rows
-        .iter()
-        .any(|r| r.state == crate::engine::MigrationState::Failed)
-    {
-        out.push_str("Next: make the database and the failed file agree (finish or undo the committed statements, fix the file), then `strata repair` clears the failed entry and `strata up` runs the file again.\n");
-    }
-    if rows
-        .iter()
-        .any(|r| r.state == crate::engine::MigrationState::Changed)
-    {
-        out.push_str(
-            "Changed files block `strata up`: restore them, or accept them with `strata repair`.\n",
-        );
-    }
-    out
+fn write_out(s: &str) {
+    let _ = std::io::stdout().write_all(s.as_bytes());
+}
+
+fn write_err(s: &str) {
+    let _ = std::io::stderr().write_all(s.as_bytes());
 }
 
 /// A simple table from a header and rows.
@@ -235,12 +168,35 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
     format!("{t}\n")
 }
 
-/// Serializes a report as pretty JSON with a trailing newline.
-pub fn json<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_string_pretty(value) {
-        Ok(s) => s + "\n",
-        Err(e) => format!("{{\"error\": \"cannot serialize report: {e}\"}}\n"),
+/// A report as pretty JSON with `format_version` first and a trailing newline.
+pub fn json<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(v) => json_value(v),
+        Err(e) => json_value(serde_json::json!({
+            "error": {"kind": "internal", "message": format!("cannot serialize the report: {e}")}
+        })),
     }
+}
+
+fn json_value(v: serde_json::Value) -> String {
+    let doc = match v {
+        serde_json::Value::Object(fields) => {
+            let mut doc = serde_json::Map::new();
+            doc.insert("format_version".into(), FORMAT_VERSION.into());
+            doc.extend(fields);
+            serde_json::Value::Object(doc)
+        }
+        other => serde_json::json!({"format_version": FORMAT_VERSION, "result": other}),
+    };
+    match serde_json::to_string_pretty(&doc) {
+        Ok(s) => s + "\n",
+        Err(_) => "{\"format_version\": 1, \"error\": {\"kind\": \"internal\"}}\n".into(),
+    }
+}
+
+/// `n thing` or `n things`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 #[cfg(test)]
@@ -248,75 +204,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn snippet_points_at_the_column() {
-        let text = "select 1;\nselect 2;\ncreate tabel x();\n";
-        let offset = text.find("tabel").unwrap();
-        let s = render_snippet("m.sql", text, offset);
-        insta::assert_snapshot!(s, @r"
-          --> m.sql:3:8
-          |
-        1 | select 1;
-        2 | select 2;
-        3 | create tabel x();
-          |        ^
-        ");
-    }
-
-    fn row(v: &str, name: &str, state: crate::engine::MigrationState) -> StatusRow {
-        StatusRow {
-            version: v.into(),
-            name: name.into(),
-            state,
-            rollback: v != "3",
-            applied_at: (state != crate::engine::MigrationState::Pending)
-                .then(|| "2026-11-23 09:00:00".to_string()),
-            duration_ms: Some(12).filter(|_| state != crate::engine::MigrationState::Pending),
-            baselined: v == "1",
-            note: (state == crate::engine::MigrationState::Failed)
-                .then(|| "statement 2 of 3 (line 4) failed: boom".to_string()),
-        }
-    }
-
-    #[test]
-    fn status_table_layout() {
-        use crate::engine::MigrationState::*;
-        let rows = vec![
-            row("1", "init", Applied),
-            row("2", "users", Changed),
-            row("3", "index", Failed),
-            row("4", "gone", Missing),
-            row("5", "next", Pending),
-        ];
-        insta::assert_snapshot!("status_table", render_status(&rows));
-    }
-
-    #[test]
-    fn migration_failure_diagnostic_layout() {
-        use crate::engine::{Direction, StatementFailure};
-        use crate::project::{Checksum, SourceFile, Version};
-        let text = "CREATE TABLE tags (id int PRIMARY KEY);\nALTER TABLE posts\n  ADD COLUMN tag_id int REFERENCES tagz(id);\n";
-        let f = StatementFailure {
-            direction: Direction::Up,
-            version: Version(4),
-            name: "tags".into(),
-            file: SourceFile {
-                path: "migrations/004_tags.sql".into(),
-                display: "migrations/004_tags.sql".into(),
-                text: text.into(),
-                checksum: Checksum::of(text.as_bytes()),
-            },
-            offset: text.find("tagz"),
-            failure: PgFailure {
-                code: "42P01".into(),
-                message: "relation \"tagz\" does not exist".into(),
-                hint: Some("Did you mean \"tags\"?".into()),
-                ..PgFailure::default()
-            },
-            transactional: true,
-            committed_statements: 0,
-            done_before: vec![Version(3)],
+    fn annotations_escape_what_github_requires() {
+        let a = Annotation {
+            level: AnnotationLevel::Error,
+            file: Some("migrations/0,1.sql".into()),
+            line: Some(3),
+            column: Some(7),
+            title: Some("strata: a:b".into()),
+            message: "100% broken\nsecond line".into(),
         };
-        let e = crate::Error::Engine(EngineError::Statement(Box::new(f)));
-        insta::assert_snapshot!("migration_failure", render_error(&e));
+        assert_eq!(
+            a.render(),
+            "::error file=migrations/0%2C1.sql,line=3,col=7,title=strata%3A a%3Ab::100%25 broken%0Asecond line\n"
+        );
+    }
+
+    #[test]
+    fn json_documents_carry_the_format_version_first() {
+        let s = json(&serde_json::json!({"a": 1}));
+        assert!(s.starts_with("{\n  \"format_version\": 1,"), "{s}");
+        let s = json(&vec![1, 2]);
+        assert!(s.contains("\"result\": ["), "{s}");
     }
 }

@@ -1,13 +1,94 @@
 //! Rendering for `test`, `seed` and `reset`: the per-suite tables and failure details, the seed
 //! table and its progress bar, and the diagnostics of validation and seed errors.
 
-use super::{render_pg_failure, render_snippet, table};
-use crate::db::LockHolder;
-use crate::seed::{self, SeedError, SeedFile, SeedObserver, SeedReport};
+use super::{render_pg_failure, render_snippet, table, Annotation, AnnotationLevel, Render, Text};
+use crate::ops::reset::ResetOutcome;
+use crate::ops::seed::SeedOutcome;
+use crate::ops::test::TestOutcome;
+use crate::seed::{self, SeedError, SeedReport};
 use crate::validation::{RunReport, ValidationError, Verdict};
-use indicatif::{ProgressBar, ProgressStyle};
-use std::io::{IsTerminal, Write};
-use std::time::Duration;
+use serde::ser::{Serialize, Serializer};
+
+impl Serialize for TestOutcome {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            TestOutcome::Ran(r) => r.serialize(s),
+            TestOutcome::NoSuites { dir } => serde_json::json!({
+                "suites": [], "passed": 0, "failed": 0,
+                "note": format!("No validation suites in {dir}/.")
+            })
+            .serialize(s),
+        }
+    }
+}
+
+impl Render for TestOutcome {
+    fn text(&self, t: &mut Text) {
+        match self {
+            TestOutcome::NoSuites { dir } => t
+                .err
+                .push_str(&format!("No validation suites in {dir}/.\n")),
+            TestOutcome::Ran(r) => t.out.push_str(&render_test_run(r)),
+        }
+    }
+
+    fn annotations(&self) -> Vec<Annotation> {
+        let TestOutcome::Ran(r) = self else {
+            return Vec::new();
+        };
+        r.suites
+            .iter()
+            .flat_map(|s| {
+                s.tests
+                    .iter()
+                    .filter(|t| t.result == Verdict::Fail)
+                    .map(move |t| Annotation {
+                        level: AnnotationLevel::Error,
+                        file: Some(s.file.clone()),
+                        line: t.failure.as_ref().map(|f| f.location.line).or(Some(t.line)),
+                        column: t.failure.as_ref().map(|f| f.location.col),
+                        title: Some("strata test".into()),
+                        message: format!(
+                            "test `{}`: {}",
+                            t.name,
+                            t.reason.as_deref().unwrap_or("failed")
+                        ),
+                    })
+            })
+            .collect()
+    }
+}
+
+impl Serialize for SeedOutcome {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            SeedOutcome::Loaded(r) => r.serialize(s),
+            SeedOutcome::NoSeeds { .. } => {
+                serde_json::json!({"loaded": false, "files": []}).serialize(s)
+            }
+        }
+    }
+}
+
+impl Render for SeedOutcome {
+    fn text(&self, t: &mut Text) {
+        match self {
+            SeedOutcome::NoSeeds { dir } => t.out.push_str(&format!("No seed files in {dir}/.\n")),
+            SeedOutcome::Loaded(r) => t.out.push_str(&render_seed(r)),
+        }
+    }
+}
+
+impl Render for ResetOutcome {
+    fn text(&self, t: &mut Text) {
+        t.out.push_str(&render_dropped(&self.dropped));
+        self.up.text(t);
+        match &self.seed {
+            Some(s) => t.out.push_str(&render_seed(s)),
+            None => t.out.push_str("No seed files.\n"),
+        }
+    }
+}
 
 /// `strata test`: a table per suite (test, result, reason), the details of each failure (where,
 /// the source, PostgreSQL's message), then `N passed, N failed` on its own line.
@@ -128,7 +209,7 @@ pub fn render_seed(r: &SeedReport) -> String {
 }
 
 /// `strata reset`: the first line, what was dropped.
-pub fn render_dropped(d: &seed::reset::Dropped) -> String {
+fn render_dropped(d: &seed::reset::Dropped) -> String {
     let dropped = if d.schemas.is_empty() {
         "nothing to drop".to_string()
     } else {
@@ -191,75 +272,5 @@ pub(super) fn render_seed_error(e: &SeedError) -> String {
         | SeedError::UnknownTable { .. }
         | SeedError::UnknownColumns { .. } => format!("error: {e}\n{rolled_back}"),
         SeedError::Io { .. } | SeedError::Db(_) => format!("error: {e}\n"),
-    }
-}
-
-/// Seed progress on stderr: a bar of bytes for big CSV files when stderr is a terminal;
-/// otherwise nothing but lock waits.
-pub struct SeedProgress {
-    quiet: bool,
-    terminal: bool,
-    bar: Option<ProgressBar>,
-}
-
-/// Files smaller than this load too fast for a bar to be useful.
-const BAR_MIN_BYTES: u64 = 8 << 20;
-
-impl SeedProgress {
-    pub fn new(quiet: bool) -> Self {
-        SeedProgress {
-            quiet,
-            terminal: std::io::stderr().is_terminal(),
-            bar: None,
-        }
-    }
-}
-
-impl SeedObserver for SeedProgress {
-    fn lock_waiting(&mut self, holder: Option<&LockHolder>) {
-        let who = holder
-            .map(|h| h.to_string())
-            .unwrap_or_else(|| "another session".into());
-        let _ = writeln!(
-            std::io::stderr(),
-            "waiting for the run lock: another strata run is working on this database, held by {who}"
-        );
-    }
-
-    fn file_started(&mut self, file: &SeedFile) {
-        if self.quiet || !self.terminal || file.size < BAR_MIN_BYTES {
-            return;
-        }
-        if let seed::SeedKind::Csv { .. } = file.kind {
-            let bar = ProgressBar::new(file.size);
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar.set_message(file.display.clone());
-            self.bar = Some(bar);
-        }
-    }
-
-    fn progress(&mut self, bytes: u64) {
-        if let Some(b) = &self.bar {
-            b.set_position(bytes);
-        }
-    }
-
-    fn file_finished(&mut self, _file: &SeedFile, _rows: u64, _elapsed: Duration) {
-        if let Some(b) = self.bar.take() {
-            b.finish_and_clear();
-        }
-    }
-}
-
-impl Drop for SeedProgress {
-    fn drop(&mut self) {
-        if let Some(b) = self.bar.take() {
-            b.finish_and_clear();
-        }
     }
 }

@@ -95,8 +95,12 @@ pub struct CopyFailure {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
-    #[error("{path}: {message}")]
-    Io { path: String, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// Problems found before connecting (names, encodings, transaction control, psql commands).
     #[error("{}", .0.join("; "))]
     Files(Vec<String>),
@@ -136,10 +140,10 @@ pub trait SeedObserver {
 pub struct Silent;
 impl SeedObserver for Silent {}
 
-fn io_err(path: &str, e: &std::io::Error) -> SeedError {
+fn io_err(path: &str, e: std::io::Error) -> SeedError {
     SeedError::Io {
         path: path.to_string(),
-        message: e.to_string(),
+        source: e,
     }
 }
 
@@ -150,12 +154,12 @@ pub fn discover(root: &Path, dir: &Path) -> Result<Vec<SeedFile>, SeedError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io_err(&shown, &e)),
+        Err(e) => return Err(io_err(&shown, e)),
     };
     let mut found = Vec::new();
     let mut problems = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| io_err(&shown, &e))?;
+        let entry = entry.map_err(|e| io_err(&shown, e))?;
         let path = entry.path();
         let ext = path
             .extension()
@@ -180,7 +184,7 @@ pub fn discover(root: &Path, dir: &Path) -> Result<Vec<SeedFile>, SeedError> {
             }
             _ => continue,
         };
-        let meta = entry.metadata().map_err(|e| io_err(&shown, &e))?;
+        let meta = entry.metadata().map_err(|e| io_err(&shown, e))?;
         if !meta.is_file() {
             continue;
         }
@@ -201,11 +205,11 @@ pub fn discover(root: &Path, dir: &Path) -> Result<Vec<SeedFile>, SeedError> {
 
 /// SHA-256 of a file, streamed.
 pub fn checksum_file(file: &SeedFile) -> Result<Checksum, SeedError> {
-    let mut f = std::fs::File::open(&file.path).map_err(|e| io_err(&file.display, &e))?;
+    let mut f = std::fs::File::open(&file.path).map_err(|e| io_err(&file.display, e))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; CHUNK];
     loop {
-        let n = f.read(&mut buf).map_err(|e| io_err(&file.display, &e))?;
+        let n = f.read(&mut buf).map_err(|e| io_err(&file.display, e))?;
         if n == 0 {
             break;
         }
@@ -460,7 +464,10 @@ async fn load_all(
             SeedKind::Sql => {
                 let src = sql_files.get(&f.name).ok_or_else(|| SeedError::Io {
                     path: f.display.clone(),
-                    message: "disappeared while loading".into(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "disappeared while loading",
+                    ),
                 })?;
                 let rows = run_sql_seed(conn, src).await?;
                 (rows, src.checksum.clone(), None)
@@ -562,11 +569,11 @@ async fn run_sql_seed(conn: &mut PgConnection, src: &SourceFile) -> Result<u64, 
 
 /// Reads the header record from the start of the file.
 fn read_header(file: &SeedFile) -> Result<(Vec<String>, Vec<u8>), SeedError> {
-    let mut f = std::fs::File::open(&file.path).map_err(|e| io_err(&file.display, &e))?;
+    let mut f = std::fs::File::open(&file.path).map_err(|e| io_err(&file.display, e))?;
     let mut buf = Vec::new();
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
-        let n = f.read(&mut chunk).map_err(|e| io_err(&file.display, &e))?;
+        let n = f.read(&mut chunk).map_err(|e| io_err(&file.display, e))?;
         buf.extend_from_slice(&chunk[..n]);
         match csv::parse_header(&buf, n == 0) {
             Some(Ok((cols, _))) => return Ok((cols, buf)),
@@ -670,7 +677,7 @@ async fn copy_csv(
         "COPY {table_sql} ({}) FROM STDIN WITH (FORMAT csv, HEADER true)",
         cols.join(", ")
     );
-    let mut source = std::fs::File::open(&file.path).map_err(|e| io_err(&file.display, &e))?;
+    let mut source = std::fs::File::open(&file.path).map_err(|e| io_err(&file.display, e))?;
     let mut hasher = known_sum.is_none().then(Sha256::new);
     let mut copy = match conn.copy_in_raw(&statement).await {
         Ok(c) => c,
@@ -682,7 +689,7 @@ async fn copy_csv(
         let n = match source.read(&mut buf) {
             Ok(0) => break None,
             Ok(n) => n,
-            Err(e) => break Some(e.to_string()),
+            Err(e) => break Some(e),
         };
         if let Some(h) = hasher.as_mut() {
             h.update(&buf[..n]);
@@ -693,13 +700,13 @@ async fn copy_csv(
         sent += n as u64;
         obs.progress(sent);
     };
-    if let Some(message) = read_failure {
+    if let Some(source) = read_failure {
         let _ = copy
             .abort(format!("strata could not read {}", file.display))
             .await;
         return Err(SeedError::Io {
             path: file.display.clone(),
-            message,
+            source,
         });
     }
     let rows = match copy.finish().await {

@@ -42,8 +42,6 @@ pub enum ShadowError {
     /// `policies/` failed on the shadow database (rendered like `policies apply` renders it).
     #[error(transparent)]
     Policy(crate::policy::PolicyError),
-    #[error("{path}: {message}")]
-    Io { path: String, message: String },
 }
 
 /// What the declared state is built from.
@@ -344,6 +342,67 @@ pub async fn introspect_db(
     let r = catalog::introspect(&mut conn, schemas, exclude).await;
     db::close(conn).await;
     Ok(r?)
+}
+
+/// A step of a fix script that failed on a copy.
+#[derive(Debug, Clone)]
+pub struct ScriptFailure {
+    /// The failing step's explanation, or `None` for the final COMMIT.
+    pub step: Option<String>,
+    pub failure: db::PgFailure,
+}
+
+impl std::fmt::Display for ScriptFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.step {
+            Some(step) => write!(f, "step `{step}` failed: {}", self.failure),
+            None => write!(f, "commit failed: {}", self.failure),
+        }
+    }
+}
+
+/// Runs a fix script on a (copied) database: consecutive transactional steps in one
+/// transaction, the others alone, as a user would run the printed script.
+pub async fn apply_script(
+    conn: &mut PgConnection,
+    steps: &[crate::diff::Step],
+) -> Result<(), ScriptFailure> {
+    let fail = |s: &crate::diff::Step, e: &sqlx::Error| ScriptFailure {
+        step: Some(s.explanation.clone()),
+        failure: db::PgFailure::from_sqlx(e),
+    };
+    let _ = db::execute_script(conn, "SET check_function_bodies = off").await;
+    let mut i = 0;
+    while i < steps.len() {
+        if !steps[i].transactional {
+            for st in &steps[i].statements {
+                db::execute_script(conn, st)
+                    .await
+                    .map_err(|e| fail(&steps[i], &e))?;
+            }
+            i += 1;
+            continue;
+        }
+        db::execute_script(conn, "BEGIN")
+            .await
+            .map_err(|e| fail(&steps[i], &e))?;
+        while i < steps.len() && steps[i].transactional {
+            for st in &steps[i].statements {
+                if let Err(e) = db::execute_script(conn, st).await {
+                    let _ = db::execute_script(conn, "ROLLBACK").await;
+                    return Err(fail(&steps[i], &e));
+                }
+            }
+            i += 1;
+        }
+        db::execute_script(conn, "COMMIT")
+            .await
+            .map_err(|e| ScriptFailure {
+                step: None,
+                failure: db::PgFailure::from_sqlx(&e),
+            })?;
+    }
+    Ok(())
 }
 
 /// The cluster's identity (`pg_control_system().system_identifier`), to tell whether two

@@ -187,8 +187,30 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The shared inputs beside the repository: `../shared`, or the folder `STRATA_SHARED_DIR`
+/// names (for a checkout that does not sit beside it, such as a git worktree).
 pub fn shared_dir() -> PathBuf {
-    repo_root().join("..").join("shared")
+    match std::env::var_os("STRATA_SHARED_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => repo_root().join("..").join("shared"),
+    }
+}
+
+/// A folder of `../shared/corpora` (read in place), which a user's clone does not have. Tests
+/// that call this are `#[ignore = "needs ../shared/corpora (run by .ci/run)"]`, so `cargo test`
+/// reports them as ignored instead of passing them vacuously; `.ci/run` runs them with
+/// `--ignored`, and there a missing folder fails the test.
+#[track_caller]
+pub fn corpus_dir(rel: &str) -> PathBuf {
+    let dir = shared_dir().join("corpora").join(rel);
+    assert!(
+        dir.is_dir(),
+        "{} is absent: this test needs the shared corpora beside the repository \
+         (../shared/corpora, or set STRATA_SHARED_DIR); `cargo test` ignores it, `.ci/run` \
+         runs it and needs the data",
+        dir.display()
+    );
+    dir
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {

@@ -1,0 +1,242 @@
+//! `strata diff`: the live database's catalog against the declared state's (migrations and
+//! policies applied to a shadow database), or two databases; with `--sql`, the fix script,
+//! proven on a copy of the live database before it is shown.
+
+use super::{Event, Sink, Workspace};
+use crate::catalog::{self, Catalog, NotCompared};
+use crate::config::ConnInfo;
+use crate::db;
+use crate::diff::{self, Change, Step};
+use crate::error::{Result, UsageError};
+use crate::shadow::{self, ShadowError, Spec};
+use serde::Serialize;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Default)]
+pub struct DiffOptions {
+    /// `--exit-code`: any difference is a failure.
+    pub exit_code: bool,
+    /// Also write (and prove) the fix script.
+    pub sql: bool,
+    /// Compare two databases: this one as the live side…
+    pub from: Option<String>,
+    /// …and this one as the declared side.
+    pub to: Option<String>,
+    /// Server for shadow databases (default: the project's local server).
+    pub shadow_url: Option<String>,
+}
+
+/// Whether the fix script was shown to converge.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum Proof {
+    /// Applied to a copy of the live database, which then matched the declared state.
+    Converged,
+    /// Not tried (the reason says why).
+    Skipped { reason: String },
+    /// Applied to a copy, and it failed or left differences.
+    Failed {
+        reason: String,
+        remaining: Vec<Change>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffOutcome {
+    pub differences: usize,
+    pub changes: Vec<Change>,
+    pub not_compared: Vec<NotCompared>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub script: Option<Vec<Step>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proof: Option<Proof>,
+    #[serde(skip)]
+    pub exit_code: bool,
+    /// `--sql` was asked for.
+    #[serde(skip)]
+    pub sql: bool,
+}
+
+impl DiffOutcome {
+    /// A script that does not converge, or any difference under `--exit-code`.
+    pub fn failed(&self) -> bool {
+        matches!(self.proof, Some(Proof::Failed { .. })) || (self.exit_code && self.differences > 0)
+    }
+}
+
+async fn introspect_url(
+    info: &ConnInfo,
+    schemas: &[String],
+    exclude: &[String],
+) -> Result<(Catalog, std::time::Duration)> {
+    let started = Instant::now();
+    let mut conn = db::connect(info).await?;
+    let r = catalog::introspect(&mut conn, schemas, exclude).await;
+    db::close(conn).await;
+    Ok((r?, started.elapsed()))
+}
+
+pub async fn diff(ws: &Workspace, opts: &DiffOptions, sink: &mut dyn Sink) -> Result<DiffOutcome> {
+    let schemas = ws.cfg.database.schemas.clone();
+    let ex = ws.excluded_schemas();
+    let (source, live, declared, server) = match (&opts.from, &opts.to) {
+        (Some(from), Some(to)) => {
+            let from = ConnInfo::parse(from)?;
+            let to = ConnInfo::parse(to)?;
+            // Both sides at once: each is read by its own server backend, so on a machine
+            // with two cores the wall time is one introspection, not two.
+            let (live, declared) = tokio::join!(
+                introspect_url(&from, &schemas, &ex),
+                introspect_url(&to, &schemas, &ex)
+            );
+            let ((live, t_live), (declared, t_declared)) = (live?, declared?);
+            timing(sink, &format!("introspected {from}"), t_live);
+            timing(sink, &format!("introspected {to}"), t_declared);
+            // Proving copies `from` on the shadow server: only where the user pointed us.
+            let server = opts
+                .shadow_url
+                .as_deref()
+                .map(ConnInfo::parse)
+                .transpose()?;
+            (from, live, declared, server)
+        }
+        (None, None) => {
+            let project = ws.load_project()?;
+            let policies = crate::policy::load(&ws.cfg.root, &ws.cfg.policies_dir())?;
+            let target = ws.target()?;
+            let source = ws.conn_info(&target, sink)?;
+            let server = ws.shadow_server(opts.shadow_url.as_deref(), sink)?;
+            let settings = ws.settings();
+            let spec = Spec {
+                project: &project,
+                policies: &policies,
+                auth: &ws.cfg.auth,
+                settings: &settings,
+                root: &ws.cfg.root,
+            };
+            // The live side is read while the shadow side is built or read.
+            let (live, declared) = tokio::join!(
+                introspect_url(&source, &schemas, &ex),
+                shadow::declared(&server, &spec, &schemas, &ex)
+            );
+            let (live, t_live) = live?;
+            timing(sink, &format!("introspected {source}"), t_live);
+            (source, live, declared?, Some(server))
+        }
+        _ => return Err(UsageError::FromWithoutTo.into()),
+    };
+
+    let started = Instant::now();
+    let changes = diff::compare(&live, &declared);
+    timing(
+        sink,
+        &format!("compared: {} difference(s)", changes.len()),
+        started.elapsed(),
+    );
+    let mut not_compared: Vec<NotCompared> = live
+        .not_compared
+        .iter()
+        .chain(declared.not_compared.iter())
+        .cloned()
+        .collect();
+    not_compared.sort();
+    not_compared.dedup();
+
+    let (script, proof) = if opts.sql && !changes.is_empty() {
+        let steps = diff::script(&live, &declared);
+        let proof = match &server {
+            Some(server) => prove(&source, server, &steps, &declared, &schemas, &ex).await,
+            None => Proof::Skipped {
+                reason: "no shadow server".into(),
+            },
+        };
+        (Some(steps), Some(proof))
+    } else {
+        (None, None)
+    };
+    Ok(DiffOutcome {
+        differences: changes.len(),
+        changes,
+        not_compared,
+        script,
+        proof,
+        exit_code: opts.exit_code,
+        sql: opts.sql,
+    })
+}
+
+fn timing(sink: &mut dyn Sink, phase: &str, elapsed: std::time::Duration) {
+    sink.event(&Event::Timing {
+        phase: phase.to_string(),
+        elapsed,
+    });
+}
+
+/// Applies `steps` to a copy of the source database (made on the shadow server when both are
+/// the same server) and compares the result with `declared`.
+async fn prove(
+    source: &ConnInfo,
+    server: &ConnInfo,
+    steps: &[Step],
+    declared: &Catalog,
+    schemas: &[String],
+    ex: &[String],
+) -> Proof {
+    let skip = |reason: &str| Proof::Skipped {
+        reason: reason.to_string(),
+    };
+    let Some(source_db) = source.database() else {
+        return skip("the live database's URL names no database");
+    };
+    let same = async {
+        let mut a = db::connect(source).await.ok()?;
+        let x = shadow::system_identifier(&mut a).await;
+        db::close(a).await;
+        let mut b = db::connect(server).await.ok()?;
+        let y = shadow::system_identifier(&mut b).await;
+        db::close(b).await;
+        Some(x.is_some() && x == y)
+    }
+    .await;
+    if same != Some(true) {
+        return skip("the live database is not on the shadow server (or the role may not read pg_control_system()), so it cannot be copied there; apply the script to a staging copy first");
+    }
+    let copy = match shadow::create_database(server, "strata_prove", Some(&source_db)).await {
+        Ok(c) => c,
+        Err(e) => {
+            return skip(&format!(
+                "could not copy the live database (CREATE DATABASE ... TEMPLATE needs it to have no other connections): {e}"
+            ))
+        }
+    };
+    let result = async {
+        let mut conn = shadow::connect(server, &copy).await?;
+        let applied = shadow::apply_script(&mut conn, steps).await;
+        db::close(conn).await;
+        if let Err(failure) = applied {
+            return Ok::<Proof, ShadowError>(Proof::Failed {
+                reason: failure.to_string(),
+                remaining: Vec::new(),
+            });
+        }
+        let after = shadow::introspect_db(server, &copy, schemas, ex).await?;
+        let remaining = diff::compare(&after, declared);
+        Ok(if remaining.is_empty() {
+            Proof::Converged
+        } else {
+            Proof::Failed {
+                reason: format!(
+                    "the script ran, but {} difference(s) remain",
+                    remaining.len()
+                ),
+                remaining,
+            }
+        })
+    }
+    .await;
+    let _ = shadow::drop_database(server, &copy).await;
+    match result {
+        Ok(p) => p,
+        Err(e) => skip(&format!("the copy could not be checked: {e}")),
+    }
+}

@@ -1,0 +1,229 @@
+//! The workflows: one file per command. Each takes a [`Workspace`] (the resolved configuration
+//! and how to reach the target database), typed options and a [`Sink`] for progress events, and
+//! returns one typed outcome that `report` renders as text, JSON or GitHub annotations.
+//!
+//! This is the only layer that sequences: it opens connections, takes the run lock, and calls the
+//! modules below (`project`, `engine`, `catalog`, `diff`, `shadow`, `policy`, `audit`, `seed`,
+//! `validation`, `localdb`) in order. It never prints and never imports `cli`: a fleet run or
+//! another front end calls the same functions (the sqlx-cli lesson in STYLE.md: a CLI that
+//! re-implements the library's loop loses the lock on the way).
+//!
+//! A command that ran and found a failure (drift, a failing test, a leak) returns `Ok` with an
+//! outcome whose `failed()` says so; `Err` is for errors that stopped the command.
+
+pub mod audit;
+pub mod check;
+pub mod diff;
+pub mod down;
+pub mod init;
+pub mod local;
+pub mod new;
+pub mod policies;
+pub mod repair;
+pub mod reset;
+pub mod seed;
+pub mod status;
+pub mod test;
+pub mod up;
+pub mod verify_rollbacks;
+
+use crate::config::{self, Config, ConnInfo, Target};
+use crate::error::{Error, Result};
+use crate::project::{self, Project};
+use sqlx::postgres::PgConnection;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The database strata creates in its local server.
+pub const LOCAL_DATABASE: &str = "strata_dev";
+
+/// What a command works with: the loaded configuration and the connection choice made on the
+/// command line. Built by `cli` (or any other front end) and passed down.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub cfg: Config,
+    /// `--database-url`, if given.
+    pub url: Option<String>,
+    /// `--env`, if given (else `STRATA_ENV`).
+    pub env: Option<String>,
+    /// How long to wait for another run's lock.
+    pub lock_wait: Duration,
+}
+
+impl Workspace {
+    /// The database the command works on (connection precedence of SPEC section 2).
+    pub fn target(&self) -> Result<Target> {
+        Ok(config::resolve_target(
+            &self.cfg,
+            self.url.as_deref(),
+            self.env.as_deref(),
+        )?)
+    }
+
+    /// The target's connection info, starting the local development database when no
+    /// connection is configured.
+    pub fn conn_info(&self, target: &Target, sink: &mut dyn Sink) -> Result<ConnInfo> {
+        match target {
+            Target::Url { info, .. } => Ok(info.clone()),
+            Target::Local { .. } => {
+                let server = local::start_local(self, sink)?;
+                Ok(ConnInfo::parse(&server.url())?)
+            }
+        }
+    }
+
+    /// Connects to the target (see [`Workspace::conn_info`]).
+    pub async fn connect(&self, target: &Target, sink: &mut dyn Sink) -> Result<PgConnection> {
+        let info = self.conn_info(target, sink)?;
+        Ok(crate::db::connect(&info).await?)
+    }
+
+    /// The engine's settings for this run.
+    pub fn settings(&self) -> crate::engine::Settings {
+        crate::engine::Settings {
+            history_schema: self.cfg.database.history_schema.clone(),
+            lock_timeout: self.cfg.database.lock_timeout.clone(),
+            statement_timeout: self.cfg.database.statement_timeout.clone(),
+            lock_wait: self.lock_wait,
+        }
+    }
+
+    /// The project's migrations and rollbacks, every file problem collected.
+    pub fn load_project(&self) -> Result<Project> {
+        Ok(project::load(
+            &self.cfg.root,
+            &self.cfg.migrations_dir(),
+            &self.cfg.rollbacks_dir(),
+        )?)
+    }
+
+    /// The schemas strata never compares or audits (its own history).
+    pub fn excluded_schemas(&self) -> Vec<String> {
+        vec![self.cfg.database.history_schema.clone()]
+    }
+
+    /// A path as shown to the user (relative to the project root).
+    pub fn display(&self, path: &std::path::Path) -> String {
+        project::display_path(&self.cfg.root, path)
+    }
+
+    /// The server for shadow databases: `flag` (its database is used for administration), else
+    /// the project's local server, started if needed.
+    pub fn shadow_server(&self, flag: Option<&str>, sink: &mut dyn Sink) -> Result<ConnInfo> {
+        if let Some(u) = flag {
+            return Ok(ConnInfo::parse(u)?);
+        }
+        let server = local::start_server(self)?;
+        sink.event(&Event::ShadowServer {
+            url: server.url_for("postgres"),
+        });
+        Ok(ConnInfo::parse(&server.url_for("postgres"))?)
+    }
+}
+
+/// How the target is named in reports: the masked URL, or the local development database.
+pub fn target_label(target: &Target) -> String {
+    match target {
+        Target::Url { info, .. } => info.to_string(),
+        Target::Local { .. } => "the local development database".to_string(),
+    }
+}
+
+/// Progress and notes a workflow reports while it runs (results come back as its outcome).
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// The migration engine's events (lock wait, shim, plan, each migration).
+    Engine(crate::engine::Event),
+    /// The seed loader's events.
+    Seed(SeedEvent),
+    /// The local development database was created, started or found running.
+    LocalServer {
+        action: ServerAction,
+        url: String,
+        cluster_dir: PathBuf,
+        /// Placed outside the project because the server's user cannot enter it.
+        relocated: bool,
+    },
+    /// Where shadow databases are built.
+    ShadowServer { url: String },
+    /// A note the user should read (not a result).
+    Note(Note),
+    /// How long a phase took (shown with `-v`).
+    Timing { phase: String, elapsed: Duration },
+}
+
+/// What happened to the local server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerAction {
+    Created,
+    Started,
+    Using,
+}
+
+/// Seed loading progress.
+#[derive(Debug, Clone)]
+pub enum SeedEvent {
+    LockWaiting(Option<crate::db::LockHolder>),
+    FileStarted {
+        display: String,
+        bytes: u64,
+        csv: bool,
+    },
+    Progress {
+        bytes: u64,
+    },
+    FileFinished {
+        display: String,
+        rows: u64,
+        elapsed: Duration,
+    },
+}
+
+/// Notes: typed, so every front end words them its own way.
+#[derive(Debug, Clone)]
+pub enum Note {
+    /// `check` had no database: SQL was checked lexically only.
+    CheckedLexicallyOnly,
+    /// `check` could not reach the database it would have used.
+    ServerCheckSkipped { reason: String },
+}
+
+/// Receives a workflow's events.
+pub trait Sink {
+    fn event(&mut self, e: &Event);
+}
+
+/// A sink that drops everything.
+pub struct Discard;
+
+impl Sink for Discard {
+    fn event(&mut self, _: &Event) {}
+}
+
+/// A sink that keeps every event (tests).
+#[derive(Default)]
+pub struct Recorder(pub Vec<Event>);
+
+impl Sink for Recorder {
+    fn event(&mut self, e: &Event) {
+        self.0.push(e.clone());
+    }
+}
+
+/// Hands the engine's events to a sink.
+pub(crate) struct EngineEvents<'a>(pub &'a mut dyn Sink);
+
+impl crate::engine::Observer for EngineEvents<'_> {
+    fn event(&mut self, e: &crate::engine::Event) {
+        self.0.event(&Event::Engine(e.clone()));
+    }
+}
+
+/// Parses a version given as an option (`--to`, `baseline V`).
+pub fn parse_version(flag: &'static str, text: &str) -> Result<crate::project::Version> {
+    text.parse().map_err(|reason: String| Error::BadVersion {
+        flag,
+        text: text.to_string(),
+        reason,
+    })
+}

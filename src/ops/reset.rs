@@ -1,0 +1,54 @@
+//! `strata reset`: drop what strata manages, then `up` and `seed` (development only).
+
+use super::up::{UpOptions, UpOutcome};
+use super::{Event, SeedEvent, Sink, Workspace};
+use crate::config;
+use crate::error::Result;
+use crate::seed::{self, reset::Dropped, SeedReport};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ResetOptions {
+    /// Confirmation (reset still never runs on a protected environment).
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResetOutcome {
+    pub dropped: Dropped,
+    pub up: UpOutcome,
+    pub seed: Option<SeedReport>,
+}
+
+pub async fn reset(
+    ws: &Workspace,
+    opts: &ResetOptions,
+    sink: &mut dyn Sink,
+) -> Result<ResetOutcome> {
+    let target = ws.target()?;
+    config::guard_protected(&target, "reset", opts.yes, true)?;
+    // Read and check every file before dropping anything.
+    let project = ws.load_project()?;
+    let seeds = seed::discover(&ws.cfg.root, &ws.cfg.seeds_dir())?;
+    let mut conn = ws.connect(&target, sink).await?;
+    let result = async {
+        let dropped = seed::reset::drop_managed(
+            &mut conn,
+            &ws.cfg.database.schemas,
+            &ws.cfg.database.history_schema,
+            ws.lock_wait,
+            |h| sink.event(&Event::Seed(SeedEvent::LockWaiting(h.cloned()))),
+        )
+        .await?;
+        let up = super::up::apply(ws, &mut conn, &project, &UpOptions::default(), sink).await?;
+        let seed = if seeds.is_empty() {
+            None
+        } else {
+            Some(super::seed::load(ws, &mut conn, &seeds, true, sink).await?)
+        };
+        Ok(ResetOutcome { dropped, up, seed })
+    }
+    .await;
+    crate::db::close(conn).await;
+    result
+}
