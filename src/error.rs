@@ -38,6 +38,9 @@ pub enum Error {
     Policy(#[from] PolicyError),
     #[error(transparent)]
     Usage(#[from] UsageError),
+    /// `policies/access.toml` could not be read, parsed or written.
+    #[error(transparent)]
+    Access(#[from] crate::access::AccessError),
     /// A version given on the command line that is not one.
     #[error("{flag} {text}: {reason}")]
     BadVersion {
@@ -94,6 +97,7 @@ impl Error {
             Error::Policy(PolicyError::Files(_)) => 1,
             Error::Policy(PolicyError::Statement { .. }) => 1,
             Error::Usage(_) => 2,
+            Error::Access(_) => 2,
             Error::BadVersion { .. } => 2,
             Error::Io { .. } => 2,
             Error::Validation(ValidationError::Malformed(_))

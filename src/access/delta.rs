@@ -34,6 +34,16 @@ pub struct CellChange {
     pub via: Vec<String>,
 }
 
+/// `--compare`: the base and new states and the cells that changed from one to the other.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeltaReport {
+    /// The base state (`the live database`, or the URL given, masked).
+    pub base: String,
+    /// The new state (`the declared state …`, or `the audited database`).
+    pub new: String,
+    pub changes: Vec<CellChange>,
+}
+
 type Cell<'a> = (Level, bool, &'a Reach);
 
 fn cells(rs: &[Reach]) -> BTreeMap<(&str, Command), Cell<'_>> {

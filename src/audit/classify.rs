@@ -70,6 +70,8 @@ pub enum Atom {
     /// A condition on the user alone (no row column): `is_admin()`, an `app_metadata` claim.
     UserGuard {
         what: String,
+        /// The condition as SQL, evaluable for a user (no row column in it).
+        sql: String,
     },
     /// Reads JWT `user_metadata`, which every user can set for themselves.
     UserMetadata {
@@ -144,7 +146,7 @@ impl Atom {
             Atom::SignedIn => "signed-in test".into(),
             Atom::SignedOut => "signed-out test".into(),
             Atom::RoleIs { role } => format!("role guard {role}"),
-            Atom::UserGuard { what } => format!("user guard {what}"),
+            Atom::UserGuard { what, .. } => format!("user guard {what}"),
             Atom::UserMetadata { what } => format!("user_metadata claim {what}"),
             Atom::RowFilter => "row filter".into(),
             Atom::Unknown { text } => format!("unclassified `{text}`"),
@@ -674,6 +676,7 @@ fn equality(scope: &Scope<'_>, l: &str, r: &str, whole: &str) -> Atom {
         if lower.contains("auth.jwt()") && is_constant(b) && !mentions_row(scope, a) {
             return Atom::UserGuard {
                 what: crate::audit::rules::one_line(whole),
+                sql: whole.to_string(),
             };
         }
     }
@@ -749,6 +752,7 @@ fn call_atom(scope: &Scope<'_>, side: &str, whole: &str) -> Option<Atom> {
     if row_args.is_empty() {
         return Some(Atom::UserGuard {
             what: format!("{name}()"),
+            sql: core(side).to_string(),
         });
     }
     if row_args.len() == 1 {
@@ -1117,6 +1121,10 @@ fn exists(scope: &Scope<'_>, sub: &str, in_column: Option<String>) -> Atom {
         }
         (None, false) => Atom::UserGuard {
             what: format!("a row of {rel} for the user"),
+            sql: match in_column {
+                None => format!("EXISTS ({s})"),
+                Some(_) => "false".into(),
+            },
         },
         (Some((inner, outer)), true) => Atom::Visible {
             table: rel,

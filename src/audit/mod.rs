@@ -14,6 +14,7 @@
 //! what the catalog allows).
 
 pub mod classify;
+pub mod draft;
 pub mod expr;
 pub mod matrix;
 pub mod owner;
@@ -198,6 +199,12 @@ pub struct AuditReport {
     /// With `--probe`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probe: Option<probe::ProbeReport>,
+    /// With `--write-contract`: the file written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub written: Option<String>,
+    /// With `--compare`: who gains and loses access.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compare: Option<crate::access::delta::DeltaReport>,
 }
 
 impl AuditReport {
@@ -328,6 +335,8 @@ pub fn check_with(cat: &Catalog, cfg: &AuditConfig, contract: Option<&Contract>)
         findings,
         summary,
         probe: None,
+        written: None,
+        compare: None,
     }
 }
 

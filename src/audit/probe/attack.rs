@@ -45,7 +45,6 @@ pub fn connecting_role_filtered(cat: &Catalog, key: &str, me: &str) -> Option<St
 pub struct Session<'c, 'i> {
     conn: &'c mut PgConnection,
     input: &'i Input<'i>,
-    role: String,
     pub statements: u64,
 }
 
@@ -56,11 +55,10 @@ struct Partition {
 }
 
 impl<'c, 'i> Session<'c, 'i> {
-    pub fn new(conn: &'c mut PgConnection, input: &'i Input<'i>, role: &str) -> Self {
+    pub fn new(conn: &'c mut PgConnection, input: &'i Input<'i>) -> Self {
         Session {
             conn,
             input,
-            role: role.to_string(),
             statements: 0,
         }
     }
@@ -437,7 +435,14 @@ impl<'c, 'i> Session<'c, 'i> {
         // Insert a row owned by someone else.
         let fi = part.forbidden[Command::Insert.index()].clone();
         if let Some(template) = fi.first() {
-            let o = self.insert_foreign(t, p, template).await?;
+            let mut o = self.insert_foreign(t, p, template, false).await?;
+            let owned_columns = t.contract.owner.iter().any(|r| matches!(r, OwnerRef::Column { .. }));
+            if !matches!(o, Outcome::Leak { .. }) && t.contract.tenant.is_some() && owned_columns && p.signed_in() {
+                let second = self.insert_foreign(t, p, template, true).await?;
+                if matches!(second, Outcome::Leak { .. }) {
+                    o = second;
+                }
+            }
             self.record(t, p, Command::Insert, Kind::InsertForeign, o, &fi, out).await?;
         }
         // Move one of its own rows to another owner or tenant.
@@ -445,7 +450,22 @@ impl<'c, 'i> Session<'c, 'i> {
         let own = part.allowed[Command::Update.index()].first().cloned();
         if p.signed_in() && matches!(level, Level::Owner | Level::Tenant) {
             if let (Some(own), Some(other)) = (own, fu.first()) {
-                let o = self.move_row(t, p, &own, other).await?;
+                let all = t.ownership_columns();
+                let mut o = self.move_row(t, p, &own, other, &all).await?;
+                // Another tenant, keeping itself as the owner.
+                if let (false, Some(tn)) = (matches!(o, Outcome::Leak { .. }), t.contract.tenant) {
+                    let other_tenant = if all.len() > 1 && t.table.column(&tn.column).is_some() {
+                        self.other_tenant_row(t, &tn.column, &own, &fu).await?
+                    } else {
+                        None
+                    };
+                    if let Some(other) = other_tenant {
+                        let second = self.move_row(t, p, &own, &other, std::slice::from_ref(&tn.column)).await?;
+                        if matches!(second, Outcome::Leak { .. }) {
+                            o = second;
+                        }
+                    }
+                }
                 self.record(t, p, Command::Update, Kind::Move, o, &fu, out).await?;
             }
         }
@@ -518,7 +538,13 @@ impl<'c, 'i> Session<'c, 'i> {
     }
 
     /// A copy of a row the principal may not insert (someone else's), with a fresh key.
-    async fn insert_foreign(&mut self, t: &Target<'_>, p: &Principal, template: &str) -> Result<Outcome, DbError> {
+    async fn insert_foreign(
+        &mut self,
+        t: &Target<'_>,
+        p: &Principal,
+        template: &str,
+        as_own: bool,
+    ) -> Result<Outcome, DbError> {
         let row = match self.read_rows(&plan::row_json_sql(t.key), &[Bind::Text(Some(template.to_string()))]).await? {
             Ok(rows) => rows
                 .first()
@@ -529,10 +555,18 @@ impl<'c, 'i> Session<'c, 'i> {
         let Some(row) = row else {
             return Ok(Outcome::Skipped { reason: "the row to copy vanished".into() });
         };
-        let new_row = match self.fresh_key(t, row).await? {
+        let mut new_row = match self.fresh_key(t, row).await? {
             Ok(r) => r,
             Err(reason) => return Ok(Outcome::Skipped { reason }),
         };
+        if as_own {
+            // Into another tenant, as its own author.
+            for o in t.contract.owner {
+                if let (OwnerRef::Column { column }, Some(obj), Some(id)) = (o, new_row.as_object_mut(), &p.id) {
+                    obj.insert(column.clone(), serde_json::Value::String(id.clone()));
+                }
+            }
+        }
         let cols = self.insertable_columns(t, &p.role);
         if cols.is_empty() {
             return Ok(Outcome::Denied { detail: "no column it may insert".into() });
@@ -548,7 +582,11 @@ impl<'c, 'i> Session<'c, 'i> {
             .await?;
         Ok(match (r, after) {
             (Ok(n), Some(Ok(a))) if n > 0 && a > before => Outcome::Leak {
-                detail: "inserted a row owned by someone else (a copy of theirs with a fresh key)".into(),
+                detail: if as_own {
+                    "inserted a row into a tenant it does not belong to (a copy of one of its rows, with itself as owner)".into()
+                } else {
+                    "inserted a row owned by someone else (a copy of theirs with a fresh key)".into()
+                },
                 rows: a - before,
             },
             (Ok(n), _) if n > 0 => Outcome::Denied {
@@ -559,8 +597,15 @@ impl<'c, 'i> Session<'c, 'i> {
     }
 
     /// Sets the ownership columns of one of its own rows to another's values.
-    async fn move_row(&mut self, t: &Target<'_>, p: &Principal, own: &str, other: &str) -> Result<Outcome, DbError> {
-        let cols = t.ownership_columns();
+    async fn move_row(
+        &mut self,
+        t: &Target<'_>,
+        p: &Principal,
+        own: &str,
+        other: &str,
+        cols: &[String],
+    ) -> Result<Outcome, DbError> {
+        let cols = cols.to_vec();
         if cols.is_empty() {
             return Ok(Outcome::Skipped { reason: "no ownership column to move".into() });
         }
@@ -580,23 +625,25 @@ impl<'c, 'i> Session<'c, 'i> {
             Ok(n) => n,
             Err(f) => return Ok(Outcome::Inconclusive { detail: f.to_string() }),
         };
+        let cols_text = cols.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
+        // Keyed first; a WHERE clause makes PostgreSQL check the new row against the SELECT
+        // policies too, so when that is refused the same change is sent without one.
         let (r, after) = self
             .attempt(
                 p,
                 &plan::move_sql(t.key, &cols),
-                &[Bind::Text(Some(own.to_string())), Bind::Json(other_row)],
+                &[Bind::Text(Some(own.to_string())), Bind::Json(other_row.clone())],
                 false,
                 Some((&count, &id)),
             )
             .await?;
-        Ok(match (r, after) {
-            (Ok(n), Some(Ok(a))) if n > 0 && a > before => Outcome::Leak {
-                detail: format!(
-                    "moved one of its own rows to another owner or tenant ({} set to another's values)",
-                    cols.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
-                ),
-                rows: 1,
-            },
+        let keyed = match (r, after) {
+            (Ok(n), Some(Ok(a))) if n > 0 && a > before => {
+                return Ok(Outcome::Leak {
+                    detail: format!("moved one of its own rows to another owner or tenant ({cols_text} set to another's values)"),
+                    rows: a - before,
+                })
+            }
             (Ok(0), _) => Outcome::Denied { detail: "0 rows affected".into() },
             (Ok(_), _) => Outcome::Denied { detail: "the row stayed its own".into() },
             (Err(f), _) if f.code == "42501" => Outcome::Denied { detail: format!("refused: {}", f.message) },
@@ -604,7 +651,43 @@ impl<'c, 'i> Session<'c, 'i> {
                 detail: format!("a constraint kept the row where it was: {}", f.message),
             },
             (Err(f), _) => Outcome::Inconclusive { detail: f.to_string() },
+        };
+        let sql = plan::move_blind_sql(t.key, &cols);
+        let (r, after) = self
+            .attempt(p, &sql, &[Bind::Json(other_row)], false, Some((&count, &id)))
+            .await?;
+        Ok(match (r, after) {
+            (Ok(n), Some(Ok(a))) if n > 0 && a > before => Outcome::Leak {
+                detail: format!(
+                    "gave {} of its own rows away ({cols_text} set to another's values) with an UPDATE without WHERE (only the UPDATE policies apply)",
+                    a - before
+                ),
+                rows: a - before,
+            },
+            _ => keyed,
         })
+    }
+
+    /// A row among `candidates` (ctids) whose tenant differs from the row `own`'s.
+    async fn other_tenant_row(
+        &mut self,
+        t: &Target<'_>,
+        column: &str,
+        own: &str,
+        candidates: &[String],
+    ) -> Result<Option<String>, DbError> {
+        let c = quote_ident(column);
+        let sql = format!(
+            "SELECT ctid::text FROM {key} WHERE ctid = ANY($1::text[]::tid[]) \
+             AND {c} IS DISTINCT FROM (SELECT o.{c} FROM {key} o WHERE o.ctid = $2::text::tid) LIMIT 1",
+            key = t.key
+        );
+        let rows = self
+            .read_rows(&sql, &[Bind::TextArray(candidates.to_vec()), Bind::Text(Some(own.to_string()))])
+            .await?;
+        Ok(rows
+            .ok()
+            .and_then(|r| r.first().and_then(|r| r.try_get::<Option<String>, _>(0).ok().flatten())))
     }
 
     /// Columns the role may insert (not generated).

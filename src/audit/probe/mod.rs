@@ -186,7 +186,7 @@ async fn probe_all(
 ) -> Result<ProbeReport, DbError> {
     let contract = effective_contract(input);
     let cat = input.catalog;
-    let mut session = attack::Session::new(conn, input, role);
+    let mut session = attack::Session::new(conn, input);
     let me: String = session.current_user().await?;
     let principals = principals(&mut session, input, &contract, role).await?;
     let mut report = ProbeReport {

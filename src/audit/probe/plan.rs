@@ -204,14 +204,16 @@ pub fn allowed_sql(cat: &Catalog, t: &Target<'_>, cmd: Command, signed_in: bool)
     match t.level(cmd) {
         Level::Public => "true".into(),
         Level::SignedIn => signed_in.to_string(),
-        Level::Tenant if signed_in => {
-            if t.contract.owner.is_empty() {
-                format!("({})", tenant_sql(t))
-            } else {
-                format!("({} OR {})", tenant_sql(t), owner_sql(cat, t))
-            }
-        }
-        Level::Owner if signed_in => owner_sql(cat, t),
+        // Members of the row's tenant, and only them: the level also bounds the values a
+        // written row may take, so its tenant must be one of the user's own.
+        Level::Tenant if signed_in => format!("({})", tenant_sql(t)),
+        // The row's owner, and on a table with tenants only inside the owner's tenants (owner
+        // is narrower than tenant): a row moved to another tenant is no longer the owner's to
+        // keep.
+        Level::Owner if signed_in => match t.contract.tenant {
+            Some(_) if t.tenant.is_some() => format!("({} AND {})", owner_sql(cat, t), tenant_sql(t)),
+            _ => owner_sql(cat, t),
+        },
         _ => "false".into(),
     }
 }
@@ -299,6 +301,20 @@ pub fn move_sql(key: &str, columns: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     format!("UPDATE {key} SET {sets} WHERE ctid = $1::text::tid")
+}
+
+/// Sets the columns of every row the role may update (no WHERE: the SELECT policies do not
+/// apply to the new rows) to the values they have in the JSON row `$1`.
+pub fn move_blind_sql(key: &str, columns: &[String]) -> String {
+    let sets = columns
+        .iter()
+        .map(|c| {
+            let q = quote_ident(c);
+            format!("{q} = (SELECT r.{q} FROM jsonb_populate_record(NULL::{key}, $1::jsonb) r)")
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("UPDATE {key} SET {sets}")
 }
 
 /// A row as JSON (`$1`, a ctid).
@@ -441,11 +457,13 @@ mod tests {
         assert_eq!(allowed_sql(&cat, &t, Command::Insert, true), "true");
         assert_eq!(
             allowed_sql(&cat, &t, Command::Delete, true),
-            "(x.user_id::text = $1 OR EXISTS (SELECT 1 FROM public.team_members p WHERE p.id = x.id AND p.user_id::text = $1))"
+            "((x.user_id::text = $1 OR EXISTS (SELECT 1 FROM public.team_members p WHERE p.id = x.id AND p.user_id::text = $1)) AND x.body IN (SELECT m.body FROM public.team_members m WHERE m.user_id::text = $1))"
         );
         assert_eq!(allowed_sql(&cat, &t, Command::Delete, false), "false");
-        assert!(allowed_sql(&cat, &t, Command::Update, true)
-            .starts_with("(x.body IN (SELECT m.body FROM public.team_members m WHERE m.user_id::text = $1) OR "));
+        assert_eq!(
+            allowed_sql(&cat, &t, Command::Update, true),
+            "(x.body IN (SELECT m.body FROM public.team_members m WHERE m.user_id::text = $1))"
+        );
         assert_eq!(t.ownership_columns(), vec!["body".to_string(), "id".into(), "user_id".into()]);
         assert!(partition_sql(&cat, &t, true).starts_with("SELECT coalesce(array_agg(x.ctid::text) FILTER (WHERE NOT coalesce(true, false)), '{}')"));
     }
