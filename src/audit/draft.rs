@@ -11,7 +11,7 @@ use super::classify::{Atom, Expr};
 use super::{AuditConfig, OwnerColumn, PoliciesByTable, Reacher};
 use crate::access::contract::TenantRelation;
 use crate::access::write::{Draft, DraftTable};
-use crate::access::{OwnerRef, Reach, TenantRef};
+use crate::access::{Command, Level, OwnerRef, Reach, TenantRef};
 use crate::catalog::{Catalog, ConstraintKind};
 use crate::config::{Auth, AuthModel};
 use crate::db::{self, DbError};
@@ -85,11 +85,16 @@ fn owner_refs(
                     parent: parent.clone(),
                     parent_column: parent_column.clone(),
                 }),
+                // Visible where the parent is: the parent's owners own it too, when the parent
+                // is owner-only (a public parent says nothing about ownership).
                 Atom::Visible {
                     table,
                     column,
                     parent_column,
-                } if depth > 0 && single_pk(reacher.cat, table).as_deref() == Some(parent_column.as_str()) => {
+                } if depth > 0
+                    && single_pk(reacher.cat, table).as_deref() == Some(parent_column.as_str())
+                    && reacher.reach(table, Command::Select).hi <= Level::Owner =>
+                {
                     for r in owner_refs(reacher, policies, table, depth - 1) {
                         if let OwnerRef::Column { column: pc } = r {
                             add(OwnerRef::Parent {

@@ -95,7 +95,7 @@ pub fn render_audit_width(r: &AuditReport, width: usize, verbose: bool) -> Strin
             r.matrix.len()
         ));
     }
-    out.push_str(&render_findings(&r.findings, width));
+    out.push_str(&render_findings(&r.findings, width, verbose));
     if let Some(p) = &r.probe {
         out.push_str(&render_probe(p, width));
     }
@@ -267,20 +267,63 @@ fn render_matrix(r: &AuditReport, width: usize) -> String {
     out
 }
 
+/// Above this many findings of one kind, the text lists their objects under one block (every
+/// finding stays in JSON; `-v` shows each).
+const GROUP_ABOVE: usize = 3;
+
 /// Findings as wrapped blocks: `error[id] object`, the message, the fix.
 pub fn render_findings_list(findings: &[Finding]) -> String {
-    render_findings(findings, 100)
+    render_findings(findings, 100, true)
 }
 
-fn render_findings(findings: &[Finding], width: usize) -> String {
+fn render_findings(findings: &[Finding], width: usize, verbose: bool) -> String {
     if findings.is_empty() {
         return "Findings: none.\n".to_string();
     }
     let mut out = format!("Findings ({}):\n", findings.len());
-    for f in findings {
+    let mut i = 0;
+    while i < findings.len() {
+        let f = &findings[i];
+        let same = findings[i..]
+            .iter()
+            .take_while(|g| g.severity == f.severity && g.id == f.id)
+            .count();
+        // Findings come sorted by severity, table, id: gather one kind across tables.
+        let group: Vec<&Finding> = findings
+            .iter()
+            .filter(|g| g.severity == f.severity && g.id == f.id)
+            .collect();
+        if !verbose && group.len() > GROUP_ABOVE {
+            if group.first().is_some_and(|g| std::ptr::eq(*g, f)) {
+                out.push_str(&wrap(
+                    &format!("on {} objects (each in the JSON report; -v lists them here)", group.len()),
+                    width,
+                    &format!("{}[{}]", f.severity, f.id),
+                    "    ",
+                ));
+                // Where they are: each table (or object) once, the first dozen.
+                let mut places: Vec<&str> = Vec::new();
+                for g in &group {
+                    let p = g.table.as_deref().unwrap_or(g.object.as_str());
+                    if !places.contains(&p) {
+                        places.push(p);
+                    }
+                }
+                let mut list = places.iter().take(12).copied().collect::<Vec<_>>().join(", ");
+                if places.len() > 12 {
+                    list.push_str(&format!(" and {} more", places.len() - 12));
+                }
+                out.push_str(&wrap(&list, width, "  in:", "    "));
+                out.push_str(&wrap(&f.message, width, "  first:", "    "));
+                out.push_str(&wrap(&f.fix, width, "  fix:", "    "));
+            }
+            i += same.max(1);
+            continue;
+        }
         out.push_str(&wrap(&f.object, width, &format!("{}[{}]", f.severity, f.id), "    "));
         out.push_str(&wrap(&f.message, width, "  ", "    "));
         out.push_str(&wrap(&f.fix, width, "  fix:", "    "));
+        i += 1;
     }
     out
 }

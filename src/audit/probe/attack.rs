@@ -46,12 +46,19 @@ pub struct Session<'c, 'i> {
     conn: &'c mut PgConnection,
     input: &'i Input<'i>,
     pub statements: u64,
+    /// The next attempt runs with `session_replication_role = replica` (no cascades).
+    replica: bool,
+    /// The connecting role is a superuser (only one may set `session_replication_role`).
+    pub superuser: bool,
 }
 
-/// The rows a principal may not / may use, per command (ctids).
+/// The rows a principal may not / may use, per command: ctids (for the connecting role's
+/// checks) and, in the same order, addresses (for the attacker's statements).
 struct Partition {
     forbidden: [Vec<String>; 4],
+    forbidden_addr: [Vec<String>; 4],
     allowed: [Vec<String>; 4],
+    allowed_addr: [Vec<String>; 4],
 }
 
 impl<'c, 'i> Session<'c, 'i> {
@@ -60,6 +67,8 @@ impl<'c, 'i> Session<'c, 'i> {
             conn,
             input,
             statements: 0,
+            replica: false,
+            superuser: false,
         }
     }
 
@@ -185,6 +194,9 @@ impl<'c, 'i> Session<'c, 'i> {
     ) -> Result<(Result<u64, PgFailure>, Option<Result<u64, PgFailure>>), DbError> {
         let assume = self.assume(p);
         self.script("SAVEPOINT strata_probe_attempt").await?;
+        if self.replica && self.superuser {
+            self.script("SET LOCAL session_replication_role = replica").await?;
+        }
         self.statements += 1;
         let result = match db::execute_script(self.conn, &assume).await {
             Err(e) => Err(PgFailure::from_sqlx(&e)),
@@ -223,12 +235,17 @@ impl<'c, 'i> Session<'c, 'i> {
         };
         let mut part = Partition {
             forbidden: Default::default(),
+            forbidden_addr: Default::default(),
             allowed: Default::default(),
+            allowed_addr: Default::default(),
         };
         for c in Command::ALL {
             let i = c.index();
-            part.forbidden[i] = r.try_get::<Vec<String>, _>(2 * i).unwrap_or_default();
-            part.allowed[i] = r.try_get::<Vec<String>, _>(2 * i + 1).unwrap_or_default();
+            let col = |k: usize| r.try_get::<Vec<String>, _>(4 * i + k).unwrap_or_default();
+            part.forbidden[i] = col(0);
+            part.forbidden_addr[i] = col(1);
+            part.allowed[i] = col(2);
+            part.allowed_addr[i] = col(3);
         }
         Ok(Ok(part))
     }
@@ -378,8 +395,9 @@ impl<'c, 'i> Session<'c, 'i> {
         // Read.
         let fs = &part.forbidden[Command::Select.index()];
         if !fs.is_empty() {
+            let addr = part.forbidden_addr[Command::Select.index()].clone();
             let (r, _) = self
-                .attempt(p, &plan::keyed_sql(key, Command::Select, ""), &[Bind::TextArray(fs.clone())], true, None)
+                .attempt(p, &plan::keyed_sql(t, Command::Select, ""), &[Bind::TextArray(addr)], true, None)
                 .await?;
             let o = plan::judge_forbidden(Command::Select, r, fs.len());
             self.record(t, p, Command::Select, Kind::Read, o, fs, out).await?;
@@ -392,8 +410,9 @@ impl<'c, 'i> Session<'c, 'i> {
                     detail: "no column it may update".into(),
                 },
                 Some(c) => {
+                    let addr = part.forbidden_addr[Command::Update.index()].clone();
                     let (r, _) = self
-                        .attempt(p, &plan::keyed_sql(key, Command::Update, &c), &[Bind::TextArray(fu.clone())], false, None)
+                        .attempt(p, &plan::keyed_sql(t, Command::Update, &c), &[Bind::TextArray(addr)], false, None)
                         .await?;
                     plan::judge_forbidden(Command::Update, r, fu.len())
                 }
@@ -410,16 +429,23 @@ impl<'c, 'i> Session<'c, 'i> {
         // Delete: keyed, then blind.
         let fd = part.forbidden[Command::Delete.index()].clone();
         if !fd.is_empty() {
+            let addr = part.forbidden_addr[Command::Delete.index()].clone();
             let (r, _) = self
-                .attempt(p, &plan::keyed_sql(key, Command::Delete, ""), &[Bind::TextArray(fd.clone())], false, None)
+                .attempt(p, &plan::keyed_sql(t, Command::Delete, ""), &[Bind::TextArray(addr)], false, None)
                 .await?;
             let mut o = plan::judge_forbidden(Command::Delete, r, fd.len());
             if matches!(o, Outcome::Denied { .. }) {
                 let count = plan::count_ctids_sql(key);
                 let binds = [Bind::TextArray(fd.clone())];
-                let (r, after) = self
+                // Foreign keys' cascades would delete other users' rows that hang off the
+                // attacker's own: schema design, not a policy. Replica mode (superuser only)
+                // turns them off for this one statement.
+                self.replica = true;
+                let result = self
                     .attempt(p, &plan::blind_delete_sql(key), &[], false, Some((&count, &binds)))
-                    .await?;
+                    .await;
+                self.replica = false;
+                let (r, after) = result?;
                 if let (Ok(_), Some(Ok(left))) = (r, after) {
                     let gone = (fd.len() as u64).saturating_sub(left);
                     if gone > 0 {
@@ -448,10 +474,11 @@ impl<'c, 'i> Session<'c, 'i> {
         // Move one of its own rows to another owner or tenant.
         let level = t.level(Command::Update);
         let own = part.allowed[Command::Update.index()].first().cloned();
+        let own_addr = part.allowed_addr[Command::Update.index()].first().cloned();
         if p.signed_in() && matches!(level, Level::Owner | Level::Tenant) {
-            if let (Some(own), Some(other)) = (own, fu.first()) {
+            if let (Some(own), Some(own_addr), Some(other)) = (own, own_addr, fu.first()) {
                 let all = t.ownership_columns();
-                let mut o = self.move_row(t, p, &own, other, &all).await?;
+                let mut o = self.move_row(t, p, &own_addr, other, &all).await?;
                 // Another tenant, keeping itself as the owner.
                 if let (false, Some(tn)) = (matches!(o, Outcome::Leak { .. }), t.contract.tenant) {
                     let other_tenant = if all.len() > 1 && t.table.column(&tn.column).is_some() {
@@ -460,7 +487,9 @@ impl<'c, 'i> Session<'c, 'i> {
                         None
                     };
                     if let Some(other) = other_tenant {
-                        let second = self.move_row(t, p, &own, &other, std::slice::from_ref(&tn.column)).await?;
+                        let second = self
+                            .move_row(t, p, &own_addr, &other, std::slice::from_ref(&tn.column))
+                            .await?;
                         if matches!(second, Outcome::Leak { .. }) {
                             o = second;
                         }
@@ -631,8 +660,8 @@ impl<'c, 'i> Session<'c, 'i> {
         let (r, after) = self
             .attempt(
                 p,
-                &plan::move_sql(t.key, &cols),
-                &[Bind::Text(Some(own.to_string())), Bind::Json(other_row.clone())],
+                &plan::move_sql(t, &cols),
+                &[Bind::TextArray(vec![own.to_string()]), Bind::Json(other_row.clone())],
                 false,
                 Some((&count, &id)),
             )
@@ -707,36 +736,32 @@ impl<'c, 'i> Session<'c, 'i> {
 
     /// The row with a fresh primary key (computed as the connecting role), or why not.
     async fn fresh_key(&mut self, t: &Target<'_>, mut row: serde_json::Value) -> Result<Result<serde_json::Value, String>, DbError> {
-        let Some(pk) = t.pk() else {
-            return Ok(Ok(row));
-        };
         let ownership = t.ownership_columns();
-        let keys: Vec<String> = pk.iter().filter(|c| !ownership.contains(c)).cloned().collect();
-        if keys.is_empty() {
-            return Ok(Err(format!(
-                "the primary key is the ownership column ({}), so nobody can own a second row",
-                pk.join(", ")
-            )));
-        }
-        for col in keys {
-            let ty = t.table.column(&col).map(|c| c.data_type.clone()).unwrap_or_default();
-            let c = quote_ident(&col);
-            let sql = match ty.as_str() {
-                "uuid" => "SELECT gen_random_uuid()::text".to_string(),
-                "smallint" | "integer" | "bigint" | "numeric" => {
-                    format!("SELECT (coalesce(max({c}), 0) + 1)::text FROM {}", t.key)
-                }
-                _ if ty == "text" || ty.starts_with("character varying") => {
-                    "SELECT 'strata-probe-' || substr(md5(random()::text), 1, 8)".to_string()
-                }
-                _ => return Ok(Err(format!("cannot make a fresh value for primary key column {c} of type {ty}"))),
+        // The primary key, then every other unique key: one column of each made fresh, never
+        // an ownership column (the copy must stay someone else's).
+        for (what, cols) in plan::unique_keys(self.cat(), t) {
+            let fresh: Vec<&String> = cols.iter().filter(|c| !ownership.contains(c)).collect();
+            let Some(col) = fresh
+                .iter()
+                .find(|c| t.table.column(c).is_some_and(|x| plan::fresh_value_sql(t.key, c, &x.data_type).is_some()))
+            else {
+                return Ok(Err(if fresh.is_empty() {
+                    format!(
+                        "the {what} ({}) is the ownership column, so nobody can own a second row",
+                        cols.join(", ")
+                    )
+                } else {
+                    format!("cannot make a fresh value for the {what} ({})", cols.join(", "))
+                }));
             };
+            let ty = t.table.column(col).map(|c| c.data_type.clone()).unwrap_or_default();
+            let Some(sql) = plan::fresh_value_sql(t.key, col, &ty) else { continue };
             let v = match self.read_rows(&sql, &[]).await? {
                 Ok(rows) => rows.first().and_then(|r| r.try_get::<Option<String>, _>(0).ok().flatten()),
                 Err(f) => return Ok(Err(format!("cannot make a fresh key: {f}"))),
             };
             if let (Some(obj), Some(v)) = (row.as_object_mut(), v) {
-                obj.insert(col.clone(), serde_json::Value::String(v));
+                obj.insert((*col).clone(), serde_json::Value::String(v));
             }
         }
         Ok(Ok(row))
@@ -745,27 +770,27 @@ impl<'c, 'i> Session<'c, 'i> {
     /// What the contract allows the principal: refusals are `probe-denied`.
     async fn allowed(&mut self, t: &Target<'_>, p: &Principal, part: &Partition, out: &mut Vec<Attempt>) -> Result<(), DbError> {
         let key = t.key;
-        let sel = part.allowed[Command::Select.index()].clone();
+        let sel = part.allowed_addr[Command::Select.index()].clone();
         if !sel.is_empty() {
             let (r, _) = self
-                .attempt(p, &plan::keyed_sql(key, Command::Select, ""), &[Bind::TextArray(sel.clone())], true, None)
+                .attempt(p, &plan::keyed_sql(t, Command::Select, ""), &[Bind::TextArray(sel.clone())], true, None)
                 .await?;
             Self::push(out, p, Command::Select, Kind::Allowed, plan::judge_allowed(Command::Select, r, sel.len()));
         }
         if p.kind != PrincipalKind::User {
             return Ok(());
         }
-        let upd = part.allowed[Command::Update.index()].clone();
+        let upd = part.allowed_addr[Command::Update.index()].clone();
         if let (Some(first), Some(c)) = (upd.first(), self.set_column(t, &p.role)) {
             let (r, _) = self
-                .attempt(p, &plan::keyed_sql(key, Command::Update, &c), &[Bind::TextArray(vec![first.clone()])], false, None)
+                .attempt(p, &plan::keyed_sql(t, Command::Update, &c), &[Bind::TextArray(vec![first.clone()])], false, None)
                 .await?;
             Self::push(out, p, Command::Update, Kind::Allowed, plan::judge_allowed(Command::Update, r, 1));
         }
-        let del = part.allowed[Command::Delete.index()].clone();
+        let del = part.allowed_addr[Command::Delete.index()].clone();
         if let Some(first) = del.first() {
             let (r, _) = self
-                .attempt(p, &plan::keyed_sql(key, Command::Delete, ""), &[Bind::TextArray(vec![first.clone()])], false, None)
+                .attempt(p, &plan::keyed_sql(t, Command::Delete, ""), &[Bind::TextArray(vec![first.clone()])], false, None)
                 .await?;
             Self::push(out, p, Command::Delete, Kind::Allowed, plan::judge_allowed(Command::Delete, r, 1));
         }

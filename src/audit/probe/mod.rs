@@ -188,6 +188,10 @@ async fn probe_all(
     let cat = input.catalog;
     let mut session = attack::Session::new(conn, input);
     let me: String = session.current_user().await?;
+    session.superuser = cat
+        .roles
+        .get(&crate::sql::quote_ident(&me))
+        .is_some_and(|r| r.superuser);
     let principals = principals(&mut session, input, &contract, role).await?;
     let mut report = ProbeReport {
         judged_against: if input.contract.is_some() {

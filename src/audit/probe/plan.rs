@@ -120,6 +120,38 @@ impl Target<'_> {
             .map(|c| c.columns.as_slice())
     }
 
+    /// An expression over row `x` that addresses it in the attacker's statements: its primary
+    /// key as JSON (a role granted only some columns cannot read `ctid`), else its `ctid`.
+    pub fn address_sql(&self) -> String {
+        match self.pk() {
+            Some(pk) if !pk.is_empty() => format!(
+                "jsonb_build_object({})::text",
+                pk.iter()
+                    .map(|c| format!("{}, x.{}", crate::sql::quote_literal(c), quote_ident(c)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            _ => "x.ctid::text".into(),
+        }
+    }
+
+    /// The WHERE condition matching the rows whose addresses are in `param` (a `text[]`).
+    pub fn match_sql(&self, param: &str) -> String {
+        match self.pk() {
+            Some(pk) if !pk.is_empty() => {
+                let cols: Vec<String> = pk.iter().map(|c| quote_ident(c)).collect();
+                let r: Vec<String> = cols.iter().map(|c| format!("r.{c}")).collect();
+                format!(
+                    "({}) IN (SELECT {} FROM unnest({param}::text[]) a, jsonb_populate_record(NULL::{}, a::jsonb) r)",
+                    cols.join(", "),
+                    r.join(", "),
+                    self.key
+                )
+            }
+            _ => format!("ctid = ANY({param}::text[]::tid[])"),
+        }
+    }
+
     /// Columns that say who owns the row or which tenant it belongs to.
     pub fn ownership_columns(&self) -> Vec<String> {
         let mut v: Vec<String> = self
@@ -211,24 +243,30 @@ pub fn allowed_sql(cat: &Catalog, t: &Target<'_>, cmd: Command, signed_in: bool)
         // is narrower than tenant): a row moved to another tenant is no longer the owner's to
         // keep.
         Level::Owner if signed_in => match t.contract.tenant {
-            Some(_) if t.tenant.is_some() => format!("({} AND {})", owner_sql(cat, t), tenant_sql(t)),
+            Some(tr) if t.tenant.is_some() => format!(
+                "({} AND (x.{} IS NULL OR {}))",
+                owner_sql(cat, t),
+                quote_ident(&tr.column),
+                tenant_sql(t)
+            ),
             _ => owner_sql(cat, t),
         },
         _ => "false".into(),
     }
 }
 
-/// One query: per command, the rows (ctids) the principal may NOT use, and the rows it may.
+/// One query: per command, the rows the principal may NOT use and those it may, each as ctids
+/// (for the connecting role's checks) and as addresses (for the attacker's statements).
 pub fn partition_sql(cat: &Catalog, t: &Target<'_>, signed_in: bool) -> String {
     let mut cols = Vec::new();
+    let addr = t.address_sql();
     for cmd in Command::ALL {
         let a = allowed_sql(cat, t, cmd, signed_in);
-        cols.push(format!(
-            "coalesce(array_agg(x.ctid::text) FILTER (WHERE NOT coalesce({a}, false)), '{{}}')"
-        ));
-        cols.push(format!(
-            "coalesce(array_agg(x.ctid::text) FILTER (WHERE coalesce({a}, false)), '{{}}')"
-        ));
+        for (cond, what) in [(format!("NOT coalesce({a}, false)"), "x.ctid::text"), (format!("NOT coalesce({a}, false)"), addr.as_str()), (format!("coalesce({a}, false)"), "x.ctid::text"), (format!("coalesce({a}, false)"), addr.as_str())] {
+            cols.push(format!(
+                "coalesce(array_agg({what} ORDER BY x.ctid) FILTER (WHERE {cond}), '{{}}')"
+            ));
+        }
     }
     format!("SELECT {} FROM {} x", cols.join(", "), t.key)
 }
@@ -247,15 +285,15 @@ pub fn count_ctids_sql(key: &str) -> String {
     format!("SELECT count(*) FROM {key} WHERE ctid = ANY($1::text[]::tid[])")
 }
 
-/// The keyed attempts on the rows `$1` (ctids): read, update (a column set to itself), delete.
-pub fn keyed_sql(key: &str, cmd: Command, set_column: &str) -> String {
+/// The keyed attempts on the rows `$1` (addresses): read, update (a column set to itself),
+/// delete.
+pub fn keyed_sql(t: &Target<'_>, cmd: Command, set_column: &str) -> String {
+    let key = t.key;
+    let m = t.match_sql("$1");
     match cmd {
-        Command::Select => count_ctids_sql(key),
-        Command::Update => format!(
-            "UPDATE {key} SET {c} = {c} WHERE ctid = ANY($1::text[]::tid[])",
-            c = quote_ident(set_column)
-        ),
-        Command::Delete => format!("DELETE FROM {key} WHERE ctid = ANY($1::text[]::tid[])"),
+        Command::Select => format!("SELECT count(*) FROM {key} WHERE {m}"),
+        Command::Update => format!("UPDATE {key} SET {c} = {c} WHERE {m}", c = quote_ident(set_column)),
+        Command::Delete => format!("DELETE FROM {key} WHERE {m}"),
         Command::Insert => String::new(),
     }
 }
@@ -290,8 +328,10 @@ pub fn insert_sql(key: &str, columns: &[String]) -> String {
     )
 }
 
-/// Sets the columns of row `$1` (ctid) to the values they have in the JSON row `$2`.
-pub fn move_sql(key: &str, columns: &[String]) -> String {
+/// Sets the columns of the row `$1` (a one-element address array) to the values they have in
+/// the JSON row `$2`.
+pub fn move_sql(t: &Target<'_>, columns: &[String]) -> String {
+    let key = t.key;
     let sets = columns
         .iter()
         .map(|c| {
@@ -300,7 +340,7 @@ pub fn move_sql(key: &str, columns: &[String]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ");
-    format!("UPDATE {key} SET {sets} WHERE ctid = $1::text::tid")
+    format!("UPDATE {key} SET {sets} WHERE {}", t.match_sql("$1"))
 }
 
 /// Sets the columns of every row the role may update (no WHERE: the SELECT policies do not
@@ -395,6 +435,83 @@ pub fn judge_allowed(cmd: Command, result: Result<u64, PgFailure>, of: usize) ->
     }
 }
 
+/// The table's unique keys: the primary key first, then unique constraints and unique, valid,
+/// non-partial indexes on plain columns, as (`primary key` / `unique key`, columns).
+pub fn unique_keys(cat: &Catalog, t: &Target<'_>) -> Vec<(&'static str, Vec<String>)> {
+    let mut out: Vec<(&'static str, Vec<String>)> = Vec::new();
+    if let Some(pk) = t.pk() {
+        out.push(("primary key", pk.to_vec()));
+    }
+    for c in t.table.constraints.values() {
+        if c.kind == ConstraintKind::Unique && !out.iter().any(|(_, x)| *x == c.columns) {
+            out.push(("unique key", c.columns.clone()));
+        }
+    }
+    for ix in cat.indexes.values() {
+        if ix.table != t.key || !ix.unique || !ix.valid || ix.partial || ix.expression {
+            continue;
+        }
+        if let Some(cols) = index_columns(&ix.definition) {
+            if !out.iter().any(|(_, x)| *x == cols) {
+                out.push(("unique key", cols));
+            }
+        }
+    }
+    out
+}
+
+/// The plain key columns of `CREATE … INDEX … USING method (a, b DESC)`; None with an expression.
+fn index_columns(definition: &str) -> Option<Vec<String>> {
+    let using = definition.find(" USING ")?;
+    let rest = &definition[using..];
+    let open = rest.find('(')?;
+    let mut depth = 0;
+    let mut end = None;
+    for (i, ch) in rest[open..].char_indices() {
+        match ch {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    end = Some(open + i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let inner = &rest[open + 1..end?];
+    inner
+        .split(',')
+        .map(|part| {
+            let name = part.split_whitespace().next()?;
+            if name.contains('(') {
+                return None;
+            }
+            Some(name.trim_matches('"').to_string())
+        })
+        .collect()
+}
+
+/// SQL that returns a fresh value (text) for a key column of this type, computed from the data.
+pub fn fresh_value_sql(key: &str, column: &str, data_type: &str) -> Option<String> {
+    let c = quote_ident(column);
+    Some(match data_type {
+        "uuid" => "SELECT gen_random_uuid()::text".to_string(),
+        "date" => format!("SELECT (coalesce(max({c}), CURRENT_DATE) + 1)::text FROM {key}"),
+        _ if data_type.starts_with("timestamp") => {
+            format!("SELECT (coalesce(max({c}), now()) + interval '1 second')::text FROM {key}")
+        }
+        "smallint" | "integer" | "bigint" | "numeric" => {
+            format!("SELECT (coalesce(max({c}), 0) + 1)::text FROM {key}")
+        }
+        _ if data_type == "text" || data_type.starts_with("character varying") => {
+            "SELECT 'strata-probe-' || substr(md5(random()::text), 1, 8)".to_string()
+        }
+        _ => return None,
+    })
+}
+
 /// A value of the owner column's type for a signed-in user who owns nothing.
 pub fn outsider_id(data_type: &str) -> String {
     match data_type {
@@ -457,7 +574,7 @@ mod tests {
         assert_eq!(allowed_sql(&cat, &t, Command::Insert, true), "true");
         assert_eq!(
             allowed_sql(&cat, &t, Command::Delete, true),
-            "((x.user_id::text = $1 OR EXISTS (SELECT 1 FROM public.team_members p WHERE p.id = x.id AND p.user_id::text = $1)) AND x.body IN (SELECT m.body FROM public.team_members m WHERE m.user_id::text = $1))"
+            "((x.user_id::text = $1 OR EXISTS (SELECT 1 FROM public.team_members p WHERE p.id = x.id AND p.user_id::text = $1)) AND (x.body IS NULL OR x.body IN (SELECT m.body FROM public.team_members m WHERE m.user_id::text = $1)))"
         );
         assert_eq!(allowed_sql(&cat, &t, Command::Delete, false), "false");
         assert_eq!(
@@ -465,20 +582,41 @@ mod tests {
             "(x.body IN (SELECT m.body FROM public.team_members m WHERE m.user_id::text = $1))"
         );
         assert_eq!(t.ownership_columns(), vec!["body".to_string(), "id".into(), "user_id".into()]);
-        assert!(partition_sql(&cat, &t, true).starts_with("SELECT coalesce(array_agg(x.ctid::text) FILTER (WHERE NOT coalesce(true, false)), '{}')"));
+        assert!(partition_sql(&cat, &t, true).starts_with("SELECT coalesce(array_agg(x.ctid::text ORDER BY x.ctid) FILTER (WHERE NOT coalesce(true, false)), '{}')"));
     }
 
     #[test]
     fn hostile_names_are_quoted() {
+        let mut cat = catalog();
+        let mut t = user_table("t; drop");
+        t.constraints.clear();
+        add_table(&mut cat, t);
+        let c = contract("[defaults]\nread = \"none\"\n");
+        let target = target(&cat, &c, "public.\"t; drop\"");
         assert_eq!(
-            keyed_sql("public.\"t; drop\"", Command::Update, "a\"b"),
+            keyed_sql(&target, Command::Update, "a\"b"),
             "UPDATE public.\"t; drop\" SET \"a\"\"b\" = \"a\"\"b\" WHERE ctid = ANY($1::text[]::tid[])"
         );
         assert_eq!(
             insert_sql("public.t", &["Owner".into(), "x".into()]),
             "INSERT INTO public.t (\"Owner\", x) OVERRIDING SYSTEM VALUE SELECT \"Owner\", x FROM jsonb_populate_record(NULL::public.t, $1::jsonb)"
         );
-        assert!(move_sql("public.t", &["user_id".into()]).ends_with("WHERE ctid = $1::text::tid"));
+    }
+
+    #[test]
+    fn rows_are_addressed_by_primary_key() {
+        let mut cat = catalog();
+        add_table(&mut cat, user_table("notes"));
+        let c = contract("[defaults]\nread = \"none\"\n");
+        let t = target(&cat, &c, "public.notes");
+        assert_eq!(t.address_sql(), "jsonb_build_object('id', x.id)::text");
+        assert_eq!(
+            keyed_sql(&t, Command::Delete, ""),
+            "DELETE FROM public.notes WHERE (id) IN (SELECT r.id FROM unnest($1::text[]) a, jsonb_populate_record(NULL::public.notes, a::jsonb) r)"
+        );
+        assert!(move_sql(&t, &["user_id".into()]).starts_with(
+            "UPDATE public.notes SET user_id = (SELECT r.user_id FROM jsonb_populate_record(NULL::public.notes, $2::jsonb) r) WHERE (id) IN"
+        ));
     }
 
     fn f(code: &str) -> PgFailure {
@@ -501,6 +639,17 @@ mod tests {
         assert!(matches!(judge_allowed(Command::Select, Ok(0), 0), Outcome::Allowed { .. }));
         assert!(matches!(judge_allowed(Command::Insert, Err(f("42501")), 0), Outcome::ProbeDenied { .. }));
         assert!(matches!(judge_allowed(Command::Update, Err(f("23505")), 1), Outcome::Inconclusive { .. }));
+    }
+
+    #[test]
+    fn index_key_columns() {
+        assert_eq!(
+            index_columns("CREATE UNIQUE INDEX i ON public.t USING btree (user_id, symbol DESC)"),
+            Some(vec!["user_id".to_string(), "symbol".into()])
+        );
+        assert_eq!(index_columns("CREATE UNIQUE INDEX i ON public.t USING btree (lower(email))"), None);
+        assert!(fresh_value_sql("public.t", "d", "date").is_some());
+        assert!(fresh_value_sql("public.t", "j", "jsonb").is_none());
     }
 
     #[test]
