@@ -152,7 +152,10 @@ fn run_variant(case: &Case, variant: Option<bool>) -> Vec<String> {
     let text = p.strata(Some(&db), &text_args);
     let mut problems = Vec::new();
     if text.code != run.code {
-        problems.push(format!("text run exited {} but JSON run exited {}", text.code, run.code));
+        problems.push(format!(
+            "text run exited {} but JSON run exited {}",
+            text.code, run.code
+        ));
     }
     let facts = facts(&report);
     let mut expect: Vec<String> = case.expect.clone();
@@ -166,7 +169,8 @@ fn run_variant(case: &Case, variant: Option<bool>) -> Vec<String> {
                 let named = facts.iter().any(|f| {
                     (f.starts_with("leak ") && f.split_whitespace().nth(1) == Some(obj.as_str()))
                         || (f.starts_with("error ")
-                            && (f.ends_with(&format!(" on {obj}")) || f.ends_with(&format!(" {obj}"))))
+                            && (f.ends_with(&format!(" on {obj}"))
+                                || f.ends_with(&format!(" {obj}"))))
                 });
                 if !named {
                     problems.push(format!("the mistake run names no leak or error on {obj}"));
@@ -185,12 +189,18 @@ fn run_variant(case: &Case, variant: Option<bool>) -> Vec<String> {
             if !bad.is_empty() {
                 problems.push(format!(
                     "the control run has leaks or errors: {}",
-                    bad.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; ")
+                    bad.iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 ));
             }
             let plain = p.strata(Some(&db), &["audit"]);
             if plain.code != 0 {
-                problems.push(format!("plain `audit` on the control exited {}", plain.code));
+                problems.push(format!(
+                    "plain `audit` on the control exited {}",
+                    plain.code
+                ));
             }
         }
         None => {}
@@ -200,7 +210,9 @@ fn run_variant(case: &Case, variant: Option<bool>) -> Vec<String> {
         let ok = if let Some(code) = e.strip_prefix("exit ") {
             code.parse::<i32>().ok() == Some(run.code)
         } else if e == "no leak" {
-            report["probe"]["leaks"].as_array().is_some_and(|l| l.is_empty())
+            report["probe"]["leaks"]
+                .as_array()
+                .is_some_and(|l| l.is_empty())
         } else if e == "no other errors" {
             let errors = facts
                 .iter()
@@ -208,7 +220,9 @@ fn run_variant(case: &Case, variant: Option<bool>) -> Vec<String> {
                 .count();
             errors == listed_errors
         } else if let Some(id) = e.strip_prefix("no ") {
-            !facts.iter().any(|f| f.split_whitespace().nth(1) == Some(id))
+            !facts
+                .iter()
+                .any(|f| f.split_whitespace().nth(1) == Some(id))
         } else {
             if e.starts_with("error ") && !e.contains(" on ") {
                 listed_errors += 1;
@@ -225,7 +239,9 @@ fn run_variant(case: &Case, variant: Option<bool>) -> Vec<String> {
             run.code,
             facts
                 .iter()
-                .filter(|f| !f.starts_with("cell ") && !f.starts_with("attempt ") || f.contains("leak"))
+                .filter(
+                    |f| !f.starts_with("cell ") && !f.starts_with("attempt ") || f.contains("leak")
+                )
                 .cloned()
                 .collect::<Vec<_>>()
                 .join("\n    "),
@@ -271,7 +287,10 @@ fn audit_cases() {
     assert!(!cases.is_empty(), "no audit case matches {only:?}");
     if only.is_none() {
         let mistakes = cases.iter().filter(|c| c.has_variants()).count();
-        assert!(mistakes >= 35, "expected at least 35 planted mistakes with controls, found {mistakes}");
+        assert!(
+            mistakes >= 35,
+            "expected at least 35 planted mistakes with controls, found {mistakes}"
+        );
     }
     for c in &cases {
         assert!(
@@ -280,9 +299,14 @@ fn audit_cases() {
             c.name
         );
         if c.has_variants() {
-            assert!(!c.leaks.is_empty(), "{}: a mistake names what it leaks in -- leaks --", c.name);
             assert!(
-                c.files.iter().any(|f| f.2 == Some(true)) && c.files.iter().any(|f| f.2 == Some(false)),
+                !c.leaks.is_empty(),
+                "{}: a mistake names what it leaks in -- leaks --",
+                c.name
+            );
+            assert!(
+                c.files.iter().any(|f| f.2 == Some(true))
+                    && c.files.iter().any(|f| f.2 == Some(false)),
                 "{}: a mistake needs its control",
                 c.name
             );

@@ -41,7 +41,11 @@ pub struct Judgement {
 
 /// Judges every reach whose table is covered by the contract (tables always, views only when
 /// listed); `is_view` tells views apart.
-pub fn compare(contract: &Contract, reaches: &[Reach], is_view: impl Fn(&str) -> bool) -> Vec<Judgement> {
+pub fn compare(
+    contract: &Contract,
+    reaches: &[Reach],
+    is_view: impl Fn(&str) -> bool,
+) -> Vec<Judgement> {
     let mut out = Vec::new();
     for r in reaches {
         let res = contract.resolve(&r.table);
@@ -148,7 +152,13 @@ mod tests {
             reach(
                 "public.notes",
                 Command::Update,
-                vec![src("authenticated", Level::SignedIn, Level::SignedIn, false, "upd")],
+                vec![src(
+                    "authenticated",
+                    Level::SignedIn,
+                    Level::SignedIn,
+                    false,
+                    "upd",
+                )],
             ),
             // delete: admins, not allowed
             reach(
@@ -163,7 +173,13 @@ mod tests {
             reach(
                 "public.notes",
                 Command::Insert,
-                vec![src("authenticated", Level::None, Level::SignedIn, false, "ins")],
+                vec![src(
+                    "authenticated",
+                    Level::None,
+                    Level::SignedIn,
+                    false,
+                    "ins",
+                )],
             ),
             // an unlisted table under defaults none: someone reads it
             reach(
@@ -175,14 +191,24 @@ mod tests {
             reach("public.notes", Command::Select, vec![]),
         ];
         let j = compare(&c, &rs, |_| false);
-        let brief: Vec<(String, Command, Verdict)> =
-            j.iter().map(|j| (j.table.clone(), j.command, j.verdict)).collect();
+        let brief: Vec<(String, Command, Verdict)> = j
+            .iter()
+            .map(|j| (j.table.clone(), j.command, j.verdict))
+            .collect();
         assert_eq!(
             brief,
             vec![
                 ("public.notes".into(), Command::Update, Verdict::Exceeds),
-                ("public.notes".into(), Command::Delete, Verdict::AdminExceeds),
-                ("public.notes".into(), Command::Insert, Verdict::Unclassified),
+                (
+                    "public.notes".into(),
+                    Command::Delete,
+                    Verdict::AdminExceeds
+                ),
+                (
+                    "public.notes".into(),
+                    Command::Insert,
+                    Verdict::Unclassified
+                ),
                 ("public.other".into(), Command::Select, Verdict::Exceeds),
                 ("public.notes".into(), Command::Select, Verdict::Below),
             ]

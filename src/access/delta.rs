@@ -137,15 +137,47 @@ mod tests {
         let d = delta(&before, &after);
         let brief: Vec<(String, Command, Direction, String, String)> = d
             .iter()
-            .map(|c| (c.table.clone(), c.command, c.direction, c.before.clone(), c.after.clone()))
+            .map(|c| {
+                (
+                    c.table.clone(),
+                    c.command,
+                    c.direction,
+                    c.before.clone(),
+                    c.after.clone(),
+                )
+            })
             .collect();
         assert_eq!(
             brief,
             vec![
-                ("public.a".into(), Command::Update, Direction::Gained, "owner".into(), "signed-in".into()),
-                ("public.b".into(), Command::Select, Direction::Lost, "public".into(), "owner".into()),
-                ("public.c".into(), Command::Delete, Direction::Gained, "owner".into(), "owner+admin".into()),
-                ("public.d".into(), Command::Select, Direction::Gained, "none".into(), "tenant".into()),
+                (
+                    "public.a".into(),
+                    Command::Update,
+                    Direction::Gained,
+                    "owner".into(),
+                    "signed-in".into()
+                ),
+                (
+                    "public.b".into(),
+                    Command::Select,
+                    Direction::Lost,
+                    "public".into(),
+                    "owner".into()
+                ),
+                (
+                    "public.c".into(),
+                    Command::Delete,
+                    Direction::Gained,
+                    "owner".into(),
+                    "owner+admin".into()
+                ),
+                (
+                    "public.d".into(),
+                    Command::Select,
+                    Direction::Gained,
+                    "none".into(),
+                    "tenant".into()
+                ),
             ]
         );
         assert_eq!(d[0].who, "any signed-in user, on any row");

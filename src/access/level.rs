@@ -177,7 +177,10 @@ mod tests {
         assert!(Level::Tenant < Level::SignedIn);
         assert!(Level::SignedIn < Level::Public);
         let e = "ownr".parse::<Level>().err().unwrap_or_default();
-        assert!(e.contains("unknown level `ownr`") && e.contains("`signed-in`"), "{e}");
+        assert!(
+            e.contains("unknown level `ownr`") && e.contains("`signed-in`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -82,7 +82,9 @@ mod tests {
             .unwrap_or_default();
         assert_eq!(c.resolve("public.x").level(Command::Select), Level::Public);
         std::fs::write(&f, "[defaults]\nread = 1\n").unwrap_or_else(|e| panic!("{e}"));
-        let e = load(&f, "policies/access.toml").err().map(|e| e.to_string());
+        let e = load(&f, "policies/access.toml")
+            .err()
+            .map(|e| e.to_string());
         assert!(
             e.as_deref()
                 .is_some_and(|e| e.starts_with("policies/access.toml:2:8: invalid access contract")),

@@ -134,7 +134,11 @@ impl Ctx<'_> {
         Pos { line, col }
     }
 
-    fn err<T>(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> Result<T, AccessError> {
+    fn err<T>(
+        &self,
+        span: std::ops::Range<usize>,
+        message: impl Into<String>,
+    ) -> Result<T, AccessError> {
         let p = self.pos(span.start);
         Err(AccessError::Invalid {
             path: self.path.to_string(),

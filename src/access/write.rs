@@ -45,7 +45,10 @@ fn q(s: &str) -> String {
 }
 
 fn list(v: &[String]) -> String {
-    format!("[{}]", v.iter().map(|s| q(s)).collect::<Vec<_>>().join(", "))
+    format!(
+        "[{}]",
+        v.iter().map(|s| q(s)).collect::<Vec<_>>().join(", ")
+    )
 }
 
 /// The contract's text.
@@ -69,7 +72,11 @@ pub fn write(d: &Draft) -> String {
     if d.admins.is_empty() {
         o.push_str("admins = []\n");
     } else {
-        let _ = writeln!(o, "admins = {}   # never used as attackers", list(&d.admins));
+        let _ = writeln!(
+            o,
+            "admins = {}   # never used as attackers",
+            list(&d.admins)
+        );
     }
     for t in &d.tenants {
         let _ = writeln!(o, "\n[tenants.{}]", t.name);
@@ -129,19 +136,32 @@ pub fn write(d: &Draft) -> String {
             }
         }
         if let Some(tn) = &t.tenant {
-            let _ = writeln!(o, "tenant = {}", q(&format!("{}.{}", tn.relation, tn.column)));
+            let _ = writeln!(
+                o,
+                "tenant = {}",
+                q(&format!("{}.{}", tn.relation, tn.column))
+            );
         }
         let _ = writeln!(o, "read = {}", q(levels[0].as_str()));
         if levels[1] == levels[2] && levels[2] == levels[3] {
             let _ = writeln!(o, "write = {}", q(levels[1].as_str()));
         } else {
             for c in [Command::Insert, Command::Update, Command::Delete] {
-                let _ = writeln!(o, "{} = {}", c.contract_word(), q(levels[c.index()].as_str()));
+                let _ = writeln!(
+                    o,
+                    "{} = {}",
+                    c.contract_word(),
+                    q(levels[c.index()].as_str())
+                );
             }
         }
         let extras: Vec<String> = Command::ALL
             .iter()
-            .filter(|c| t.admin.contains(c) && !levels[c.index()].any_row() && levels[c.index()] != Level::Admin)
+            .filter(|c| {
+                t.admin.contains(c)
+                    && !levels[c.index()].any_row()
+                    && levels[c.index()] != Level::Admin
+            })
             .map(|c| c.contract_word().to_string())
             .collect();
         if !extras.is_empty() {
@@ -177,7 +197,12 @@ mod tests {
             }],
             ..Default::default()
         };
-        notes.levels = [Some(Level::Public), Some(Level::Owner), Some(Level::Owner), Some(Level::Owner)];
+        notes.levels = [
+            Some(Level::Public),
+            Some(Level::Owner),
+            Some(Level::Owner),
+            Some(Level::Owner),
+        ];
         notes.admin = BTreeSet::from([Command::Delete, Command::Select]);
         let mut docs = DraftTable {
             key: "public.docs".into(),
@@ -187,7 +212,12 @@ mod tests {
             }),
             ..Default::default()
         };
-        docs.levels = [Some(Level::Tenant), Some(Level::Owner), None, Some(Level::Tenant)];
+        docs.levels = [
+            Some(Level::Tenant),
+            Some(Level::Owner),
+            None,
+            Some(Level::Tenant),
+        ];
         docs.unclassified[2] = Some("none..signed-in".into());
         let d = Draft {
             model: "supabase".into(),
@@ -208,13 +238,25 @@ mod tests {
         let c = crate::access::parse::parse("access.toml", &text)
             .unwrap_or_else(|e| panic!("{e}\n{text}"));
         let n = c.resolve("public.notes");
-        assert_eq!(n.levels, [Level::Public, Level::Owner, Level::Owner, Level::Owner]);
+        assert_eq!(
+            n.levels,
+            [Level::Public, Level::Owner, Level::Owner, Level::Owner]
+        );
         assert_eq!(n.admin, BTreeSet::from([Command::Delete]));
         let docs = c.resolve("public.docs");
         // insert: owner without an owner column is written wider, with a note
-        assert_eq!(docs.levels, [Level::Tenant, Level::SignedIn, Level::None, Level::Tenant]);
-        assert!(text.contains("# insert: the policies allow the row's owner"), "{text}");
-        assert!(text.contains("# update: not fully classified (none..signed-in)"), "{text}");
+        assert_eq!(
+            docs.levels,
+            [Level::Tenant, Level::SignedIn, Level::None, Level::Tenant]
+        );
+        assert!(
+            text.contains("# insert: the policies allow the row's owner"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# update: not fully classified (none..signed-in)"),
+            "{text}"
+        );
         assert!(text.contains("#   public.leak(uuid)"), "{text}");
         assert_eq!(c.resolve("public.other").levels, [Level::None; 4]);
         assert_eq!(c.principals.admins, vec!["a1".to_string()]);

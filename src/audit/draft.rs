@@ -35,8 +35,19 @@ fn expressions(reacher: &Reacher<'_>, policies: &PoliciesByTable<'_>, key: &str)
 
 /// The name of a membership relation after its table: `tribe_members` → `tribe`.
 fn relation_name(table_key: &str) -> String {
-    let bare = table_key.rsplit('.').next().unwrap_or(table_key).trim_matches('"');
-    for suffix in ["_memberships", "_membership", "_members", "_member", "_users", "_user"] {
+    let bare = table_key
+        .rsplit('.')
+        .next()
+        .unwrap_or(table_key)
+        .trim_matches('"');
+    for suffix in [
+        "_memberships",
+        "_membership",
+        "_members",
+        "_member",
+        "_users",
+        "_user",
+    ] {
         if let Some(s) = bare.strip_suffix(suffix) {
             if !s.is_empty() {
                 return s.to_string();
@@ -159,13 +170,15 @@ pub fn draft(
                         continue;
                     }
                     let name = relation_name(table);
-                    let rel = tenants.entry(name.clone()).or_insert_with(|| TenantRelation {
-                        name: name.clone(),
-                        table: table.clone(),
-                        tenant: tenant_column.clone(),
-                        users: member_columns.clone(),
-                        pos: Default::default(),
-                    });
+                    let rel = tenants
+                        .entry(name.clone())
+                        .or_insert_with(|| TenantRelation {
+                            name: name.clone(),
+                            table: table.clone(),
+                            tenant: tenant_column.clone(),
+                            users: member_columns.clone(),
+                            pos: Default::default(),
+                        });
                     if rel.table == *table && rel.tenant == *tenant_column {
                         t.tenant = Some(TenantRef {
                             relation: name,
@@ -197,7 +210,9 @@ pub fn draft(
         .flatten()
         .collect();
     for (key, f) in &cat.functions {
-        if !f.security_definer || matches!(f.result.as_deref(), Some("trigger") | Some("event_trigger")) {
+        if !f.security_definer
+            || matches!(f.result.as_deref(), Some("trigger") | Some("event_trigger"))
+        {
             continue;
         }
         let qualified = format!("{}.{}(", quote_ident(&f.schema), quote_ident(&f.name));
@@ -277,9 +292,12 @@ pub async fn discover(
                 .fetch_all(&mut *conn)
                 .await
                 .unwrap_or_default();
-            db::execute_script(conn, "ROLLBACK TO SAVEPOINT strata_discover; RELEASE SAVEPOINT strata_discover")
-                .await
-                .map_err(|e| DbError::query(step("principals"), &e))?;
+            db::execute_script(
+                conn,
+                "ROLLBACK TO SAVEPOINT strata_discover; RELEASE SAVEPOINT strata_discover",
+            )
+            .await
+            .map_err(|e| DbError::query(step("principals"), &e))?;
             for v in rows.into_iter().flatten() {
                 if !candidates.contains(&v) {
                     candidates.push(v);
@@ -306,9 +324,12 @@ pub async fn discover(
                     .unwrap_or(false),
                     Err(_) => false,
                 };
-                db::execute_script(conn, "ROLLBACK TO SAVEPOINT strata_discover; RELEASE SAVEPOINT strata_discover")
-                    .await
-                    .map_err(|e| DbError::query("principals", &e))?;
+                db::execute_script(
+                    conn,
+                    "ROLLBACK TO SAVEPOINT strata_discover; RELEASE SAVEPOINT strata_discover",
+                )
+                .await
+                .map_err(|e| DbError::query("principals", &e))?;
                 if holds {
                     admin = true;
                     break;

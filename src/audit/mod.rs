@@ -24,8 +24,8 @@ pub mod reach;
 pub mod rules;
 
 pub use matrix::{Access, Command, MatrixRow};
-pub use reach::Reacher;
 pub use owner::OwnerColumn;
+pub use reach::Reacher;
 pub use rules::{Finding, FindingId, Severity};
 
 use crate::access::{compare, Contract, Level, Reach};
@@ -253,8 +253,12 @@ pub fn check_with(cat: &Catalog, cfg: &AuditConfig, contract: Option<&Contract>)
         None => Vec::new(),
     };
     let findings = {
-        let cx = rules::Context::new(cat, cfg, &by_table, &owners, &matrix)
-            .with_contract(contract, &reaches, &judgements, &reacher);
+        let cx = rules::Context::new(cat, cfg, &by_table, &owners, &matrix).with_contract(
+            contract,
+            &reaches,
+            &judgements,
+            &reacher,
+        );
         rules::run_all(&cx)
     };
     let tables = cat
@@ -389,6 +393,6 @@ fn access_rows(
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 pub(crate) mod testkit;
+#[cfg(test)]
+mod tests;

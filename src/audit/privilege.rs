@@ -14,7 +14,11 @@ pub fn inherited(cat: &Catalog, role: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::from([quote_ident(role)]);
     let mut todo = vec![quote_ident(role)];
     while let Some(r) = todo.pop() {
-        for m in cat.memberships.iter().filter(|m| m.member == r && m.inherit) {
+        for m in cat
+            .memberships
+            .iter()
+            .filter(|m| m.member == r && m.inherit)
+        {
             if out.insert(m.role.clone()) {
                 todo.push(m.role.clone());
             }
@@ -41,7 +45,12 @@ pub fn member_of(cat: &Catalog, role: &str) -> BTreeSet<String> {
 
 /// The privilege is granted to one of `roles` (quoted names), to PUBLIC, or to the owner when
 /// one of `roles` is the owner.
-pub fn granted(acl: &[Grant], privilege: &str, roles: &BTreeSet<String>, owner: Option<&str>) -> bool {
+pub fn granted(
+    acl: &[Grant],
+    privilege: &str,
+    roles: &BTreeSet<String>,
+    owner: Option<&str>,
+) -> bool {
     acl.iter().any(|g| {
         g.privilege == privilege
             && (g.grantee == "PUBLIC"
@@ -74,7 +83,10 @@ pub fn grant_reason(
                 format!("{role} is a member of its owner {o}")
             }
         } else if roles.contains(&g.grantee) {
-            format!("{privilege} granted to {}, which {role} inherits", g.grantee)
+            format!(
+                "{privilege} granted to {}, which {role} inherits",
+                g.grantee
+            )
         } else {
             continue;
         };
@@ -110,7 +122,11 @@ mod tests {
 
     fn cat() -> Catalog {
         let mut c = Catalog::default();
-        for (m, r, inherit) in [("app", "owner_role", true), ("owner_role", "base", true), ("app", "admin", false)] {
+        for (m, r, inherit) in [
+            ("app", "owner_role", true),
+            ("owner_role", "base", true),
+            ("app", "admin", false),
+        ] {
             c.memberships.push(Membership {
                 member: m.into(),
                 role: r.into(),
@@ -142,9 +158,20 @@ mod tests {
         let roles = inherited(&c, "app");
         assert!(granted(&[g("base", "SELECT")], "SELECT", &roles, None));
         assert!(!granted(&[g("admin", "SELECT")], "SELECT", &roles, None));
-        assert!(granted(&[g("(owner)", "SELECT")], "SELECT", &roles, Some("owner_role")));
+        assert!(granted(
+            &[g("(owner)", "SELECT")],
+            "SELECT",
+            &roles,
+            Some("owner_role")
+        ));
         assert_eq!(
-            grant_reason(&[g("(owner)", "UPDATE")], "UPDATE", "app", &roles, Some("owner_role")),
+            grant_reason(
+                &[g("(owner)", "UPDATE")],
+                "UPDATE",
+                "app",
+                &roles,
+                Some("owner_role")
+            ),
             Some("app is a member of its owner owner_role".into())
         );
         assert_eq!(

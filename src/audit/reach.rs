@@ -127,7 +127,12 @@ impl<'a> Reacher<'a> {
 
     /// Every table and view of the catalog × the four commands, in key order.
     pub fn all(&self) -> Vec<Reach> {
-        let mut keys: Vec<&String> = self.cat.tables.keys().chain(self.cat.views.keys()).collect();
+        let mut keys: Vec<&String> = self
+            .cat
+            .tables
+            .keys()
+            .chain(self.cat.views.keys())
+            .collect();
         keys.sort();
         let mut out = Vec::with_capacity(keys.len() * 4);
         for key in keys {
@@ -149,7 +154,7 @@ impl<'a> Reacher<'a> {
                 r.sources.push(s);
             }
         }
-        r.sources.sort_by(|a, b| (b.hi, b.lo).cmp(&(a.hi, a.lo)));
+        r.sources.sort_by_key(|s| std::cmp::Reverse((s.hi, s.lo)));
         r
     }
 
@@ -169,15 +174,16 @@ impl<'a> Reacher<'a> {
         let roles = privilege::inherited(cat, role);
         let owner = cat.owners.get(key).map(String::as_str);
         let priv_name = cmd.as_str();
-        let grant = privilege::grant_reason(&table.acl, priv_name, role, &roles, owner).or_else(|| {
-            if cmd == Command::Delete {
-                return None;
-            }
-            table.columns.iter().find_map(|c| {
-                privilege::grant_reason(&c.acl, priv_name, role, &roles, owner)
-                    .map(|g| format!("{g} on column {}", quote_ident(&c.name)))
-            })
-        });
+        let grant =
+            privilege::grant_reason(&table.acl, priv_name, role, &roles, owner).or_else(|| {
+                if cmd == Command::Delete {
+                    return None;
+                }
+                table.columns.iter().find_map(|c| {
+                    privilege::grant_reason(&c.acl, priv_name, role, &roles, owner)
+                        .map(|g| format!("{g} on column {}", quote_ident(&c.name)))
+                })
+            });
         let Some(grant) = grant else {
             return Vec::new();
         };
@@ -391,7 +397,9 @@ impl<'a> Reacher<'a> {
                     (None, _) | (Some(_), None) => true,
                     (Some(c), Some(t)) => {
                         t.column == *row_column
-                            && c.tenants.get(&t.relation).is_some_and(|rel| rel.table == *table)
+                            && c.tenants
+                                .get(&t.relation)
+                                .is_some_and(|rel| rel.table == *table)
                     }
                 };
                 user_level(if ok { Level::Tenant } else { Level::SignedIn })
@@ -549,8 +557,13 @@ impl<'a> Reacher<'a> {
             return Some("has BYPASSRLS".into());
         }
         match self.cat.tables.get(base) {
-            Some(t) if !t.rls_enabled => Some("reads it without row-level security (disabled)".into()),
-            Some(t) if !t.rls_forced && self.cat.owners.get(base).map(String::as_str) == Some(owner) => {
+            Some(t) if !t.rls_enabled => {
+                Some("reads it without row-level security (disabled)".into())
+            }
+            Some(t)
+                if !t.rls_forced
+                    && self.cat.owners.get(base).map(String::as_str) == Some(owner) =>
+            {
                 Some("owns it (row-level security not forced)".into())
             }
             Some(_) => None,
@@ -583,14 +596,30 @@ impl<'a> Reacher<'a> {
 /// A view PostgreSQL can write through (simple: one relation, no aggregation or set operation).
 fn view_updatable(definition: &str) -> bool {
     let lower = definition.to_ascii_lowercase();
-    ![" group by", " distinct", " union", " intersect", " except", " limit", " having", " join ", "count(", "sum(", "max(", "min(", "avg("]
-        .iter()
-        .any(|k| lower.contains(k))
+    ![
+        " group by",
+        " distinct",
+        " union",
+        " intersect",
+        " except",
+        " limit",
+        " having",
+        " join ",
+        "count(",
+        "sum(",
+        "max(",
+        "min(",
+        "avg(",
+    ]
+    .iter()
+    .any(|k| lower.contains(k))
 }
 
 /// `(first base table key, its alias or name, top-level WHERE condition)` of a view definition.
 fn view_where(cat: &Catalog, definition: &str) -> Option<(String, String, String)> {
-    let toks: Vec<crate::sql::Token> = crate::sql::tokens(definition).map_while(Result::ok).collect();
+    let toks: Vec<crate::sql::Token> = crate::sql::tokens(definition)
+        .map_while(Result::ok)
+        .collect();
     let text = |t: &crate::sql::Token| definition.get(t.start..t.end).unwrap_or("");
     let is = |t: Option<&crate::sql::Token>, w: &str| {
         t.is_some_and(|t| t.kind == crate::sql::TokenKind::Word && text(t).eq_ignore_ascii_case(w))
@@ -624,16 +653,30 @@ fn view_where(cat: &Catalog, definition: &str) -> Option<(String, String, String
     let (f, w) = (from?, where_at?);
     let name_tok = toks.get(f + 1)?;
     let (name, next) = if toks.get(f + 2).is_some_and(|t| text(t) == ".") {
-        (format!("{}.{}", text(name_tok), text(toks.get(f + 3)?)), f + 4)
+        (
+            format!("{}.{}", text(name_tok), text(toks.get(f + 3)?)),
+            f + 4,
+        )
     } else {
         (text(name_tok).to_string(), f + 2)
     };
     let key = classify::resolve_table(cat, &name.to_ascii_lowercase())?;
     let alias = toks
         .get(next)
-        .filter(|t| t.kind == crate::sql::TokenKind::Word && !is(Some(t), "where") && !is(Some(t), "join"))
+        .filter(|t| {
+            t.kind == crate::sql::TokenKind::Word && !is(Some(t), "where") && !is(Some(t), "join")
+        })
         .map(|t| text(t).to_ascii_lowercase())
-        .unwrap_or_else(|| name.rsplit('.').next().unwrap_or(&name).to_ascii_lowercase());
-    let cond = definition.get(toks[w].end..end)?.trim().trim_end_matches(';').to_string();
+        .unwrap_or_else(|| {
+            name.rsplit('.')
+                .next()
+                .unwrap_or(&name)
+                .to_ascii_lowercase()
+        });
+    let cond = definition
+        .get(toks[w].end..end)?
+        .trim()
+        .trim_end_matches(';')
+        .to_string();
     Some((key, alias, cond))
 }

@@ -37,7 +37,12 @@ pub fn col(name: &str, ty: &str) -> Column {
     }
 }
 
-pub fn constraint(name: &str, kind: ConstraintKind, cols: &[&str], refs: Option<&str>) -> Constraint {
+pub fn constraint(
+    name: &str,
+    kind: ConstraintKind,
+    cols: &[&str],
+    refs: Option<&str>,
+) -> Constraint {
     Constraint {
         name: name.into(),
         kind,
@@ -272,9 +277,23 @@ pub fn setting_model() -> AuditConfig {
 
 /// A function of the catalog (SECURITY DEFINER unless said otherwise), owned by `postgres`,
 /// executable by PUBLIC.
-pub fn add_function(cat: &mut Catalog, name: &str, args: &str, result: &str, definer: bool, body: &str) {
-    let key = format!("public.{name}({})", args.split_whitespace().last().unwrap_or(""));
-    let key = if args.is_empty() { format!("public.{name}()") } else { key };
+pub fn add_function(
+    cat: &mut Catalog,
+    name: &str,
+    args: &str,
+    result: &str,
+    definer: bool,
+    body: &str,
+) {
+    let key = format!(
+        "public.{name}({})",
+        args.split_whitespace().last().unwrap_or("")
+    );
+    let key = if args.is_empty() {
+        format!("public.{name}()")
+    } else {
+        key
+    };
     cat.function_owners.insert(key.clone(), "postgres".into());
     cat.functions.insert(
         key,
@@ -303,7 +322,14 @@ pub fn add_function(cat: &mut Catalog, name: &str, args: &str, result: &str, def
 }
 
 /// A view owned by `postgres`, granted like Supabase does, reading `reads`.
-pub fn add_view(cat: &mut Catalog, name: &str, definition: &str, reads: &[&str], options: &[&str], materialized: bool) {
+pub fn add_view(
+    cat: &mut Catalog,
+    name: &str,
+    definition: &str,
+    reads: &[&str],
+    options: &[&str],
+    materialized: bool,
+) {
     let key = format!("public.{name}");
     cat.owners.insert(key.clone(), "postgres".into());
     cat.view_reads
@@ -318,7 +344,12 @@ pub fn add_view(cat: &mut Catalog, name: &str, definition: &str, reads: &[&str],
             options: options.iter().map(|o| o.to_string()).collect(),
             columns: Vec::new(),
             comment: None,
-            acl: [all_grants("(owner)"), all_grants("anon"), all_grants("authenticated")].concat(),
+            acl: [
+                all_grants("(owner)"),
+                all_grants("anon"),
+                all_grants("authenticated"),
+            ]
+            .concat(),
             column_comments: Default::default(),
         },
     );
@@ -336,4 +367,35 @@ pub fn audit(cat: &Catalog, cfg: &AuditConfig, contract_text: Option<&str>) -> A
         Some(t) => check_with(cat, cfg, Some(&contract(t))),
         None => check(cat, cfg),
     }
+}
+
+/// The contract of `good_notes`: owner-only notes, nothing else.
+pub const NOTES_CONTRACT: &str = "[defaults]\nread = \"none\"\nwrite = \"none\"\n\n[tables.\"public.notes\"]\nowner = \"user_id\"\nread = \"owner\"\nwrite = \"owner\"\n";
+
+/// `good_notes` with the policy `name` replaced by `replacement` (or removed with `None`).
+pub fn notes_with(name: &str, replacement: Option<Policy>) -> Catalog {
+    let mut cat = catalog();
+    good_notes(&mut cat);
+    cat.policies.remove(&format!("public.notes.{name}"));
+    if let Some(p) = replacement {
+        add_policy(&mut cat, p);
+    }
+    cat
+}
+
+/// Adds a role (not a superuser) to the catalog.
+pub fn add_role(cat: &mut Catalog, name: &str, bypass_rls: bool) {
+    cat.roles.insert(
+        crate::sql::quote_ident(name),
+        Role {
+            name: name.into(),
+            superuser: false,
+            bypass_rls,
+        },
+    );
+}
+
+/// The findings of one id.
+pub fn of(r: &AuditReport, id: FindingId) -> Vec<Finding> {
+    r.findings.iter().filter(|f| f.id == id).cloned().collect()
 }

@@ -38,7 +38,11 @@ pub struct AuditOptions {
 }
 
 /// The report's `failed()` says whether a finding of severity error or a leak was found.
-pub async fn audit(ws: &Workspace, opts: &AuditOptions, sink: &mut dyn Sink) -> Result<AuditReport> {
+pub async fn audit(
+    ws: &Workspace,
+    opts: &AuditOptions,
+    sink: &mut dyn Sink,
+) -> Result<AuditReport> {
     let cfg = AuditConfig::from_config(&ws.cfg);
     if opts.probe && cfg.probe_role.is_none() {
         return Err(UsageError::ProbeNeedsRole.into());
@@ -55,49 +59,64 @@ pub async fn audit(ws: &Workspace, opts: &AuditOptions, sink: &mut dyn Sink) -> 
     };
     let target = ws.target()?;
     let mut conn = ws.connect(&target, sink).await?;
-    let result = async {
-        let cat = crate::catalog::introspect(&mut conn, &cfg.schemas, &ws.excluded_schemas()).await?;
-        let mut report = audit::check_with(&cat, &cfg, contract.as_ref());
-        if opts.write_contract {
-            let by_table = audit::policies_by_table(&cat);
-            let owners = audit::owner_columns(&cat, &cfg);
-            let mut d = audit::draft::draft(&cat, &cfg, &by_table, &report.reaches, &owners);
-            let (users, admins) =
-                audit::draft::discover(&mut conn, &cat, &cfg, &ws.cfg.auth, &by_table, &owners, 3).await?;
-            d.users = users;
-            d.admins = admins;
-            let text = access::write::write(&d);
-            if let Some(dir) = file.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-            }
-            std::fs::write(&file, text).map_err(|e| Error::io(&file, e))?;
-            report.written = Some(shown.clone());
-        }
-        if opts.probe {
-            let owners = audit::owner_columns(&cat, &cfg);
-            let input = audit::probe::Input {
-                catalog: &cat,
-                config: &cfg,
-                auth: &ws.cfg.auth,
-                contract: contract.as_ref(),
-                reaches: &report.reaches,
-                owners: &owners,
-            };
-            let probe = audit::probe::run(&mut conn, &input).await.map_err(|e| match e {
-                ProbeError::NoRole => Error::Usage(UsageError::ProbeNeedsRole),
-                ProbeError::Db(e) => Error::Db(e),
-            })?;
-            report.probe = Some(probe);
-        }
-        Ok::<_, Error>((report, cat))
-    }
-    .await;
+    let result = run(&mut conn, ws, opts, &cfg, contract, &file, &shown).await;
     crate::db::close(conn).await;
-    let (mut report, _live) = result?;
+    let (mut report, contract) = result?;
     if let Some(with) = &opts.compare {
-        report.compare = Some(compare(ws, opts, with, &cfg, contract.as_ref(), &report, sink).await?);
+        report.compare =
+            Some(compare(ws, opts, with, &cfg, contract.as_ref(), &report, sink).await?);
     }
     Ok(report)
+}
+
+/// Introspect, judge, write the contract, probe: everything on the audited connection.
+async fn run(
+    conn: &mut sqlx::postgres::PgConnection,
+    ws: &Workspace,
+    opts: &AuditOptions,
+    cfg: &AuditConfig,
+    mut contract: Option<Contract>,
+    file: &std::path::Path,
+    shown: &str,
+) -> Result<(AuditReport, Option<Contract>)> {
+    let cat = crate::catalog::introspect(conn, &cfg.schemas, &ws.excluded_schemas()).await?;
+    let mut report = audit::check_with(&cat, cfg, contract.as_ref());
+    if opts.write_contract {
+        let by_table = audit::policies_by_table(&cat);
+        let owners = audit::owner_columns(&cat, cfg);
+        let mut d = audit::draft::draft(&cat, cfg, &by_table, &report.reaches, &owners);
+        let (users, admins) =
+            audit::draft::discover(conn, &cat, cfg, &ws.cfg.auth, &by_table, &owners, 3).await?;
+        d.users = users;
+        d.admins = admins;
+        let text = access::write::write(&d);
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        std::fs::write(file, &text).map_err(|e| Error::io(file, e))?;
+        // From here on the project is judged against the contract just written: it must hold.
+        let written = access::parse::parse(shown, &text)?;
+        report = audit::check_with(&cat, cfg, Some(&written));
+        report.written = Some(shown.to_string());
+        contract = Some(written);
+    }
+    if opts.probe {
+        let owners = audit::owner_columns(&cat, cfg);
+        let input = audit::probe::Input {
+            catalog: &cat,
+            config: cfg,
+            auth: &ws.cfg.auth,
+            contract: contract.as_ref(),
+            reaches: &report.reaches,
+            owners: &owners,
+        };
+        let probe = audit::probe::run(conn, &input).await.map_err(|e| match e {
+            ProbeError::NoRole => Error::Usage(UsageError::ProbeNeedsRole),
+            ProbeError::Db(e) => Error::Db(e),
+        })?;
+        report.probe = Some(probe);
+    }
+    Ok((report, contract))
 }
 
 async fn compare(

@@ -31,7 +31,11 @@ impl Render for AuditReport {
                     Severity::Warning => AnnotationLevel::Warning,
                     Severity::Info => AnnotationLevel::Notice,
                 },
-                file: self.contract.path.clone().filter(|_| f.id.as_str().contains("contract")),
+                file: self
+                    .contract
+                    .path
+                    .clone()
+                    .filter(|_| f.id.as_str().contains("contract")),
                 line: None,
                 column: None,
                 title: Some(format!("strata audit: {}", f.id)),
@@ -62,7 +66,10 @@ impl Render for AuditReport {
 
 /// The terminal's width: `COLUMNS`, else the terminal's own, else 100.
 pub fn terminal_width() -> usize {
-    if let Some(n) = std::env::var("COLUMNS").ok().and_then(|c| c.parse::<usize>().ok()) {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+    {
         return n.clamp(40, 400);
     }
     #[cfg(unix)]
@@ -97,7 +104,7 @@ pub fn render_audit_width(r: &AuditReport, width: usize, verbose: bool) -> Strin
     }
     out.push_str(&render_findings(&r.findings, width, verbose));
     if let Some(p) = &r.probe {
-        out.push_str(&render_probe(p, width));
+        out.push_str(&render_probe(p, width, verbose));
     }
     if let Some(c) = &r.compare {
         out.push_str(&render_compare(c, width));
@@ -195,8 +202,11 @@ fn render_access(r: &AuditReport, width: usize, verbose: bool) -> String {
     if r.access.is_empty() {
         return String::new();
     }
-    let mut out = String::from(
-        "Access per table, as levels (public > signed-in > tenant > owner > admin > none; `x > y !` reaches x where the contract says y):\n",
+    let mut out = wrap(
+        "as levels (public > signed-in > tenant > owner > admin > none; `x > y !`: reaches x where the contract says y; `+admin`: admins reach every row):",
+        width,
+        "Access per table,",
+        "  ",
     );
     let by_table: std::collections::BTreeMap<&str, &crate::audit::TableReport> =
         r.tables.iter().map(|t| (t.table.as_str(), t)).collect();
@@ -235,7 +245,9 @@ fn render_access(r: &AuditReport, width: usize, verbose: bool) -> String {
         })
         .collect();
     out.push_str(&table(
-        &["table", "RLS", "policies", "SELECT", "INSERT", "UPDATE", "DELETE"],
+        &[
+            "table", "RLS", "policies", "SELECT", "INSERT", "UPDATE", "DELETE",
+        ],
         rows,
         width,
     ));
@@ -244,13 +256,18 @@ fn render_access(r: &AuditReport, width: usize, verbose: bool) -> String {
 
 fn render_matrix(r: &AuditReport, width: usize) -> String {
     if r.matrix.is_empty() {
-        return "Access matrix: no roles to show (set [auth] role for the setting model).\n".to_string();
+        return "Access matrix: no roles to show (set [auth] role for the setting model).\n"
+            .to_string();
     }
     let mut out = format!(
         "Access matrix ({}):\n",
         r.roles
             .iter()
-            .map(|x| if x.exists { x.name.clone() } else { format!("{} (missing)", x.name) })
+            .map(|x| if x.exists {
+                x.name.clone()
+            } else {
+                format!("{} (missing)", x.name)
+            })
             .collect::<Vec<_>>()
             .join(", ")
     );
@@ -263,7 +280,11 @@ fn render_matrix(r: &AuditReport, width: usize) -> String {
             row
         })
         .collect();
-    out.push_str(&table(&["table", "role", "SELECT", "INSERT", "UPDATE", "DELETE"], rows, width));
+    out.push_str(&table(
+        &["table", "role", "SELECT", "INSERT", "UPDATE", "DELETE"],
+        rows,
+        width,
+    ));
     out
 }
 
@@ -296,7 +317,10 @@ fn render_findings(findings: &[Finding], width: usize, verbose: bool) -> String 
         if !verbose && group.len() > GROUP_ABOVE {
             if group.first().is_some_and(|g| std::ptr::eq(*g, f)) {
                 out.push_str(&wrap(
-                    &format!("on {} objects (each in the JSON report; -v lists them here)", group.len()),
+                    &format!(
+                        "on {} objects (each in the JSON report; -v lists them here)",
+                        group.len()
+                    ),
                     width,
                     &format!("{}[{}]", f.severity, f.id),
                     "    ",
@@ -309,7 +333,12 @@ fn render_findings(findings: &[Finding], width: usize, verbose: bool) -> String 
                         places.push(p);
                     }
                 }
-                let mut list = places.iter().take(12).copied().collect::<Vec<_>>().join(", ");
+                let mut list = places
+                    .iter()
+                    .take(12)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 if places.len() > 12 {
                     list.push_str(&format!(" and {} more", places.len() - 12));
                 }
@@ -320,7 +349,12 @@ fn render_findings(findings: &[Finding], width: usize, verbose: bool) -> String 
             i += same.max(1);
             continue;
         }
-        out.push_str(&wrap(&f.object, width, &format!("{}[{}]", f.severity, f.id), "    "));
+        out.push_str(&wrap(
+            &f.object,
+            width,
+            &format!("{}[{}]", f.severity, f.id),
+            "    ",
+        ));
         out.push_str(&wrap(&f.message, width, "  ", "    "));
         out.push_str(&wrap(&f.fix, width, "  fix:", "    "));
         i += 1;
@@ -328,18 +362,33 @@ fn render_findings(findings: &[Finding], width: usize, verbose: bool) -> String 
     out
 }
 
-fn render_probe(p: &ProbeReport, width: usize) -> String {
+fn render_probe(p: &ProbeReport, width: usize, verbose: bool) -> String {
     let mut out = format!(
         "Probe ({}; one transaction, rolled back): {} probed as {}; {}, {}, {} not probed\n",
-        if p.judged_against == "declared" { "against the contract" } else { "heuristic: owner-only tables" },
+        if p.judged_against == "declared" {
+            "against the contract"
+        } else {
+            "heuristic: owner-only tables"
+        },
         plural(p.probed.len(), "table", "tables"),
-        p.principals.iter().map(|x| x.label.as_str()).collect::<Vec<_>>().join(", "),
+        p.principals
+            .iter()
+            .map(|x| x.label.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         plural(p.leaks.len(), "leak", "leaks"),
-        plural(p.denied.len(), "refusal of allowed access", "refusals of allowed access"),
+        plural(
+            p.denied.len(),
+            "refusal of allowed access",
+            "refusals of allowed access"
+        ),
         p.not_probed.len()
     );
     if !p.admins.is_empty() {
-        out.push_str(&format!("Admins (never attackers): {}\n", p.admins.join(", ")));
+        out.push_str(&format!(
+            "Admins (never attackers): {}\n",
+            p.admins.join(", ")
+        ));
     }
     if p.leaks.is_empty() {
         if !p.probed.is_empty() {
@@ -352,13 +401,23 @@ fn render_probe(p: &ProbeReport, width: usize) -> String {
                 Some(c) => format!("{} {} ({})", l.table, c, l.kind.as_str()),
                 None => format!("function {} (called with another user's id)", l.table),
             };
-            out.push_str(&wrap(&format!("{what} as {}", l.principal), width, "  leak:", "    "));
+            out.push_str(&wrap(
+                &format!("{what} as {}", l.principal),
+                width,
+                "  leak:",
+                "    ",
+            ));
             let mut detail = l.detail.clone();
             if !l.victims.is_empty() {
                 detail.push_str(&format!("; rows of {}", l.victims.join(", ")));
             }
             out.push_str(&wrap(&detail, width, "   ", "    "));
-            out.push_str(&wrap(&l.allowed_by.join("; "), width, "    allowed by:", "      "));
+            out.push_str(&wrap(
+                &l.allowed_by.join("; "),
+                width,
+                "    allowed by:",
+                "      ",
+            ));
         }
     }
     if !p.denied.is_empty() {
@@ -372,33 +431,56 @@ fn render_probe(p: &ProbeReport, width: usize) -> String {
             ));
         }
     }
-    let odd: Vec<String> = p
-        .probed
-        .iter()
-        .flat_map(|t| {
-            t.attempts.iter().filter_map(move |a| match &a.outcome {
-                Outcome::Inconclusive { detail } => Some(format!(
-                    "{} {} {} as {}: inconclusive: {detail}",
-                    t.table, a.command, a.kind.as_str(), a.principal
-                )),
-                Outcome::Skipped { reason } => Some(format!(
-                    "{} {} {} as {}: not tried: {reason}",
-                    t.table, a.command, a.kind.as_str(), a.principal
-                )),
-                _ => None,
-            })
-        })
-        .collect();
-    if !odd.is_empty() {
-        out.push_str("Attempts without a verdict:\n");
-        for o in odd {
-            out.push_str(&wrap(&o, width, "  -", "    "));
+    let mut inconclusive = Vec::new();
+    let mut skipped = Vec::new();
+    for t in &p.probed {
+        for a in &t.attempts {
+            let head = format!(
+                "{} {} {} as {}",
+                t.table,
+                a.command,
+                a.kind.as_str(),
+                a.principal
+            );
+            match &a.outcome {
+                Outcome::Inconclusive { detail } => inconclusive.push(format!("{head}: {detail}")),
+                Outcome::Skipped { reason } => skipped.push(format!("{head}: not tried: {reason}")),
+                _ => {}
+            }
         }
+    }
+    if !inconclusive.is_empty() || (verbose && !skipped.is_empty()) {
+        out.push_str("Attempts without a verdict (an error that says neither yes nor no):\n");
+        let shown = if verbose { usize::MAX } else { 10 };
+        for o in inconclusive
+            .iter()
+            .chain(skipped.iter().filter(|_| verbose))
+            .take(shown)
+        {
+            out.push_str(&wrap(o, width, "  -", "    "));
+        }
+        if !verbose && inconclusive.len() > shown {
+            out.push_str(&format!(
+                "  … and {} more (-v or the JSON report)\n",
+                inconclusive.len() - shown
+            ));
+        }
+    }
+    if !verbose && !skipped.is_empty() {
+        out.push_str(&format!(
+            "{} not tried (e.g. no second row can be owned when the key is the owner): -v or the JSON report lists them.\n",
+            plural(skipped.len(), "attempt was", "attempts were")
+        ));
     }
     if !p.not_probed.is_empty() {
         out.push_str("Not probed:\n");
         for n in &p.not_probed {
-            out.push_str(&wrap(&format!("{}: {}", n.table, n.reason), width, "  -", "    "));
+            out.push_str(&wrap(
+                &format!("{}: {}", n.table, n.reason),
+                width,
+                "  -",
+                "    ",
+            ));
         }
     }
     out
@@ -416,7 +498,10 @@ fn render_compare(c: &crate::access::delta::DeltaReport, width: usize) -> String
             crate::access::delta::Direction::Lost => "loses",
         };
         out.push_str(&wrap(
-            &format!("{} {}: {} → {} ({} {verb} it)", ch.table, ch.command, ch.before, ch.after, ch.who),
+            &format!(
+                "{} {}: {} → {} ({} {verb} it)",
+                ch.table, ch.command, ch.before, ch.after, ch.who
+            ),
             width,
             match ch.direction {
                 crate::access::delta::Direction::Gained => "  +",
@@ -442,17 +527,27 @@ fn render_summary(r: &AuditReport) -> String {
         plural(s.infos, "info", "infos"),
     );
     if let Some(p) = &r.probe {
-        line.push_str(&format!("; probe: {}", plural(p.leaks.len(), "leak", "leaks")));
+        line.push_str(&format!(
+            "; probe: {}",
+            plural(p.leaks.len(), "leak", "leaks")
+        ));
     }
     if let Some(c) = &r.compare {
-        line.push_str(&format!("; compare: {}", plural(c.changes.len(), "change", "changes")));
+        line.push_str(&format!(
+            "; compare: {}",
+            plural(c.changes.len(), "change", "changes")
+        ));
     }
     line.push('\n');
     let leaks = r.probe.as_ref().map_or(0, |p| p.leaks.len());
     if r.failed() {
         let mut why = Vec::new();
         if s.errors > 0 {
-            why.push(plural(s.errors, "finding of severity error", "findings of severity error"));
+            why.push(plural(
+                s.errors,
+                "finding of severity error",
+                "findings of severity error",
+            ));
         }
         if leaks > 0 {
             why.push(plural(leaks, "leak", "leaks"));
@@ -468,7 +563,10 @@ mod tests {
 
     #[test]
     fn wraps_words_at_the_width() {
-        assert_eq!(wrap("aaa bbb ccc ddd", 9, "x:", "  "), "x: aaa\n  bbb ccc\n  ddd\n");
+        assert_eq!(
+            wrap("aaa bbb ccc ddd", 9, "x:", "  "),
+            "x: aaa\n  bbb ccc\n  ddd\n"
+        );
         assert_eq!(wrap("", 10, "  fix:", "    "), "  fix:\n");
         assert_eq!(wrap("a b", 10, "  ", "    "), "  a b\n");
     }

@@ -314,7 +314,11 @@ pub fn error_report(e: &Error) -> ErrorReport {
             column: Some(*col),
             ..base
         },
-        Error::Access(AccessError::Read { path, .. } | AccessError::Write { path, .. } | AccessError::Exists { path }) => ErrorReport {
+        Error::Access(
+            AccessError::Read { path, .. }
+            | AccessError::Write { path, .. }
+            | AccessError::Exists { path },
+        ) => ErrorReport {
             file: Some(path.clone()),
             ..base
         },

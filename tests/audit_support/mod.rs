@@ -39,7 +39,12 @@ fn s(v: &Value) -> String {
 pub fn facts(r: &Value) -> Vec<String> {
     let mut out = Vec::new();
     for f in r["findings"].as_array().into_iter().flatten() {
-        out.push(format!("{} {} {}", s(&f["severity"]), s(&f["id"]), s(&f["object"])));
+        out.push(format!(
+            "{} {} {}",
+            s(&f["severity"]),
+            s(&f["id"]),
+            s(&f["object"])
+        ));
         if let Some(t) = f["table"].as_str() {
             out.push(format!("{} {} on {t}", s(&f["severity"]), s(&f["id"])));
         }
@@ -47,7 +52,11 @@ pub fn facts(r: &Value) -> Vec<String> {
     let probe = &r["probe"];
     for l in probe["leaks"].as_array().into_iter().flatten() {
         let cmd = l["command"].as_str().unwrap_or("CALL");
-        out.push(format!("leak {} {cmd} as {}", s(&l["table"]), s(&l["role"])));
+        out.push(format!(
+            "leak {} {cmd} as {}",
+            s(&l["table"]),
+            s(&l["role"])
+        ));
         out.push(format!(
             "leak {} {cmd} {} as {}",
             s(&l["table"]),
@@ -106,7 +115,11 @@ pub fn facts(r: &Value) -> Vec<String> {
                 s(&c["effective"])
             ));
             if let Some(v) = c["verdict"].as_str() {
-                out.push(format!("verdict {} {} = {v}", s(&a["table"]), cmd.to_uppercase()));
+                out.push(format!(
+                    "verdict {} {} = {v}",
+                    s(&a["table"]),
+                    cmd.to_uppercase()
+                ));
             }
         }
     }
@@ -171,7 +184,11 @@ pub fn assert_facts(facts: &[String], expected: &[String]) {
     assert!(
         missing.is_empty(),
         "missing:\n  {}\nhave:\n  {}",
-        missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n  "),
+        missing
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n  "),
         facts.join("\n  ")
     );
 }

@@ -165,7 +165,9 @@ fn judge(
 ) -> super::Outcome {
     if before.is_some() && after.is_some() && before != after {
         return super::Outcome::Leak {
-            detail: format!("{key} changed rows of the tables it names when called with another user's id"),
+            detail: format!(
+                "{key} changed rows of the tables it names when called with another user's id"
+            ),
             rows: 0,
         };
     }
@@ -173,7 +175,9 @@ fn judge(
         Err(f) if f.code == "42501" => super::Outcome::Denied {
             detail: format!("refused: {}", f.message),
         },
-        Err(f) if f.code.starts_with("P0") || f.code.starts_with("22") || f.code.starts_with("23") => {
+        Err(f)
+            if f.code.starts_with("P0") || f.code.starts_with("22") || f.code.starts_with("23") =>
+        {
             super::Outcome::Denied {
                 detail: format!("the function refused: {}", f.message),
             }
@@ -186,14 +190,20 @@ fn judge(
             let empty = matches!(v.as_str(), "" | "f" | "false" | "0" | "[]" | "{}" | "null");
             if empty {
                 super::Outcome::Denied {
-                    detail: format!("returned nothing for another user ({})", if v.is_empty() { "NULL" } else { &v }),
+                    detail: format!(
+                        "returned nothing for another user ({})",
+                        if v.is_empty() { "NULL" } else { &v }
+                    ),
                 }
             } else {
                 super::Outcome::Leak {
                     detail: if setof {
                         format!("returned {v} row(s) of another user")
                     } else {
-                        format!("returned another user's data ({} characters)", v.chars().count())
+                        format!(
+                            "returned another user's data ({} characters)",
+                            v.chars().count()
+                        )
                     },
                     rows: if setof { v.parse().unwrap_or(1) } else { 1 },
                 }
@@ -230,11 +240,18 @@ mod tests {
 
     #[test]
     fn id_arguments() {
-        assert_eq!(id_argument(&f("p_user uuid", "p_user uuid", "text")), Some(0));
+        assert_eq!(
+            id_argument(&f("p_user uuid", "p_user uuid", "text")),
+            Some(0)
+        );
         assert_eq!(id_argument(&f("", "", "text")), None);
         assert_eq!(id_argument(&f("p_x jsonb", "p_x jsonb", "text")), None);
         assert_eq!(
-            id_argument(&f("p_user uuid, p_limit integer", "p_user uuid, p_limit integer DEFAULT 10", "text")),
+            id_argument(&f(
+                "p_user uuid, p_limit integer",
+                "p_user uuid, p_limit integer DEFAULT 10",
+                "text"
+            )),
             Some(0)
         );
         assert_eq!(
@@ -248,15 +265,34 @@ mod tests {
     #[test]
     fn judging_calls() {
         use super::super::Outcome;
-        assert!(matches!(judge("f", Ok(Some("a@b.c".into())), None, None, false), Outcome::Leak { .. }));
-        assert!(matches!(judge("f", Ok(None), None, None, false), Outcome::Denied { .. }));
-        assert!(matches!(judge("f", Ok(Some("0".into())), None, None, true), Outcome::Denied { .. }));
-        assert!(matches!(judge("f", Ok(Some("2".into())), None, None, true), Outcome::Leak { rows: 2, .. }));
+        assert!(matches!(
+            judge("f", Ok(Some("a@b.c".into())), None, None, false),
+            Outcome::Leak { .. }
+        ));
+        assert!(matches!(
+            judge("f", Ok(None), None, None, false),
+            Outcome::Denied { .. }
+        ));
+        assert!(matches!(
+            judge("f", Ok(Some("0".into())), None, None, true),
+            Outcome::Denied { .. }
+        ));
+        assert!(matches!(
+            judge("f", Ok(Some("2".into())), None, None, true),
+            Outcome::Leak { rows: 2, .. }
+        ));
         assert!(matches!(
             judge("f", Ok(None), Some("1:5".into()), Some("0:0".into()), false),
             Outcome::Leak { .. }
         ));
-        let err = PgFailure { code: "P0001".into(), message: "not yours".into(), ..PgFailure::default() };
-        assert!(matches!(judge("f", Err(err), None, None, false), Outcome::Denied { .. }));
+        let err = PgFailure {
+            code: "P0001".into(),
+            message: "not yours".into(),
+            ..PgFailure::default()
+        };
+        assert!(matches!(
+            judge("f", Err(err), None, None, false),
+            Outcome::Denied { .. }
+        ));
     }
 }

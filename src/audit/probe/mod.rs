@@ -23,9 +23,11 @@
 //! sequences advanced by triggers of the tables probed (`nextval` is not transactional); the
 //! probe itself supplies every column of the rows it inserts.
 
+mod allowed;
 mod attack;
 mod functions;
 pub mod plan;
+mod write;
 
 pub use plan::{Kind, Outcome, Principal, PrincipalKind};
 
@@ -215,13 +217,17 @@ async fn probe_all(
         .filter(|k| contract.tables.contains_key(*k) || input.contract.is_some())
         .collect();
     for key in keys {
-        let Some(table) = cat.tables.get(key) else { continue };
+        let Some(table) = cat.tables.get(key) else {
+            continue;
+        };
         let np = |reason: &str| NotProbed {
             table: key.clone(),
             reason: reason.to_string(),
         };
         if table.partition_of.is_some() {
-            report.not_probed.push(np("a partition: probed through its parent"));
+            report
+                .not_probed
+                .push(np("a partition: probed through its parent"));
             continue;
         }
         if let Some(why) = attack::connecting_role_filtered(cat, key, &me) {
@@ -229,7 +235,11 @@ async fn probe_all(
             continue;
         }
         let res = contract.resolve(key);
-        if res.levels.iter().all(|l| *l == crate::access::Level::Public) {
+        if res
+            .levels
+            .iter()
+            .all(|l| *l == crate::access::Level::Public)
+        {
             report
                 .not_probed
                 .push(np("the contract lets everyone do everything with it"));
@@ -253,8 +263,12 @@ async fn probe_all(
             }
         }
     }
-    let users: Vec<&Principal> = principals.iter().filter(|p| p.kind == PrincipalKind::User).collect();
-    report.functions = functions::probe(&mut session, input, &contract, &users, &mut report.leaks).await?;
+    let users: Vec<&Principal> = principals
+        .iter()
+        .filter(|p| p.kind == PrincipalKind::User)
+        .collect();
+    report.functions =
+        functions::probe(&mut session, input, &contract, &users, &mut report.leaks).await?;
     report.cost.principals = principals.len();
     report.cost.attempts = report.probed.iter().map(|t| t.attempts.len()).sum();
     report.cost.statements = session.statements;
@@ -287,7 +301,12 @@ async fn principals(
         .values()
         .find_map(|t| {
             let col = t.owner.first()?.column();
-            input.catalog.tables.get(&t.key)?.column(col).map(|c| c.data_type.clone())
+            input
+                .catalog
+                .tables
+                .get(&t.key)?
+                .column(col)
+                .map(|c| c.data_type.clone())
         })
         .unwrap_or_else(|| "uuid".into());
     out.push(Principal {

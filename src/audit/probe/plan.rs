@@ -262,7 +262,12 @@ pub fn partition_sql(cat: &Catalog, t: &Target<'_>, signed_in: bool) -> String {
     let addr = t.address_sql();
     for cmd in Command::ALL {
         let a = allowed_sql(cat, t, cmd, signed_in);
-        for (cond, what) in [(format!("NOT coalesce({a}, false)"), "x.ctid::text"), (format!("NOT coalesce({a}, false)"), addr.as_str()), (format!("coalesce({a}, false)"), "x.ctid::text"), (format!("coalesce({a}, false)"), addr.as_str())] {
+        for (cond, what) in [
+            (format!("NOT coalesce({a}, false)"), "x.ctid::text"),
+            (format!("NOT coalesce({a}, false)"), addr.as_str()),
+            (format!("coalesce({a}, false)"), "x.ctid::text"),
+            (format!("coalesce({a}, false)"), addr.as_str()),
+        ] {
             cols.push(format!(
                 "coalesce(array_agg({what} ORDER BY x.ctid) FILTER (WHERE {cond}), '{{}}')"
             ));
@@ -292,7 +297,10 @@ pub fn keyed_sql(t: &Target<'_>, cmd: Command, set_column: &str) -> String {
     let m = t.match_sql("$1");
     match cmd {
         Command::Select => format!("SELECT count(*) FROM {key} WHERE {m}"),
-        Command::Update => format!("UPDATE {key} SET {c} = {c} WHERE {m}", c = quote_ident(set_column)),
+        Command::Update => format!(
+            "UPDATE {key} SET {c} = {c} WHERE {m}",
+            c = quote_ident(set_column)
+        ),
         Command::Delete => format!("DELETE FROM {key} WHERE {m}"),
         Command::Insert => String::new(),
     }
@@ -420,7 +428,10 @@ pub fn judge_allowed(cmd: Command, result: Result<u64, PgFailure>, of: usize) ->
             detail: match cmd {
                 Command::Select => format!("sees none of the {of} rows the contract lets it read"),
                 Command::Insert => "its own row was not inserted".into(),
-                _ => format!("0 of the {of} rows the contract lets it {} were affected", cmd.contract_word()),
+                _ => format!(
+                    "0 of the {of} rows the contract lets it {} were affected",
+                    cmd.contract_word()
+                ),
             },
         },
         Ok(n) => Outcome::Allowed {
@@ -522,7 +533,9 @@ pub fn outsider_id(data_type: &str) -> String {
 }
 
 /// Without a contract: every table with an owner column is owner-only (today's heuristic).
-pub fn heuristic_contract(owners: &std::collections::BTreeMap<String, Vec<crate::audit::OwnerColumn>>) -> Contract {
+pub fn heuristic_contract(
+    owners: &std::collections::BTreeMap<String, Vec<crate::audit::OwnerColumn>>,
+) -> Contract {
     let mut c = Contract {
         path: "(heuristic: no policies/access.toml)".into(),
         ..Default::default()
@@ -581,7 +594,10 @@ mod tests {
             allowed_sql(&cat, &t, Command::Update, true),
             "(x.body IN (SELECT m.body FROM public.team_members m WHERE m.user_id::text = $1))"
         );
-        assert_eq!(t.ownership_columns(), vec!["body".to_string(), "id".into(), "user_id".into()]);
+        assert_eq!(
+            t.ownership_columns(),
+            vec!["body".to_string(), "id".into(), "user_id".into()]
+        );
         assert!(partition_sql(&cat, &t, true).starts_with("SELECT coalesce(array_agg(x.ctid::text ORDER BY x.ctid) FILTER (WHERE NOT coalesce(true, false)), '{}')"));
     }
 
@@ -590,7 +606,7 @@ mod tests {
         let mut cat = catalog();
         let mut t = user_table("t; drop");
         t.constraints.clear();
-        add_table(&mut cat, t);
+        cat.tables.insert("public.\"t; drop\"".into(), t);
         let c = contract("[defaults]\nread = \"none\"\n");
         let target = target(&cat, &c, "public.\"t; drop\"");
         assert_eq!(
@@ -629,16 +645,46 @@ mod tests {
 
     #[test]
     fn judges() {
-        assert!(matches!(judge_forbidden(Command::Select, Ok(0), 3), Outcome::Denied { .. }));
-        assert!(matches!(judge_forbidden(Command::Select, Ok(2), 3), Outcome::Leak { rows: 2, .. }));
-        assert!(matches!(judge_forbidden(Command::Delete, Err(f("23503")), 3), Outcome::Leak { .. }));
-        assert!(matches!(judge_forbidden(Command::Insert, Err(f("42501")), 1), Outcome::Denied { .. }));
-        assert!(matches!(judge_forbidden(Command::Select, Err(f("22P02")), 1), Outcome::Denied { .. }));
-        assert!(matches!(judge_forbidden(Command::Update, Err(f("P0001")), 1), Outcome::Inconclusive { .. }));
-        assert!(matches!(judge_allowed(Command::Select, Ok(0), 2), Outcome::ProbeDenied { .. }));
-        assert!(matches!(judge_allowed(Command::Select, Ok(0), 0), Outcome::Allowed { .. }));
-        assert!(matches!(judge_allowed(Command::Insert, Err(f("42501")), 0), Outcome::ProbeDenied { .. }));
-        assert!(matches!(judge_allowed(Command::Update, Err(f("23505")), 1), Outcome::Inconclusive { .. }));
+        assert!(matches!(
+            judge_forbidden(Command::Select, Ok(0), 3),
+            Outcome::Denied { .. }
+        ));
+        assert!(matches!(
+            judge_forbidden(Command::Select, Ok(2), 3),
+            Outcome::Leak { rows: 2, .. }
+        ));
+        assert!(matches!(
+            judge_forbidden(Command::Delete, Err(f("23503")), 3),
+            Outcome::Leak { .. }
+        ));
+        assert!(matches!(
+            judge_forbidden(Command::Insert, Err(f("42501")), 1),
+            Outcome::Denied { .. }
+        ));
+        assert!(matches!(
+            judge_forbidden(Command::Select, Err(f("22P02")), 1),
+            Outcome::Denied { .. }
+        ));
+        assert!(matches!(
+            judge_forbidden(Command::Update, Err(f("P0001")), 1),
+            Outcome::Inconclusive { .. }
+        ));
+        assert!(matches!(
+            judge_allowed(Command::Select, Ok(0), 2),
+            Outcome::ProbeDenied { .. }
+        ));
+        assert!(matches!(
+            judge_allowed(Command::Select, Ok(0), 0),
+            Outcome::Allowed { .. }
+        ));
+        assert!(matches!(
+            judge_allowed(Command::Insert, Err(f("42501")), 0),
+            Outcome::ProbeDenied { .. }
+        ));
+        assert!(matches!(
+            judge_allowed(Command::Update, Err(f("23505")), 1),
+            Outcome::Inconclusive { .. }
+        ));
     }
 
     #[test]
@@ -647,7 +693,10 @@ mod tests {
             index_columns("CREATE UNIQUE INDEX i ON public.t USING btree (user_id, symbol DESC)"),
             Some(vec!["user_id".to_string(), "symbol".into()])
         );
-        assert_eq!(index_columns("CREATE UNIQUE INDEX i ON public.t USING btree (lower(email))"), None);
+        assert_eq!(
+            index_columns("CREATE UNIQUE INDEX i ON public.t USING btree (lower(email))"),
+            None
+        );
         assert!(fresh_value_sql("public.t", "d", "date").is_some());
         assert!(fresh_value_sql("public.t", "j", "jsonb").is_none());
     }

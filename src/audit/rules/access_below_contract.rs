@@ -36,3 +36,29 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::testkit::*;
+    use crate::audit::{FindingId, Severity};
+
+    #[test]
+    fn a_missing_delete_policy_is_below_the_contract() {
+        let cat = notes_with("notes_delete", None);
+        let r = audit(&cat, &supabase(), Some(NOTES_CONTRACT));
+        let f = of(&r, FindingId::AccessBelowContract);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert!(f[0].message.starts_with("DELETE:"), "{}", f[0].message);
+        assert!(!r.failed());
+        insta::assert_snapshot!(render(&r.findings, FindingId::AccessBelowContract));
+        // With every policy there, nothing is below.
+        let mut full = catalog();
+        good_notes(&mut full);
+        assert!(of(
+            &audit(&full, &supabase(), Some(NOTES_CONTRACT)),
+            FindingId::AccessBelowContract
+        )
+        .is_empty());
+    }
+}

@@ -30,7 +30,10 @@ pub fn fix_for(cx: &Context<'_>, table: &str, cmd: Command, s: &Source, declared
     let user = cx.user_expr();
     let cond = match declared {
         Level::Owner => format!("{owner} = {user}"),
-        Level::Tenant => "<tenant column> IN (SELECT <tenant> FROM <membership table> WHERE <member> = <user>)".to_string(),
+        Level::Tenant => {
+            "<tenant column> IN (SELECT <tenant> FROM <membership table> WHERE <member> = <user>)"
+                .to_string()
+        }
         Level::SignedIn => format!("{user} IS NOT NULL"),
         Level::Admin => "(select <admin check>())".to_string(),
         Level::None | Level::Public => String::new(),
@@ -153,9 +156,13 @@ fn pins(cx: &Context<'_>, table: &str, policy: &str, col: &str) -> bool {
 
 fn column_findings(cx: &Context<'_>, path: &str) -> Vec<Finding> {
     let mut out = Vec::new();
-    let Some(contract) = cx.contract else { return out };
+    let Some(contract) = cx.contract else {
+        return out;
+    };
     for (key, tc) in &contract.tables {
-        let Some(table) = cx.catalog.tables.get(key) else { continue };
+        let Some(table) = cx.catalog.tables.get(key) else {
+            continue;
+        };
         let owner = cx.catalog.owners.get(key).map(String::as_str);
         for (col, rules) in &tc.columns {
             let Some(c) = table.column(col) else { continue };
@@ -166,7 +173,9 @@ fn column_findings(cx: &Context<'_>, path: &str) -> Vec<Finding> {
             ];
             for (cmd, limit, word) in checks {
                 let Some(limit) = limit else { continue };
-                let Some(reach) = cx.reaches.get(&(key.as_str(), cmd)) else { continue };
+                let Some(reach) = cx.reaches.get(&(key.as_str(), cmd)) else {
+                    continue;
+                };
                 let mut opened: Vec<&Source> = Vec::new();
                 for s in &reach.sources {
                     if s.lo <= limit || (s.admin && s.lo == Level::Admin) {
@@ -250,4 +259,149 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         .collect();
     out.extend(column_findings(cx, &contract.path));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::testkit::*;
+    use crate::audit::FindingId;
+
+    #[test]
+    fn a_wider_update_policy_exceeds_the_owner_contract() {
+        let cat = notes_with(
+            "notes_update",
+            Some(policy(
+                "notes",
+                "notes_update",
+                "UPDATE",
+                &["authenticated"],
+                Some("true"),
+                None,
+            )),
+        );
+        let r = audit(&cat, &supabase(), Some(NOTES_CONTRACT));
+        let f = of(&r, FindingId::AccessExceedsContract);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].object, "table public.notes");
+        assert!(
+            f[0].message.contains("UPDATE by authenticated: signed-in"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].message
+                .contains("policy notes_update (USING): constant true"),
+            "{}",
+            f[0].message
+        );
+        assert!(f[0].fix.contains(
+            "USING (user_id = (select auth.uid())) WITH CHECK (user_id = (select auth.uid()))"
+        ));
+        assert!(r.failed());
+        insta::assert_snapshot!(render(&r.findings, FindingId::AccessExceedsContract));
+    }
+
+    #[test]
+    fn an_insert_fix_uses_with_check_and_the_real_owner_column() {
+        let mut cat = notes_with("notes_insert", None);
+        if let Some(t) = cat.tables.get_mut("public.notes") {
+            t.columns.push(col("author_id", "uuid"));
+        }
+        add_policy(
+            &mut cat,
+            policy(
+                "notes",
+                "notes_insert",
+                "INSERT",
+                &["authenticated"],
+                None,
+                Some("(body IS NOT NULL)"),
+            ),
+        );
+        let contract = NOTES_CONTRACT.replace("owner = \"user_id\"", "owner = \"author_id\"");
+        let r = audit(&cat, &supabase(), Some(&contract));
+        let f = of(&r, FindingId::AccessExceedsContract);
+        let insert = f
+            .iter()
+            .find(|x| x.message.starts_with("INSERT"))
+            .cloned()
+            .unwrap_or_else(|| panic!("{f:#?}"));
+        assert_eq!(
+            insert.fix,
+            "ALTER POLICY notes_insert ON public.notes WITH CHECK (author_id = (select auth.uid())); or, if this access is intended, widen the contract"
+        );
+    }
+
+    #[test]
+    fn admins_reaching_every_row_need_an_admin_line() {
+        let mut cat = catalog();
+        good_notes(&mut cat);
+        add_function(
+            &mut cat,
+            "is_admin",
+            "",
+            "boolean",
+            true,
+            "SELECT auth.uid() IS NOT NULL",
+        );
+        add_policy(
+            &mut cat,
+            policy(
+                "notes",
+                "notes_admin",
+                "DELETE",
+                &["authenticated"],
+                Some("( SELECT public.is_admin() AS is_admin)"),
+                None,
+            ),
+        );
+        let r = audit(
+            &cat,
+            &supabase(),
+            Some(&format!(
+                "{NOTES_CONTRACT}\n[functions]\ntrusted = [\"public.is_admin()\"]\n"
+            )),
+        );
+        let f = of(&r, FindingId::AccessExceedsContract);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].message.starts_with("DELETE: admins reach every row"),
+            "{}",
+            f[0].message
+        );
+        let ok = audit(
+            &cat,
+            &supabase(),
+            Some(&format!(
+                "{}admin = [\"delete\"]\n\n[functions]\ntrusted = [\"public.is_admin()\"]\n",
+                NOTES_CONTRACT
+            )),
+        );
+        assert!(of(&ok, FindingId::AccessExceedsContract).is_empty());
+    }
+
+    #[test]
+    fn a_narrow_column_exposed_by_a_table_grant() {
+        let mut cat = catalog();
+        let mut t = user_table("profiles");
+        t.columns.push(col("email", "text"));
+        add_table(&mut cat, t);
+        add_policy(
+            &mut cat,
+            policy(
+                "profiles",
+                "read",
+                "SELECT",
+                &["anon", "authenticated"],
+                Some("true"),
+                None,
+            ),
+        );
+        let text = "[tables.\"public.profiles\"]\nowner = \"user_id\"\nread = \"public\"\n\n[tables.\"public.profiles\".columns]\nemail = { read = \"owner\" }\n";
+        let r = audit(&cat, &supabase(), Some(text));
+        let f = of(&r, FindingId::AccessExceedsContract);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].object, "column public.profiles.email");
+        insta::assert_snapshot!(render(&r.findings, FindingId::AccessExceedsContract));
+    }
 }

@@ -12,7 +12,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for j in cx.judgements.iter().filter(|j| j.verdict == Verdict::Unclassified) {
+    for j in cx
+        .judgements
+        .iter()
+        .filter(|j| j.verdict == Verdict::Unclassified)
+    {
         for s in &j.sources {
             out.push(Finding {
                 id: FindingId::AccessUnclassified,
@@ -33,4 +37,34 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::testkit::*;
+    use crate::audit::FindingId;
+
+    #[test]
+    fn an_unreadable_condition_is_said_so_and_left_to_the_probe() {
+        let cat = notes_with(
+            "notes_select",
+            Some(policy(
+                "notes",
+                "notes_select",
+                "SELECT",
+                &["authenticated"],
+                Some("((body ~~ (auth.email() || '%'::text)) OR (user_id = ( SELECT auth.uid() AS uid)))"),
+                None,
+            )),
+        );
+        let r = audit(&cat, &supabase(), Some(NOTES_CONTRACT));
+        let f = of(&r, FindingId::AccessUnclassified);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].message.contains("strata audit --probe"));
+        assert!(
+            of(&r, FindingId::AccessExceedsContract).is_empty(),
+            "not a definite error"
+        );
+        insta::assert_snapshot!(render(&r.findings, FindingId::AccessUnclassified));
+    }
 }

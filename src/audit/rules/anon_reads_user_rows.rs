@@ -49,3 +49,38 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::testkit::*;
+    use crate::audit::FindingId;
+
+    #[test]
+    fn signed_out_visitors_reading_owner_rows_without_a_contract() {
+        let mut cat = catalog();
+        good_notes(&mut cat);
+        add_policy(
+            &mut cat,
+            policy(
+                "notes",
+                "notes_public",
+                "SELECT",
+                &["anon"],
+                Some("true"),
+                None,
+            ),
+        );
+        let r = audit(&cat, &supabase(), None);
+        let f = of(&r, FindingId::AnonReadsUserRows);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].object, "policy notes_public on public.notes");
+        // With a contract that says public, it is intended: no heuristic finding.
+        let public = NOTES_CONTRACT.replace("read = \"owner\"", "read = \"public\"");
+        assert!(of(
+            &audit(&cat, &supabase(), Some(&public)),
+            FindingId::AnonReadsUserRows
+        )
+        .is_empty());
+        insta::assert_snapshot!(render(&r.findings, FindingId::AnonReadsUserRows));
+    }
+}

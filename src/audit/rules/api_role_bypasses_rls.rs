@@ -27,3 +27,27 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::testkit::*;
+    use crate::audit::FindingId;
+
+    #[test]
+    fn the_application_role_with_bypassrls() {
+        let mut cat = catalog();
+        add_role(&mut cat, "app_user", true);
+        let r = audit(&cat, &setting_model(), None);
+        let f = of(&r, FindingId::ApiRoleBypassesRls);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].object, "role app_user");
+        insta::assert_snapshot!(render(&r.findings, FindingId::ApiRoleBypassesRls));
+        let mut ok = catalog();
+        add_role(&mut ok, "app_user", false);
+        assert!(of(
+            &audit(&ok, &setting_model(), None),
+            FindingId::ApiRoleBypassesRls
+        )
+        .is_empty());
+    }
+}

@@ -33,7 +33,12 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             if !owned.is_empty() {
                 let unforced: Vec<&str> = owned
                     .iter()
-                    .filter(|k| cx.catalog.tables.get(k.as_str()).is_some_and(|t| !t.rls_forced))
+                    .filter(|k| {
+                        cx.catalog
+                            .tables
+                            .get(k.as_str())
+                            .is_some_and(|t| !t.rls_forced)
+                    })
                     .map(|k| k.as_str())
                     .collect();
                 let how = if inherits.contains(&m) {
@@ -55,10 +60,54 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 severity: Severity::Error,
                 object: format!("role {role}"),
                 table: owned.first().map(|k| k.to_string()),
-                message: format!("{role}, a role clients use, is a member of {m}, which {}", why.join("; ")),
-                fix: format!("REVOKE {m} FROM {}; grant {role} the privileges it needs directly", quote_ident(role)),
+                message: format!(
+                    "{role}, a role clients use, is a member of {m}, which {}",
+                    why.join("; ")
+                ),
+                fix: format!(
+                    "REVOKE {m} FROM {}; grant {role} the privileges it needs directly",
+                    quote_ident(role)
+                ),
             });
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::testkit::*;
+    use crate::audit::FindingId;
+    use crate::catalog::Membership;
+
+    #[test]
+    fn members_of_the_owner_and_of_a_bypassrls_role() {
+        let mut cat = catalog();
+        add_role(&mut cat, "app_user", false);
+        add_role(&mut cat, "app_owner", false);
+        add_role(&mut cat, "ops", true);
+        good_notes(&mut cat);
+        cat.owners.insert("public.notes".into(), "app_owner".into());
+        for (m, r) in [("app_user", "app_owner"), ("app_user", "ops")] {
+            cat.memberships.push(Membership {
+                member: m.into(),
+                role: r.into(),
+                inherit: true,
+            });
+        }
+        let r = audit(&cat, &setting_model(), None);
+        let f = of(&r, FindingId::ApiRoleInheritsBypass);
+        assert_eq!(f.len(), 2, "{f:#?}");
+        assert!(f.iter().any(|x| x
+            .message
+            .contains("app_owner, which owns public.notes without FORCE")));
+        assert!(f
+            .iter()
+            .any(|x| x.message.contains("ops, which has BYPASSRLS")));
+        // The matrix follows the membership too: the member counts as the owner.
+        assert!(r.matrix.iter().any(|m| m.table == "public.notes"
+            && m.role == "app_user"
+            && m.select.label() == "bypass (owner)"));
+        insta::assert_snapshot!(render(&r.findings, FindingId::ApiRoleInheritsBypass));
+    }
 }

@@ -40,3 +40,37 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::testkit::*;
+    use crate::audit::{FindingId, Severity};
+
+    #[test]
+    fn the_application_role_owning_a_table() {
+        let mut cat = catalog();
+        add_role(&mut cat, "app_user", false);
+        good_notes(&mut cat);
+        cat.owners.insert("public.notes".into(), "app_user".into());
+        let mut forced = user_table("forced");
+        forced.rls_forced = true;
+        add_table(&mut cat, forced);
+        cat.owners.insert("public.forced".into(), "app_user".into());
+        let r = audit(&cat, &setting_model(), None);
+        let f = of(&r, FindingId::ApiRoleOwnsTable);
+        assert_eq!(f.len(), 2, "{f:#?}");
+        assert_eq!(
+            f.iter()
+                .find(|x| x.object == "table public.notes")
+                .map(|x| x.severity),
+            Some(Severity::Error)
+        );
+        assert_eq!(
+            f.iter()
+                .find(|x| x.object == "table public.forced")
+                .map(|x| x.severity),
+            Some(Severity::Warning)
+        );
+        insta::assert_snapshot!(render(&r.findings, FindingId::ApiRoleOwnsTable));
+    }
+}

@@ -33,7 +33,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         if readers.is_empty() {
             continue;
         }
-        let kind = if v.materialized { "materialized view" } else { "view" };
+        let kind = if v.materialized {
+            "materialized view"
+        } else {
+            "view"
+        };
         out.push(Finding {
             id: FindingId::AuthUsersExposed,
             severity: Severity::Error,
@@ -51,4 +55,36 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::testkit::*;
+    use crate::audit::FindingId;
+
+    #[test]
+    fn a_view_over_auth_users_readable_by_the_api_roles() {
+        let mut cat = catalog();
+        add_view(
+            &mut cat,
+            "people",
+            " SELECT users.id, users.email FROM auth.users;",
+            &["auth.users"],
+            &[],
+            false,
+        );
+        add_view(
+            &mut cat,
+            "people_invoker",
+            " SELECT users.id FROM auth.users;",
+            &["auth.users"],
+            &["security_invoker=true"],
+            false,
+        );
+        let r = audit(&cat, &supabase(), None);
+        let f = of(&r, FindingId::AuthUsersExposed);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].object, "view public.people");
+        insta::assert_snapshot!(render(&r.findings, FindingId::AuthUsersExposed));
+    }
 }

@@ -15,21 +15,26 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     };
     let cat = cx.catalog;
     let mut out = Vec::new();
-    let mut push = |pos: Pos, table: Option<&str>, severity: Severity, message: String, fix: &str| {
-        out.push(Finding {
-            id: FindingId::ContractInvalid,
-            severity,
-            object: format!("contract {}:{}:{}", c.path, pos.line, pos.col),
-            table: table.map(str::to_string),
-            message,
-            fix: fix.to_string(),
-        });
-    };
+    let mut push =
+        |pos: Pos, table: Option<&str>, severity: Severity, message: String, fix: &str| {
+            out.push(Finding {
+                id: FindingId::ContractInvalid,
+                severity,
+                object: format!("contract {}:{}:{}", c.path, pos.line, pos.col),
+                table: table.map(str::to_string),
+                message,
+                fix: fix.to_string(),
+            });
+        };
     let has_col = |table: &str, col: &str| {
         cat.tables
             .get(table)
             .map(|t| t.column(col).is_some())
-            .or_else(|| cat.views.get(table).map(|v| v.columns.iter().any(|(n, _)| n == col)))
+            .or_else(|| {
+                cat.views
+                    .get(table)
+                    .map(|v| v.columns.iter().any(|(n, _)| n == col))
+            })
     };
     for rel in c.tenants.values() {
         match cat.tables.get(&rel.table) {
@@ -37,7 +42,10 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 rel.pos,
                 None,
                 Severity::Error,
-                format!("tenant relation `{}`: table {} does not exist", rel.name, rel.table),
+                format!(
+                    "tenant relation `{}`: table {} does not exist",
+                    rel.name, rel.table
+                ),
                 "name the membership table as `schema.table`",
             ),
             Some(t) => {
@@ -67,7 +75,10 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 t.pos,
                 Some(key),
                 Severity::Error,
-                format!("{key} is neither a table nor a view of the audited schemas ({})", cx.config.schemas.join(", ")),
+                format!(
+                    "{key} is neither a table nor a view of the audited schemas ({})",
+                    cx.config.schemas.join(", ")
+                ),
                 "fix the name, or remove the entry for a table that is gone",
             );
             continue;
@@ -100,7 +111,10 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                         t.pos,
                         Some(key),
                         Severity::Error,
-                        format!("owner: {parent} has no column {}", quote_ident(parent_column)),
+                        format!(
+                            "owner: {parent} has no column {}",
+                            quote_ident(parent_column)
+                        ),
                         "write `column -> schema.table.owner_column`",
                     ),
                     Some(_) => {}
@@ -131,9 +145,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         }
     }
     for f in &c.trusted {
-        let found = cat.functions.keys().any(|k| c.trusts(k) && {
-            let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-            squash(k) == squash(f) || k.split_once('(').map(|(n, _)| n) == Some(f.as_str())
+        let found = cat.functions.keys().any(|k| {
+            c.trusts(k) && {
+                let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+                squash(k) == squash(f) || k.split_once('(').map(|(n, _)| n) == Some(f.as_str())
+            }
         });
         if !found {
             push(
@@ -146,4 +162,34 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::testkit::*;
+    use crate::audit::FindingId;
+
+    #[test]
+    fn names_the_database_lacks_are_errors_with_their_line() {
+        let mut cat = catalog();
+        good_notes(&mut cat);
+        let text = "[tenants.team]\ntable = \"public.members\"\ntenant = \"team_id\"\nuser = \"user_id\"\n\n\
+                    [tables.\"public.notes\"]\nowner = \"author_id\"\nread = \"owner\"\n\n\
+                    [tables.\"public.gone\"]\nread = \"public\"\n\n[functions]\ntrusted = [\"public.nope()\"]\n";
+        let r = audit(&cat, &supabase(), Some(text));
+        let f = of(&r, FindingId::ContractInvalid);
+        let msgs: Vec<&str> = f.iter().map(|x| x.message.as_str()).collect();
+        assert_eq!(f.len(), 4, "{msgs:#?}");
+        assert!(msgs
+            .iter()
+            .any(|m| m.contains("public.members does not exist")));
+        assert!(msgs
+            .iter()
+            .any(|m| m.contains("owner: public.notes has no column author_id")));
+        assert!(msgs
+            .iter()
+            .any(|m| m.contains("public.gone is neither a table nor a view")));
+        assert!(msgs.iter().any(|m| m.contains("no function public.nope()")));
+        insta::assert_snapshot!(render(&r.findings, FindingId::ContractInvalid));
+    }
 }

@@ -265,14 +265,18 @@ impl<'a> Context<'a> {
             crate::config::AuthModel::Supabase => "(select auth.uid())".into(),
             crate::config::AuthModel::Setting => format!(
                 "(select current_setting('{}', true)::uuid)",
-                self.config.setting.as_deref().unwrap_or("app.current_user_id")
+                self.config
+                    .setting
+                    .as_deref()
+                    .unwrap_or("app.current_user_id")
             ),
         }
     }
 
     /// A table covered by the contract (listed, or a table under `[defaults]`).
     pub fn contract_covers(&self, key: &str) -> bool {
-        self.contract.is_some_and(|c| c.tables.contains_key(key) || self.catalog.tables.contains_key(key))
+        self.contract
+            .is_some_and(|c| c.tables.contains_key(key) || self.catalog.tables.contains_key(key))
     }
 
     pub fn policies_of(&self, table_key: &str) -> &[&'a Policy] {

@@ -42,7 +42,9 @@ pub fn owner_skips(cx: &Context<'_>, owner: Option<&str>, table: &str) -> Option
     }
     let roles = privilege::inherited(cx.catalog, owner.trim_matches('"'));
     if !t.rls_forced && privilege::owns(cx.catalog, table, &roles).is_some() {
-        return Some(format!("its owner {owner} owns {table} (row-level security not forced)"));
+        return Some(format!(
+            "its owner {owner} owns {table} (row-level security not forced)"
+        ));
     }
     None
 }
@@ -96,4 +98,60 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::testkit::*;
+    use crate::audit::{FindingId, Severity};
+
+    #[test]
+    fn an_untrusted_definer_over_contract_tables() {
+        let mut cat = catalog();
+        good_notes(&mut cat);
+        add_function(
+            &mut cat,
+            "notes_of",
+            "p_user uuid",
+            "SETOF notes",
+            true,
+            "SELECT * FROM public.notes WHERE user_id = p_user",
+        );
+        add_function(
+            &mut cat,
+            "invoker",
+            "p_user uuid",
+            "SETOF notes",
+            false,
+            "SELECT * FROM public.notes",
+        );
+        add_function(
+            &mut cat,
+            "touch",
+            "",
+            "trigger",
+            true,
+            "UPDATE public.notes SET body = body",
+        );
+        let r = audit(&cat, &supabase(), Some(NOTES_CONTRACT));
+        let f = of(&r, FindingId::SecurityDefinerUntrusted);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].object, "function public.notes_of(uuid)");
+        assert_eq!(f[0].severity, Severity::Error);
+        insta::assert_snapshot!(render(&r.findings, FindingId::SecurityDefinerUntrusted));
+        // Trusted after review: no finding; without a contract only a warning.
+        let trusted = audit(
+            &cat,
+            &supabase(),
+            Some(&format!(
+                "{NOTES_CONTRACT}\n[functions]\ntrusted = [\"public.notes_of(uuid)\"]\n"
+            )),
+        );
+        assert!(of(&trusted, FindingId::SecurityDefinerUntrusted).is_empty());
+        let heuristic = audit(&cat, &supabase(), None);
+        assert_eq!(
+            of(&heuristic, FindingId::SecurityDefinerUntrusted)[0].severity,
+            Severity::Warning
+        );
+    }
 }

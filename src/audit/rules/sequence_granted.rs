@@ -21,7 +21,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         let mut extra: Vec<String> = Vec::new();
         let mut roles_hit: Vec<String> = Vec::new();
         for role in &cx.config.api_roles {
-            if !cx.catalog.roles.contains_key(&crate::sql::quote_ident(role)) {
+            if !cx
+                .catalog
+                .roles
+                .contains_key(&crate::sql::quote_ident(role))
+            {
                 continue;
             }
             let roles = privilege::inherited(cx.catalog, role);
@@ -64,4 +68,53 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::testkit::*;
+    use crate::audit::FindingId;
+    use crate::catalog::Sequence;
+
+    #[test]
+    fn privileges_no_insert_needs() {
+        let mut cat = catalog();
+        good_notes(&mut cat);
+        cat.sequences.insert(
+            "public.notes_no_seq".into(),
+            Sequence {
+                schema: "public".into(),
+                name: "notes_no_seq".into(),
+                data_type: "bigint".into(),
+                start: 1,
+                increment: 1,
+                min_value: 1,
+                max_value: i64::MAX,
+                cache: 1,
+                cycle: false,
+                owned_by: Some("public.notes.no".into()),
+                comment: None,
+                acl: [
+                    vec![
+                        grant("anon", "SELECT"),
+                        grant("anon", "USAGE"),
+                        grant("anon", "UPDATE"),
+                    ],
+                    vec![grant("authenticated", "USAGE")],
+                ]
+                .concat(),
+            },
+        );
+        let r = audit(&cat, &supabase(), Some(NOTES_CONTRACT));
+        let f = of(&r, FindingId::SequenceGranted);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        // authenticated inserts notes, so its USAGE is needed; anon's privileges are not.
+        assert!(
+            f[0].message
+                .starts_with("anon (USAGE, SELECT, UPDATE) hold"),
+            "{}",
+            f[0].message
+        );
+        insta::assert_snapshot!(render(&r.findings, FindingId::SequenceGranted));
+    }
 }

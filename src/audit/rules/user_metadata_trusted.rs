@@ -40,3 +40,42 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::testkit::*;
+    use crate::audit::FindingId;
+
+    #[test]
+    fn a_policy_deciding_on_user_metadata() {
+        let mut cat = catalog();
+        good_notes(&mut cat);
+        add_policy(
+            &mut cat,
+            policy(
+                "notes",
+                "notes_admin",
+                "SELECT",
+                &["authenticated"],
+                Some("(((auth.jwt() -> 'user_metadata'::text) ->> 'role'::text) = 'admin'::text)"),
+                None,
+            ),
+        );
+        add_policy(
+            &mut cat,
+            policy(
+                "notes",
+                "notes_app_admin",
+                "SELECT",
+                &["authenticated"],
+                Some("(((auth.jwt() -> 'app_metadata'::text) ->> 'role'::text) = 'admin'::text)"),
+                None,
+            ),
+        );
+        let r = audit(&cat, &supabase(), None);
+        let f = of(&r, FindingId::UserMetadataTrusted);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].object, "policy notes_admin on public.notes");
+        insta::assert_snapshot!(render(&r.findings, FindingId::UserMetadataTrusted));
+    }
+}

@@ -165,6 +165,38 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::security_invoker;
+    use crate::audit::testkit::*;
+    use crate::audit::FindingId;
+    use crate::catalog::{ObjectKind, ObjectRef};
+
+    #[test]
+    fn a_definer_view_without_a_contract_names_the_view() {
+        let mut cat = catalog();
+        good_notes(&mut cat);
+        add_view(
+            &mut cat,
+            "note_bodies",
+            " SELECT notes.id, notes.body FROM public.notes;",
+            &["public.notes"],
+            &[],
+            false,
+        );
+        cat.dependencies.push((
+            ObjectRef {
+                kind: ObjectKind::View,
+                key: "public.note_bodies".into(),
+            },
+            ObjectRef {
+                kind: ObjectKind::Table,
+                key: "public.notes".into(),
+            },
+        ));
+        let r = audit(&cat, &supabase(), None);
+        let f = of(&r, FindingId::ViewBypassesRls);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].table.as_deref(), Some("public.note_bodies"));
+        insta::assert_snapshot!(render(&r.findings, FindingId::ViewBypassesRls));
+    }
 
     #[test]
     fn reads_security_invoker_values() {

@@ -26,7 +26,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             .catalog
             .view_reads
             .get(key)
-            .map(|b| b.iter().filter(|t| cx.catalog.tables.contains_key(*t)).collect())
+            .map(|b| {
+                b.iter()
+                    .filter(|t| cx.catalog.tables.contains_key(*t))
+                    .collect()
+            })
             .unwrap_or_default();
         if bases.is_empty() {
             continue;
@@ -39,7 +43,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         if reach.hi <= allowed {
             continue;
         }
-        let kind = if v.materialized { "materialized view" } else { "view" };
+        let kind = if v.materialized {
+            "materialized view"
+        } else {
+            "view"
+        };
         let how: Vec<String> = reach.sources.iter().map(|s| s.describe()).collect();
         out.push(Finding {
             id: FindingId::ViewOverContractTable,
@@ -62,4 +70,38 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::testkit::*;
+    use crate::audit::FindingId;
+
+    #[test]
+    fn an_unlisted_definer_view_names_the_view() {
+        let mut cat = catalog();
+        good_notes(&mut cat);
+        add_view(
+            &mut cat,
+            "note_bodies",
+            " SELECT notes.id, notes.body FROM public.notes;",
+            &["public.notes"],
+            &[],
+            false,
+        );
+        add_view(
+            &mut cat,
+            "safe",
+            " SELECT notes.id FROM public.notes;",
+            &["public.notes"],
+            &["security_invoker=true"],
+            false,
+        );
+        let r = audit(&cat, &supabase(), Some(NOTES_CONTRACT));
+        let f = of(&r, FindingId::ViewOverContractTable);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].object, "view public.note_bodies");
+        assert_eq!(f[0].table.as_deref(), Some("public.note_bodies"));
+        insta::assert_snapshot!(render(&r.findings, FindingId::ViewOverContractTable));
+    }
 }
