@@ -79,6 +79,8 @@ pub enum UsageError {
     FromWithoutTo,
     #[error("{flag} {text}: not a duration (use e.g. 500ms, 30s, 2min)")]
     BadDuration { flag: &'static str, text: String },
+    #[error("{path} is not one of the project's migrations (they are in {dir}); strata lint judges migration files")]
+    NotAMigration { path: String, dir: String },
 }
 
 impl Error {

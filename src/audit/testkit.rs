@@ -34,6 +34,7 @@ pub fn col(name: &str, ty: &str) -> Column {
         collation: None,
         comment: None,
         acl: Vec::new(),
+        ..Default::default()
     }
 }
 

@@ -89,7 +89,7 @@ pub fn load(root: &Path, dir: &Path) -> Result<Vec<SourceFile>, PolicyError> {
         Err(e) => {
             return Err(PolicyError::Files(vec![ProjectError::Io {
                 path: crate::project::display_path(root, dir),
-                message: e.to_string(),
+                source: crate::project::IoFailure::new(e),
             }]))
         }
     };

@@ -82,10 +82,15 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
+    /// 1-based line and column (in characters) of a byte offset in the file.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        crate::sql::LineIndex::new(&self.text).line_col(&self.text, offset)
+    }
+
     pub fn read(root: &Path, path: &Path) -> Result<SourceFile, ProjectError> {
         let bytes = std::fs::read(path).map_err(|e| ProjectError::Io {
             path: display_path(root, path),
-            message: e.to_string(),
+            source: IoFailure::new(e),
         })?;
         let checksum = Checksum::of(&bytes);
         let text = String::from_utf8(bytes).map_err(|e| ProjectError::NotUtf8 {
@@ -148,12 +153,37 @@ impl Project {
     }
 }
 
+/// An I/O error shared between clones of the problem that carries it (compared by kind and
+/// message, so problems stay comparable in tests).
+#[derive(Debug, Clone)]
+pub struct IoFailure(pub std::sync::Arc<std::io::Error>);
+
+impl IoFailure {
+    pub fn new(e: std::io::Error) -> IoFailure {
+        IoFailure(std::sync::Arc::new(e))
+    }
+}
+
+impl PartialEq for IoFailure {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.kind() == other.0.kind() && self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for IoFailure {}
+
+impl fmt::Display for IoFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// One problem with the project's files. `line`/`col` are 1-based.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProjectError {
     Io {
         path: String,
-        message: String,
+        source: IoFailure,
     },
     NotUtf8 {
         path: String,
@@ -263,7 +293,7 @@ impl ProjectError {
 impl fmt::Display for ProjectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ProjectError::Io { path, message } => write!(f, "{path}: cannot read: {message}"),
+            ProjectError::Io { path, source } => write!(f, "{path}: cannot read: {source}"),
             ProjectError::NotUtf8 { path, byte } => {
                 write!(f, "{path}: not valid UTF-8 (at byte {byte}); save the file as UTF-8")
             }
@@ -358,6 +388,11 @@ pub fn parse_directives(path: &str, text: &str) -> (Directives, Vec<ProjectError
         let Some(directive) = body.strip_prefix("strata:") else {
             continue;
         };
+        // `-- strata:allow <rule> <reason>` belongs to a statement anywhere in the file;
+        // `strata lint` reads and checks it.
+        if directive.split_whitespace().next() == Some("allow") {
+            continue;
+        }
         if !in_header {
             errors.push(ProjectError::DirectiveAfterSql {
                 path: path.into(),
@@ -587,7 +622,7 @@ fn list_sql(root: &Path, dir: &Path, errors: &mut Vec<ProjectError>) -> Vec<Path
         Err(e) => {
             errors.push(ProjectError::Io {
                 path: display_path(root, dir),
-                message: e.to_string(),
+                source: IoFailure::new(e),
             });
             return Vec::new();
         }
@@ -783,6 +818,12 @@ mod tests {
             e[0],
             ProjectError::DirectiveAfterSql { line: 2, .. }
         ));
+        // `strata lint`'s per-statement allows may stand anywhere.
+        let (_, e) = parse_directives(
+            "f.sql",
+            "-- strata:allow table-dropped unused\nDROP TABLE a;\n-- strata:allow column-dropped gone\nSELECT 1;\n",
+        );
+        assert!(e.is_empty(), "{e:?}");
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub fn load(root: &Path, dir: &Path) -> Result<Vec<SuiteFile>, ValidationError> 
         Err(e) => {
             return Err(ValidationError::Io {
                 path: display(dir),
-                message: e.to_string(),
+                source: e,
             })
         }
     };
@@ -58,7 +58,7 @@ pub fn load(root: &Path, dir: &Path) -> Result<Vec<SuiteFile>, ValidationError> 
     for entry in entries {
         let entry = entry.map_err(|e| ValidationError::Io {
             path: display(dir),
-            message: e.to_string(),
+            source: e,
         })?;
         let p = entry.path();
         if p.extension().is_some_and(|x| x == "sql") && p.is_file() {

@@ -42,8 +42,12 @@ pub use select::{select, Selection};
 pub enum ValidationError {
     #[error("{} problem(s) in the validation suites; nothing was run", .0.len())]
     Malformed(Vec<Malformed>),
-    #[error("{path}: {message}")]
-    Io { path: String, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("no validation test matches `{pattern}` ({suites} suite(s) with {tests} test(s) in {dir}); the pattern is a substring of a suite's file name or of a test's name")]
     NoMatch {
         pattern: String,

@@ -27,6 +27,7 @@ fn table(name: &str, cols: &[&str], pk: &str) -> Table {
                 collation: None,
                 comment: None,
                 acl: Vec::new(),
+                ..Default::default()
             })
             .collect(),
         constraints: Default::default(),
