@@ -149,7 +149,16 @@ fn run_variant(case: &Case, variant: Option<bool>) -> Vec<String> {
         Err(e) => return vec![format!("not JSON ({e}):\n{}", run.all())],
     };
     let text_args: Vec<&str> = case.args.iter().map(String::as_str).collect();
-    let text = p.strata(Some(&db), &text_args);
+    // The text report is read where it must name something (a control's JSON says it all).
+    let text = if variant == Some(false) {
+        Run {
+            code: run.code,
+            stdout: String::new(),
+            stderr: String::new(),
+        }
+    } else {
+        p.strata(Some(&db), &text_args)
+    };
     let mut problems = Vec::new();
     if text.code != run.code {
         problems.push(format!(
@@ -167,7 +176,7 @@ fn run_variant(case: &Case, variant: Option<bool>) -> Vec<String> {
             }
             for obj in &case.leaks {
                 let named = facts.iter().any(|f| {
-                    (f.starts_with("leak ") && f.split_whitespace().nth(1) == Some(obj.as_str()))
+                    f.starts_with(&format!("leak {obj} "))
                         || (f.starts_with("error ")
                             && (f.ends_with(&format!(" on {obj}"))
                                 || f.ends_with(&format!(" {obj}"))))

@@ -21,6 +21,7 @@ pub struct FunctionProbe {
     pub principal: String,
     /// The id it was called with.
     pub with: String,
+    #[serde(flatten)]
     pub outcome: super::Outcome,
 }
 

@@ -173,10 +173,29 @@ pub async fn run(conn: &mut PgConnection, input: &Input<'_>) -> Result<ProbeRepo
     Ok(report)
 }
 
-/// The contract the probe judges against: the file, or the heuristic.
+/// The contract the probe judges against: the file, or the heuristic. Tables the file does not
+/// list (or lists without an owner) take their owner column from the catalog (a foreign key to
+/// a users table, or `[auth] owner_columns`), so `[defaults] read = "owner"` can be tested.
 fn effective_contract(input: &Input<'_>) -> Contract {
     match input.contract {
-        Some(c) => c.clone(),
+        Some(c) => {
+            let mut c = c.clone();
+            for (key, cols) in input.owners {
+                let Some(first) = cols.first() else { continue };
+                let entry = c.tables.entry(key.clone()).or_insert_with(|| {
+                    crate::access::contract::TableContract {
+                        key: key.clone(),
+                        ..Default::default()
+                    }
+                });
+                if entry.owner.is_empty() {
+                    entry.owner.push(crate::access::OwnerRef::Column {
+                        column: first.column.clone(),
+                    });
+                }
+            }
+            c
+        }
         None => plan::heuristic_contract(input.owners),
     }
 }
