@@ -41,6 +41,9 @@ pub enum Error {
     /// `policies/access.toml` could not be read, parsed or written.
     #[error(transparent)]
     Access(#[from] crate::access::AccessError),
+    /// Run outside a project, or a project folder that is missing.
+    #[error(transparent)]
+    Scope(#[from] crate::ops::scope::ScopeError),
     /// A version given on the command line that is not one.
     #[error("{flag} {text}: {reason}")]
     BadVersion {
@@ -100,6 +103,7 @@ impl Error {
             Error::Policy(PolicyError::Statement { .. }) => 1,
             Error::Usage(_) => 2,
             Error::Access(_) => 2,
+            Error::Scope(_) => 2,
             Error::BadVersion { .. } => 2,
             Error::Io { .. } => 2,
             Error::Validation(ValidationError::Malformed(_))
@@ -120,7 +124,10 @@ impl Error {
     /// Connection-level database errors are 2; a failing query is 1.
     fn db_code(e: &DbError) -> i32 {
         match e {
-            DbError::Connect { .. } | DbError::LockTimeout { .. } | DbError::PoolerDetected => 2,
+            DbError::Connect { .. }
+            | DbError::ConnectionLost { .. }
+            | DbError::LockTimeout { .. }
+            | DbError::PoolerDetected => 2,
             DbError::Query { .. } => 1,
         }
     }

@@ -477,6 +477,16 @@ fn contract_errors_are_usage_errors_at_file_line_col() {
         .assert_contains("error[contract-invalid] contract policies/access.toml:1:9")
         .assert_contains("public.gone is neither a table nor a view");
 
+    // Outside a project nothing is written: --write-contract needs the project's folder.
+    let outside = Project::bare();
+    outside
+        .strata(Some(&db), &["audit", "--write-contract"])
+        .assert_code(2)
+        .assert_contains("no strata.toml");
+    assert!(!outside.path().join("policies").exists());
+    // ...while auditing a database given by URL works anywhere.
+    outside.strata(Some(&db), &["audit"]).assert_ok();
+
     // --compare with a database that cannot be reached: a connection error.
     p.write("policies/access.toml", "[defaults]\nread = \"none\"\n");
     p.strata(

@@ -190,6 +190,7 @@ pub fn supabase() -> AuditConfig {
         database: Default::default(),
         auth: Auth::default(),
         policies: Default::default(),
+        local: Default::default(),
         environments: Default::default(),
         dotenv: Default::default(),
     };
@@ -270,6 +271,7 @@ pub fn setting_model() -> AuditConfig {
         database: Default::default(),
         auth,
         policies: Default::default(),
+        local: Default::default(),
         environments: Default::default(),
         dotenv: Default::default(),
     };

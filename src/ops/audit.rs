@@ -47,6 +47,13 @@ pub async fn audit(
     if opts.probe && cfg.probe_role.is_none() {
         return Err(UsageError::ProbeNeedsRole.into());
     }
+    // Writing the contract and building the declared state need the project; auditing a
+    // database given by URL does not (a DBA may audit any database), and then no contract
+    // file is looked for outside a project.
+    if opts.write_contract || opts.compare == Some(CompareWith::Declared) {
+        ws.require_project()?;
+    }
+    let in_project = crate::ops::scope::in_project(&ws.cfg);
     let file = ws.cfg.policies_dir().join(access::FILE_NAME);
     let shown = ws.display(&file);
     let contract = if opts.write_contract {
@@ -54,8 +61,10 @@ pub async fn audit(
             return Err(access::AccessError::Exists { path: shown }.into());
         }
         None
-    } else {
+    } else if in_project {
         access::load(&file, &shown)?
+    } else {
+        None
     };
     let target = ws.target()?;
     let mut conn = ws.connect(&target, sink).await?;
