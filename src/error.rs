@@ -44,6 +44,9 @@ pub enum Error {
     Policy(#[from] PolicyError),
     #[error(transparent)]
     Usage(#[from] UsageError),
+    /// `policies/access.toml` could not be read, parsed or written.
+    #[error(transparent)]
+    Access(#[from] crate::access::AccessError),
     /// Run outside a project, or a project folder that is missing.
     #[error(transparent)]
     Scope(#[from] crate::ops::scope::ScopeError),
@@ -110,6 +113,7 @@ impl Error {
             Error::Policy(PolicyError::Files(_)) => 1,
             Error::Policy(PolicyError::Statement { .. }) => 1,
             Error::Usage(_) => 2,
+            Error::Access(_) => 2,
             Error::Scope(_) => 2,
             Error::BadVersion { .. } => 2,
             Error::Io { .. } => 2,

@@ -11,6 +11,7 @@
 // renderer can show it; they travel only on failure paths, where their size costs nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod catalog;

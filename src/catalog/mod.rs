@@ -59,6 +59,9 @@ const Q_SECURITY_LABELS: &str = include_str!("queries/security_labels.sql");
 const Q_DEPENDENCIES: &str = include_str!("queries/dependencies.sql");
 const Q_NOT_COMPARED: &str = include_str!("queries/not_compared.sql");
 const Q_ROLES: &str = include_str!("queries/roles.sql");
+const Q_ROLE_MEMBERS: &str = include_str!("queries/role_members.sql");
+const Q_FUNCTION_OWNERS: &str = include_str!("queries/function_owners.sql");
+const Q_VIEW_READS: &str = include_str!("queries/view_reads.sql");
 
 /// Every catalog query by name (each is run once per introspection).
 #[cfg(test)]
@@ -394,6 +397,15 @@ async fn read_all(
         .into_iter()
         .map(|r| (r.key.clone(), r.model()))
         .collect();
+    let rows: Vec<MembershipRow> = rd.fetch("role memberships", Q_ROLE_MEMBERS).await?;
+    cat.memberships = rows.into_iter().map(MembershipRow::model).collect();
+
+    let rows: Vec<OwnerRow> = rd.fetch("function owners", Q_FUNCTION_OWNERS).await?;
+    cat.function_owners = rows.into_iter().map(|r| (r.key, r.owner)).collect();
+
+    let rows: Vec<ViewReadsRow> = rd.fetch("relations read by views", Q_VIEW_READS).await?;
+    cat.view_reads = rows.into_iter().map(|r| (r.view, r.reads)).collect();
+
     cat.timings = rd.timings;
     Ok(cat)
 }

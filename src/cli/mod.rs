@@ -101,9 +101,20 @@ pub enum Command {
     /// RLS report: per table RLS and policies, the access matrix, findings; --probe tests
     /// isolation on live rows (in a transaction that is rolled back)
     Audit {
-        /// Also act as two users on live rows and report any cross-user read/write
+        /// Also act as every listed user, an outsider and a signed-out visitor on live rows
+        /// (one transaction, rolled back) and report every access beyond the contract
         #[arg(long)]
         probe: bool,
+        /// Write policies/access.toml from what the policies allow today (for review)
+        #[arg(long)]
+        write_contract: bool,
+        /// List who gains and loses access: the live database against the declared state,
+        /// or, with a URL, that database against the audited one
+        #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+        compare: Option<String>,
+        /// Server for the shadow database of `--compare` (default: the local one)
+        #[arg(long, value_name = "URL")]
+        shadow_url: Option<String>,
     },
     /// Run the validation suites (tests/validation/*.sql)
     Test {
@@ -377,8 +388,24 @@ async fn dispatch(cli: Cli, p: &Printer, sink: &mut Progress) -> Result<bool> {
             };
             show(p, &ops::policies::apply(&ws, &opts, sink).await?, false)
         }
-        Command::Audit { probe } => {
-            let opts = ops::audit::AuditOptions { probe };
+        Command::Audit {
+            probe,
+            write_contract,
+            compare,
+            shadow_url,
+        } => {
+            let opts = ops::audit::AuditOptions {
+                probe,
+                write_contract,
+                compare: compare.map(|u| {
+                    if u.is_empty() {
+                        ops::audit::CompareWith::Declared
+                    } else {
+                        ops::audit::CompareWith::Url(u)
+                    }
+                }),
+                shadow_url,
+            };
             let o = ops::audit::audit(&ws, &opts, sink).await?;
             show(p, &o, o.failed())
         }

@@ -3,6 +3,7 @@
 //! position as fields) and as a GitHub annotation.
 
 use super::{Annotation, AnnotationLevel};
+use crate::access::AccessError;
 use crate::config::ConfigError;
 use crate::db::{DbError, PgFailure};
 use crate::engine::{Direction, EngineError, StatementFailure};
@@ -249,6 +250,7 @@ fn kind(e: &Error) -> &'static str {
         Error::Baseline(_) => "baseline",
         Error::Policy(_) => "policy-failed",
         Error::Usage(_) | Error::BadVersion { .. } => "usage",
+        Error::Access(_) => "contract",
         Error::Scope(crate::ops::scope::ScopeError::NotAProject { .. }) => "not-a-project",
         Error::Scope(_) => "folder",
         Error::Io { .. } => "io",
@@ -309,6 +311,27 @@ pub fn error_report(e: &Error) -> ErrorReport {
             file: Some(path.display().to_string()),
             line: Some(*line),
             column: Some(*col),
+            ..base
+        },
+        Error::Access(
+            AccessError::Toml {
+                path, line, col, ..
+            }
+            | AccessError::Invalid {
+                path, line, col, ..
+            },
+        ) => ErrorReport {
+            file: Some(path.clone()),
+            line: Some(*line),
+            column: Some(*col),
+            ..base
+        },
+        Error::Access(
+            AccessError::Read { path, .. }
+            | AccessError::Write { path, .. }
+            | AccessError::Exists { path },
+        ) => ErrorReport {
+            file: Some(path.clone()),
             ..base
         },
         Error::Config(ConfigError::EnvFile { path, line, .. }) => ErrorReport {
