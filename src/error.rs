@@ -76,6 +76,12 @@ pub enum UsageError {
     FromWithoutTo,
     #[error("{flag} {text}: not a duration (use e.g. 500ms, 30s, 2min)")]
     BadDuration { flag: &'static str, text: String },
+    #[error("--to {version}: version {version} is neither a migration file nor applied; use a version from `strata status`{}", if *.down { " (or 0 for everything)" } else { "" })]
+    UnknownVersion {
+        version: crate::project::Version,
+        /// `down --to` (where 0 means everything) rather than `up --to`.
+        down: bool,
+    },
 }
 
 impl Error {
@@ -96,8 +102,8 @@ impl Error {
             Error::Usage(_) => 2,
             Error::BadVersion { .. } => 2,
             Error::Io { .. } => 2,
-            Error::Validation(ValidationError::Malformed(_))
-            | Error::Validation(ValidationError::NoMatch { .. }) => 1,
+            Error::Validation(ValidationError::Malformed(_)) => 1,
+            Error::Validation(ValidationError::NoMatch { .. }) => 2,
             Error::Validation(ValidationError::Io { .. }) => 2,
             Error::Seed(SeedError::Io { .. }) => 2,
             Error::Seed(SeedError::Db(d)) => Error::db_code(d),
@@ -116,6 +122,19 @@ impl Error {
         match e {
             DbError::Connect { .. } | DbError::LockTimeout { .. } | DbError::PoolerDetected => 2,
             DbError::Query { .. } => 1,
+        }
+    }
+
+    /// `up`/`down` refusing to start. A `--to` version that does not exist is the user's
+    /// mistake in the command line (exit 2), reported alone: the other refusals can wait until
+    /// the command names a real version.
+    pub fn refused(refusals: Vec<Refusal>, down: bool) -> Error {
+        match refusals.iter().find_map(|r| match r {
+            Refusal::UnknownTarget { version } => Some(*version),
+            _ => None,
+        }) {
+            Some(version) => Error::Usage(UsageError::UnknownVersion { version, down }),
+            None => Error::Refused(refusals),
         }
     }
 

@@ -3,7 +3,8 @@
 //!
 //! Owns: turning files and flags into a [`Config`] and a [`Target`]. Must not: connect to
 //! anything. The raw connection string leaves this module only through
-//! [`ConnInfo::dangerous_raw_url`]; `Display` masks the password everywhere else.
+//! [`ConnInfo::dangerous_raw_url`]; `Display` masks the password everywhere else
+//! (through `secret::mask`, which also learns the password when the string is parsed).
 
 mod env_file;
 
@@ -39,11 +40,14 @@ pub enum ConfigError {
         key: String,
         var: String,
     },
-    #[error("{path}:{line}: invalid .env line: {text}")]
+    /// A `.env` line that is not `KEY=value`. The line itself is never shown (it may hold a
+    /// secret); `key` is its first word when that is a variable name.
+    #[error("{path}:{line}: invalid .env line{}: {reason} (expected KEY=value; the line is not shown because it may hold a secret)", key.as_ref().map(|k| format!(" starting with `{k}`")).unwrap_or_default())]
     EnvFile {
         path: PathBuf,
         line: usize,
-        text: String,
+        key: Option<String>,
+        reason: &'static str,
     },
     #[error("unknown environment `{name}` (from {from}); strata.toml defines: {known}")]
     UnknownEnvironment {
@@ -496,13 +500,15 @@ pub struct ConnInfo {
 
 impl ConnInfo {
     pub fn parse(raw: &str) -> Result<ConnInfo, ConfigError> {
+        // Before anything can fail: whatever happens to this text later, its passwords are known.
+        crate::secret::register_connection_string(raw);
         let info = ConnInfo {
             raw: raw.trim().to_string(),
         };
         if !(info.raw.starts_with("postgres://") || info.raw.starts_with("postgresql://")) {
             return Err(ConfigError::BadUrl {
                 masked: info.to_string(),
-                reason: "expected postgres://user:password@host:port/database".into(),
+                reason: "expected a postgres:// or postgresql:// URL, e.g. postgres://app@db.example.com:5432/app (a password goes after the user name, percent-encoded)".into(),
             });
         }
         Ok(info)
@@ -545,7 +551,7 @@ impl ConnInfo {
 
 impl fmt::Display for ConnInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&mask_password(&self.raw))
+        f.write_str(&crate::secret::mask(&self.raw))
     }
 }
 
@@ -555,31 +561,9 @@ impl fmt::Debug for ConnInfo {
     }
 }
 
-/// Masks the password in a URL (`user:***@host`) and in a `password=` query parameter.
+/// The same as [`crate::secret::mask`] (kept for callers written before it existed).
 pub fn mask_password(raw: &str) -> String {
-    let mut out = raw.to_string();
-    if let Some(scheme_end) = out.find("://") {
-        let auth_start = scheme_end + 3;
-        let auth_end = out[auth_start..]
-            .find(['/', '?'])
-            .map_or(out.len(), |i| auth_start + i);
-        if let Some(at) = out[auth_start..auth_end].rfind('@') {
-            let userinfo = &out[auth_start..auth_start + at];
-            if let Some(colon) = userinfo.find(':') {
-                let start = auth_start + colon + 1;
-                let end = auth_start + at;
-                out.replace_range(start..end, "***");
-            }
-        }
-    }
-    // password=… in the query string
-    let lower = out.to_ascii_lowercase();
-    if let Some(i) = lower.find("password=") {
-        let start = i + "password=".len();
-        let end = out[start..].find('&').map_or(out.len(), |j| start + j);
-        out.replace_range(start..end, "***");
-    }
-    out
+    crate::secret::mask(raw)
 }
 
 /// Where a connection came from, for messages.
@@ -762,23 +746,6 @@ apply_on_up = true            # converge policies/ after `strata up`
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn masks_url_password() {
-        assert_eq!(
-            mask_password("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(mask_password("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(
-            mask_password("postgres://h/db?user=u&password=pw&sslmode=require"),
-            "postgres://h/db?user=u&password=***&sslmode=require"
-        );
-        assert_eq!(
-            mask_password("postgres://u:p%40ss@h/db"),
-            "postgres://u:***@h/db"
-        );
-    }
 
     #[test]
     fn conninfo_display_masks_and_swaps_database() {

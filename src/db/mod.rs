@@ -132,7 +132,7 @@ impl DbError {
 pub async fn connect(info: &ConnInfo) -> Result<PgConnection, DbError> {
     let fail = |message: String| DbError::Connect {
         target: info.to_string(),
-        message: crate::config::mask_password(&message),
+        message: crate::secret::mask(&message),
     };
     let opts = PgConnectOptions::from_str(info.dangerous_raw_url())
         .map_err(|e| fail(e.to_string()))?

@@ -241,6 +241,7 @@ fn kind(e: &Error) -> &'static str {
         Error::Policy(_) => "policy-failed",
         Error::Usage(_) | Error::BadVersion { .. } => "usage",
         Error::Io { .. } => "io",
+        Error::Validation(ValidationError::NoMatch { .. }) => "usage",
         Error::Validation(_) => "validation",
         Error::Seed(_) => "seed-failed",
         Error::Internal(_) => "internal",

@@ -3,6 +3,9 @@
 //!
 //! Results go to stdout; progress, warnings and errors to stderr. With `--format json` stdout
 //! holds exactly one JSON document, errors included (`{"format_version": 1, "error": {…}}`).
+//!
+//! Every byte goes through `secret::mask` on its way out (JSON: each string value), so no
+//! renderer has to remember to mask a URL or a driver's message.
 
 pub mod audit;
 mod diagnostic;
@@ -79,7 +82,7 @@ impl Annotation {
         };
         let mut props = Vec::new();
         if let Some(f) = &self.file {
-            props.push(format!("file={}", prop(f)));
+            props.push(format!("file={}", prop(&crate::secret::mask(f))));
         }
         if let Some(l) = self.line {
             props.push(format!("line={l}"));
@@ -88,14 +91,17 @@ impl Annotation {
             props.push(format!("col={c}"));
         }
         if let Some(t) = &self.title {
-            props.push(format!("title={}", prop(t)));
+            props.push(format!("title={}", prop(&crate::secret::mask(t))));
         }
         let props = if props.is_empty() {
             String::new()
         } else {
             format!(" {}", props.join(","))
         };
-        format!("::{level}{props}::{}\n", data(&self.message))
+        format!(
+            "::{level}{props}::{}\n",
+            data(&crate::secret::mask(&self.message))
+        )
     }
 }
 
@@ -119,7 +125,7 @@ pub struct Printer {
 impl Printer {
     pub fn outcome<T: Render>(&self, o: &T) {
         match self.format {
-            Format::Json => write_out(&json(o)),
+            Format::Json => write_json(&json(o)),
             Format::Text | Format::Github => {
                 let mut t = Text {
                     verbose: self.verbose,
@@ -138,7 +144,7 @@ impl Printer {
 
     pub fn error(&self, e: &crate::Error) {
         match self.format {
-            Format::Json => write_out(&json_value(error_json(e))),
+            Format::Json => write_json(&json_value(error_json(e))),
             Format::Text => write_err(&render_error(e)),
             Format::Github => {
                 write_err(&render_error(e));
@@ -148,12 +154,20 @@ impl Printer {
     }
 }
 
+/// Text to stdout, secrets masked.
 fn write_out(s: &str) {
-    let _ = std::io::stdout().write_all(s.as_bytes());
+    write_json(&crate::secret::mask(s));
 }
 
+/// Text to stderr, secrets masked.
 fn write_err(s: &str) {
-    let _ = std::io::stderr().write_all(s.as_bytes());
+    let _ = std::io::stderr().write_all(crate::secret::mask(s).as_bytes());
+}
+
+/// A JSON document to stdout: its strings were masked one by one ([`json`]), so that masking
+/// cannot touch its syntax.
+fn write_json(s: &str) {
+    let _ = std::io::stdout().write_all(s.as_bytes());
 }
 
 /// A simple table from a header and rows.
@@ -178,8 +192,9 @@ pub fn json<T: Serialize>(value: &T) -> String {
     }
 }
 
+/// The document around a value, every string in it masked (`secret::mask_json`).
 fn json_value(v: serde_json::Value) -> String {
-    let doc = match v {
+    let mut doc = match v {
         serde_json::Value::Object(fields) => {
             let mut doc = serde_json::Map::new();
             doc.insert("format_version".into(), FORMAT_VERSION.into());
@@ -188,6 +203,7 @@ fn json_value(v: serde_json::Value) -> String {
         }
         other => serde_json::json!({"format_version": FORMAT_VERSION, "result": other}),
     };
+    crate::secret::mask_json(&mut doc);
     match serde_json::to_string_pretty(&doc) {
         Ok(s) => s + "\n",
         Err(_) => "{\"format_version\": 1, \"error\": {\"kind\": \"internal\"}}\n".into(),

@@ -28,6 +28,7 @@ impl Progress {
     }
 
     fn line(&self, text: &str) {
+        let text = &crate::secret::mask(text);
         match &self.bar {
             Some(b) => b.println(text),
             None => {

@@ -37,7 +37,7 @@ fn connection_lost(target: &str, e: &sqlx::Error) -> Option<DbError> {
         sqlx::Error::Database(_) => None,
         other => Some(DbError::Connect {
             target: target.to_string(),
-            message: crate::config::mask_password(&other.to_string()),
+            message: crate::secret::mask(&other.to_string()),
         }),
     }
 }
