@@ -56,6 +56,9 @@ pub enum Error {
     Validation(#[from] ValidationError),
     #[error(transparent)]
     Seed(#[from] SeedError),
+    /// `db url` when the local development database is not running.
+    #[error("the local development database is not running (cluster location: {cluster_dir}); `strata db start` starts it")]
+    LocalNotRunning { cluster_dir: String },
     /// A background task died (a bug or a panic in a worker thread).
     #[error("internal error: {0}")]
     Internal(String),
@@ -76,6 +79,13 @@ pub enum UsageError {
     FromWithoutTo,
     #[error("{flag} {text}: not a duration (use e.g. 500ms, 30s, 2min)")]
     BadDuration { flag: &'static str, text: String },
+    /// clap's own report of a command line it cannot parse.
+    #[error("{message}")]
+    Flags { message: String },
+    #[error("`strata {command}` changes a database that is not the local development database ({target}): add --yes to confirm (there is no terminal to ask on)")]
+    NeedsYes { command: &'static str, target: String },
+    #[error("`strata {command}` on {target} was not confirmed; nothing was changed")]
+    Declined { command: &'static str, target: String },
     #[error("--to {version}: version {version} is neither a migration file nor applied; use a version from `strata status`{}", if *.down { " (or 0 for everything)" } else { "" })]
     UnknownVersion {
         version: crate::project::Version,
@@ -113,6 +123,7 @@ impl Error {
             | Error::Seed(SeedError::UnknownColumns { .. })
             | Error::Seed(SeedError::Statement(_))
             | Error::Seed(SeedError::Copy(_)) => 1,
+            Error::LocalNotRunning { .. } => 2,
             Error::Internal(_) => 2,
         }
     }

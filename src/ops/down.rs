@@ -1,6 +1,6 @@
 //! `strata down`: run rollbacks, newest first.
 
-use super::{EngineEvents, Sink, Workspace};
+use super::{EngineEvents, Reach, Sink, Workspace};
 use crate::config;
 use crate::engine::{self, DownTarget};
 use crate::error::{Error, Result};
@@ -12,7 +12,7 @@ pub struct DownOptions {
     pub target: DownTarget,
     /// Plan only; change nothing (no lock, no history schema created).
     pub dry_run: bool,
-    /// Confirmation on a protected environment.
+    /// Confirmation on a protected environment or a server on another machine.
     pub yes: bool,
 }
 
@@ -37,6 +37,13 @@ pub async fn down(ws: &Workspace, opts: &DownOptions, sink: &mut dyn Sink) -> Re
     let target = ws.target()?;
     if !opts.dry_run {
         config::guard_protected(&target, "down", opts.yes, false)?;
+        let what = match opts.target {
+            DownTarget::To(v) if v.0 == 0 => "roll back every applied migration".to_string(),
+            DownTarget::To(v) => format!("roll back every migration above {v}"),
+            DownTarget::Steps(n) => format!("roll back the last {n} migration(s)"),
+        };
+        ws.confirm_destructive(&target, Reach::RemoteHost, "down", what, opts.yes, sink)?;
+        ws.announce(&target, "down", sink);
     }
     let mut conn = ws.connect(&target, sink).await?;
     let settings = ws.settings();

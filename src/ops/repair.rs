@@ -21,6 +21,7 @@ pub async fn baseline(
 ) -> Result<BaselineOutcome> {
     let project = ws.load_project()?;
     let target = ws.target()?;
+    ws.announce(&target, "baseline", sink);
     let mut conn = ws.connect(&target, sink).await?;
     let settings = ws.settings();
     let result = async {
@@ -44,6 +45,7 @@ pub struct RepairOutcome {
 pub async fn repair(ws: &Workspace, sink: &mut dyn Sink) -> Result<RepairOutcome> {
     let project = ws.load_project()?;
     let target = ws.target()?;
+    ws.announce(&target, "repair", sink);
     let mut conn = ws.connect(&target, sink).await?;
     let settings = ws.settings();
     let result = async {

@@ -52,6 +52,9 @@ pub struct UpOutcome {
 pub async fn up(ws: &Workspace, opts: &UpOptions, sink: &mut dyn Sink) -> Result<UpOutcome> {
     let project = ws.load_project()?;
     let target = ws.target()?;
+    if !opts.dry_run {
+        ws.announce(&target, "up", sink);
+    }
     let mut conn = ws.connect(&target, sink).await?;
     let result = if opts.dry_run {
         plan(ws, &mut conn, &project, opts).await
@@ -118,7 +121,7 @@ pub(crate) async fn apply(
     let applied = engine::apply_up(conn, &steps, &settings, &mut EngineEvents(sink)).await?;
     let elapsed = started.elapsed();
     let policies = if ws.cfg.policies.apply_on_up {
-        super::policies::converge(ws, conn, false, false).await?
+        super::policies::converge(ws, conn, false, false, sink).await?
     } else {
         None
     };

@@ -237,7 +237,9 @@ async fn run(conn: &mut PgConnection, sql_text: &str, what: &str) -> Result<(), 
         .map_err(|e| DbError::query(what.to_string(), &e))
 }
 
-/// Converges the live database to `files`. `schemas` are the managed schemas.
+/// Converges the live database to `files`. `schemas` are the managed schemas. `prelude` runs
+/// first inside the same transaction (a dry run's auth shim, so that the plan sees what the
+/// real run would have installed, and the rollback removes it again).
 pub async fn converge(
     conn: &mut PgConnection,
     files: &[SourceFile],
@@ -245,11 +247,18 @@ pub async fn converge(
     exclude: &[String],
     prune: bool,
     dry_run: bool,
+    prelude: Option<&str>,
 ) -> Result<ConvergeReport, PolicyError> {
     // Split everything first: a broken file is reported before anything runs.
     split_all(files)?;
     run(conn, "BEGIN", "starting the policies transaction").await?;
-    let result = converge_in_transaction(conn, files, schemas, exclude, prune).await;
+    let result = async {
+        if let Some(sql_text) = prelude {
+            run(conn, sql_text, "preparing the dry run").await?;
+        }
+        converge_in_transaction(conn, files, schemas, exclude, prune).await
+    }
+    .await;
     match result {
         Ok(changes) => {
             let apply = !dry_run && !changes.is_empty();

@@ -9,6 +9,10 @@ impl Render for AuditReport {
     fn text(&self, t: &mut Text) {
         t.out.push_str(&render_audit(self));
     }
+
+    fn summary(&self) -> Option<String> {
+        render_summary(self).lines().next().map(str::to_string)
+    }
 }
 
 /// The whole report.

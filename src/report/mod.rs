@@ -13,6 +13,8 @@ mod diff;
 mod migrate;
 mod policies;
 mod progress;
+pub mod shell;
+pub mod style;
 mod suite;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
@@ -108,6 +110,11 @@ impl Annotation {
 /// How an outcome is shown. JSON is the outcome serialized (plus `format_version`).
 pub trait Render: Serialize {
     fn text(&self, t: &mut Text);
+    /// The one line `--quiet` prints instead of the report. `None`: the output is data (a URL,
+    /// file names, a script) and is printed whole.
+    fn summary(&self) -> Option<String> {
+        None
+    }
     /// The findings and failures as annotations, for `--format github`.
     fn annotations(&self) -> Vec<Annotation> {
         Vec::new()
@@ -127,13 +134,18 @@ impl Printer {
         match self.format {
             Format::Json => write_json(&json(o)),
             Format::Text | Format::Github => {
-                let mut t = Text {
-                    verbose: self.verbose,
-                    ..Text::default()
-                };
-                o.text(&mut t);
-                write_err(&t.err);
-                write_out(&t.out);
+                match o.summary().filter(|_| self.quiet) {
+                    Some(line) => write_out(&format!("{}\n", line.trim_end())),
+                    None => {
+                        let mut t = Text {
+                            verbose: self.verbose,
+                            ..Text::default()
+                        };
+                        o.text(&mut t);
+                        write_err(&t.err);
+                        write_out(&t.out);
+                    }
+                }
                 if self.format == Format::Github {
                     let notes: String = o.annotations().iter().map(Annotation::render).collect();
                     write_out(&notes);
@@ -159,9 +171,13 @@ fn write_out(s: &str) {
     write_json(&crate::secret::mask(s));
 }
 
-/// Text to stderr, secrets masked.
+/// Text to stderr, secrets masked, `error`/`warning` coloured on a terminal.
 fn write_err(s: &str) {
-    let _ = std::io::stderr().write_all(crate::secret::mask(s).as_bytes());
+    let mut text = crate::secret::mask(s);
+    if style::stderr_enabled() {
+        text = style::paint_lines(&text);
+    }
+    let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
 /// A JSON document to stdout: its strings were masked one by one ([`json`]), so that masking
@@ -172,14 +188,46 @@ fn write_json(s: &str) {
 
 /// A simple table from a header and rows.
 pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header.to_vec());
+    let mut t = new_table(header);
     for r in rows {
         t.add_row(r);
     }
     format!("{t}\n")
+}
+
+/// An empty table with strata's look. On a terminal, long cells wrap so that the table fits its
+/// width; elsewhere (files, pipes, CI logs) nothing wraps, so that lines stay greppable.
+pub fn new_table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_header(header.to_vec());
+    match terminal_width() {
+        Some(w) => {
+            t.set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(w);
+        }
+        None => {
+            t.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
+    t
+}
+
+/// The width of the terminal stdout is, if it is one.
+fn terminal_width() -> Option<u16> {
+    use std::io::IsTerminal;
+    static WIDTH: std::sync::OnceLock<Option<u16>> = std::sync::OnceLock::new();
+    *WIDTH.get_or_init(|| {
+        if !std::io::stdout().is_terminal() {
+            return None;
+        }
+        // COLUMNS first (shells export it; tests set it), then the terminal's own size.
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse::<u16>().ok())
+            .filter(|w| *w >= 20)
+            .or_else(|| Table::new().width())
+    })
 }
 
 /// A report as pretty JSON with `format_version` first and a trailing newline.
