@@ -6,8 +6,8 @@ use super::{target_label, Event, Note, Sink, Workspace, LOCAL_DATABASE};
 use crate::config::{ConnInfo, Target};
 use crate::engine::{self, MigrationState};
 use crate::error::Result;
+use crate::history;
 use crate::project::{self, ProjectError};
-use crate::{history, sql};
 use serde::Serialize;
 
 /// One problem, with its position when it has one (1-based line and column).
@@ -125,9 +125,8 @@ pub async fn check(ws: &Workspace, sink: &mut dyn Sink) -> Result<CheckOutcome> 
             if errors.is_empty() {
                 continue;
             }
-            let index = sql::LineIndex::new(&f.text);
             for e in errors {
-                let (line, col) = index.line_col(&f.text, e.offset);
+                let (line, col) = f.line_col(e.offset);
                 problems.push(Problem {
                     kind: ProblemKind::Syntax,
                     file: Some(f.display.clone()),

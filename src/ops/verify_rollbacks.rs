@@ -56,12 +56,8 @@ impl RollbackFailure {
     fn from_engine(e: EngineError) -> RollbackFailure {
         match e {
             EngineError::Statement(f) => {
-                let (line, column) = match f.offset {
-                    Some(o) => {
-                        let (l, c) =
-                            crate::sql::LineIndex::new(&f.file.text).line_col(&f.file.text, o);
-                        (Some(l), Some(c))
-                    }
+                let (line, column) = match f.offset.map(|o| f.file.line_col(o)) {
+                    Some((l, c)) => (Some(l), Some(c)),
                     None => (None, None),
                 };
                 RollbackFailure {

@@ -82,6 +82,11 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
+    /// 1-based line and column (in characters) of a byte offset in the file.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        crate::sql::LineIndex::new(&self.text).line_col(&self.text, offset)
+    }
+
     pub fn read(root: &Path, path: &Path) -> Result<SourceFile, ProjectError> {
         let bytes = std::fs::read(path).map_err(|e| ProjectError::Io {
             path: display_path(root, path),

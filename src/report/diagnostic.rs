@@ -185,8 +185,7 @@ pub struct ErrorReport {
 impl ErrorReport {
     fn at(mut self, file: &SourceFile, offset: Option<usize>) -> Self {
         self.file = Some(file.display.clone());
-        if let Some(o) = offset {
-            let (l, c) = LineIndex::new(&file.text).line_col(&file.text, o);
+        if let Some((l, c)) = offset.map(|o| file.line_col(o)) {
             self.line = Some(l);
             self.column = Some(c);
         }

@@ -1,45 +1,21 @@
 //! Test harness: a real PostgreSQL started by the suite itself (one throwaway cluster shared by
-//! every test binary, started idempotently under strata's own localdb lock), one fresh database
+//! every test process and stopped by the last one to exit, see `cluster.rs`), one fresh database
 //! per test, temp project folders, and a runner for the built `strata` binary.
+//!
+//! The server is the installed one (found the way strata finds it), or the bin folder named by
+//! `STRATA_TEST_PG_BIN` (e.g. `.cache/pg/18/bin` from `scripts/fetch-postgres 18`; relative
+//! paths are relative to the repository). Each bin folder gets its own cluster; `psql` comes from
+//! that folder when it has one, and the `strata` runs of the tests use it for their own local
+//! servers (`STRATA_PG_BINDIR`).
 #![allow(dead_code)]
+
+pub mod cluster;
+#[allow(unused_imports)]
+pub use cluster::{cluster, pg_binaries, pg_major, psql_program, TEST_PG_BIN_ENV};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
-
-use strata::localdb::{self, Options, Server};
-
-/// The shared test cluster (durability off). Lives under the temp folder so that the
-/// unprivileged server user can reach it even when the clone sits under /root.
-pub fn cluster() -> &'static Server {
-    static SERVER: OnceLock<Server> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!(
-            "strata-test-pg-{}",
-            path_hash(env!("CARGO_TARGET_TMPDIR"))
-        ));
-        match localdb::start_at(
-            &dir,
-            &Options {
-                durable: false,
-                database: String::new(),
-            },
-        ) {
-            Ok(s) => s,
-            Err(e) => panic!("cannot start the test PostgreSQL in {}: {e}", dir.display()),
-        }
-    })
-}
-
-fn path_hash(s: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
-}
 
 /// A database of its own for one test; dropped at the end of the test.
 pub struct TestDb {
@@ -105,7 +81,7 @@ pub fn psql(url: &str, sql: &str) -> String {
 }
 
 pub fn try_psql(url: &str, sql: &str) -> (bool, String) {
-    let out = Command::new("psql")
+    let out = Command::new(psql_program())
         .args([
             "-X",
             "-q",
@@ -237,6 +213,9 @@ pub fn strata_cmd(dir: &Path) -> Command {
         .env_remove("DATABASE_URL")
         .env_remove("STRATA_ENV")
         .env_remove("PROD_DATABASE_URL");
+    if std::env::var_os(TEST_PG_BIN_ENV).is_some_and(|v| !v.is_empty()) {
+        cmd.env(strata::localdb::BINDIR_ENV, &pg_binaries().bindir);
+    }
     cmd
 }
 
@@ -336,7 +315,7 @@ pub fn shadow_url() -> String {
 /// otherwise); returns (success, stdout+stderr).
 pub fn psql_script(url: &str, script: &str) -> (bool, String) {
     use std::io::Write as _;
-    let child = Command::new("psql")
+    let child = Command::new(psql_program())
         .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", "-"])
         .env_remove("PGHOST")
         .env_remove("PGUSER")
