@@ -83,9 +83,15 @@ pub enum UsageError {
     #[error("{message}")]
     Flags { message: String },
     #[error("`strata {command}` changes a database that is not the local development database ({target}): add --yes to confirm (there is no terminal to ask on)")]
-    NeedsYes { command: &'static str, target: String },
+    NeedsYes {
+        command: &'static str,
+        target: String,
+    },
     #[error("`strata {command}` on {target} was not confirmed; nothing was changed")]
-    Declined { command: &'static str, target: String },
+    Declined {
+        command: &'static str,
+        target: String,
+    },
     #[error("--to {version}: version {version} is neither a migration file nor applied; use a version from `strata status`{}", if *.down { " (or 0 for everything)" } else { "" })]
     UnknownVersion {
         version: crate::project::Version,

@@ -137,7 +137,15 @@ fn wait_polls_until_a_server_appears() {
     let late_url = format!("postgres://postgres@127.0.0.1:{port}/{}", db.name);
     let p = project();
     let child = strata_cmd(p.path())
-        .args(["--database-url", &late_url, "wait", "--timeout", "60s", "--format", "json"])
+        .args([
+            "--database-url",
+            &late_url,
+            "wait",
+            "--timeout",
+            "60s",
+            "--format",
+            "json",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -159,7 +167,10 @@ fn connect_timeout_bounds_a_server_that_never_answers() {
     let port = silent.local_addr().unwrap_or_else(|e| panic!("{e}")).port();
     let p = project();
     let url = format!("postgres://app@127.0.0.1:{port}/app");
-    let r = p.strata(None, &["--database-url", &url, "--connect-timeout", "1s", "status"]);
+    let r = p.strata(
+        None,
+        &["--database-url", &url, "--connect-timeout", "1s", "status"],
+    );
     r.assert_code(2)
         .assert_contains("no answer within 1s (raise it with --connect-timeout)");
     p.strata(None, &["--connect-timeout", "later", "status"])
@@ -174,13 +185,12 @@ fn quiet_prints_only_the_summary_line() {
     let p = project();
     let r = p.strata(Some(&db), &["up", "-q"]);
     r.assert_ok();
-    assert_eq!(
-        r.stdout.lines().count(),
-        1,
-        "stdout: {}",
+    assert_eq!(r.stdout.lines().count(), 1, "stdout: {}", r.stdout);
+    assert!(
+        r.stdout.starts_with("Applied 2 migration(s)"),
+        "{}",
         r.stdout
     );
-    assert!(r.stdout.starts_with("Applied 2 migration(s)"), "{}", r.stdout);
     for (args, line) in [
         (&["status", "-q"][..], "2 applied, 0 pending, 0 other\n"),
         (&["test", "-q"], "1 passed, 0 failed\n"),
@@ -210,11 +220,16 @@ fn colour_on_a_terminal_only_and_never_with_no_color() {
         env!("CARGO_BIN_EXE_strata")
     );
     let r = on_a_terminal(p.path(), &line, &[]);
-    r.assert_contains("\u{1b}[").assert_contains("cannot connect");
+    r.assert_contains("\u{1b}[")
+        .assert_contains("cannot connect");
     let r = on_a_terminal(p.path(), &line, &[("NO_COLOR", "1")]);
-    r.assert_contains("cannot connect").assert_not_contains("\u{1b}[");
+    r.assert_contains("cannot connect")
+        .assert_not_contains("\u{1b}[");
     // Piped: no colour.
-    let r = p.strata(None, &["--database-url", "postgres://u@127.0.0.1:1/x", "status"]);
+    let r = p.strata(
+        None,
+        &["--database-url", "postgres://u@127.0.0.1:1/x", "status"],
+    );
     r.assert_code(2).assert_not_contains("\u{1b}[");
 }
 
@@ -237,7 +252,11 @@ fn tables_fit_the_terminal_and_do_not_wrap_in_a_pipe() {
         .map(|l| l.trim_end_matches('\r').chars().count())
         .max()
         .unwrap_or(0);
-    assert!(widest > 0 && widest <= 60, "widest table line {widest}:\n{}", r.stdout);
+    assert!(
+        widest > 0 && widest <= 60,
+        "widest table line {widest}:\n{}",
+        r.stdout
+    );
     let r = p.strata(Some(&db), &["status"]);
     assert!(
         r.stdout
@@ -263,7 +282,12 @@ fn every_command_speaks_json_including_init_new_db_and_flag_errors() {
     assert_eq!(v["format_version"], 1);
     assert_eq!(v["folders"][0], "migrations");
     let v = json_of(run(&["new", "add_things"]).assert_ok());
-    assert!(v["migration"].as_str().is_some_and(|m| m.ends_with("_add_things.sql")), "{v}");
+    assert!(
+        v["migration"]
+            .as_str()
+            .is_some_and(|m| m.ends_with("_add_things.sql")),
+        "{v}"
+    );
     assert!(v["version"].is_string());
     let v = json_of(run(&["db", "status"]).assert_ok());
     assert_eq!(v["state"], "not-running");

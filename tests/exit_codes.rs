@@ -13,7 +13,10 @@ fn project() -> Project {
     p.write("strata.toml", "")
         .write("migrations/001_a.sql", "CREATE TABLE a (id int);\n")
         .write("rollbacks/001_a.sql", "DROP TABLE a;\n")
-        .write("policies/a.sql", "ALTER TABLE a ENABLE ROW LEVEL SECURITY;\n")
+        .write(
+            "policies/a.sql",
+            "ALTER TABLE a ENABLE ROW LEVEL SECURITY;\n",
+        )
         .write("seeds/a.sql", "INSERT INTO a VALUES (1);\n")
         .write(
             "tests/validation/01_a.sql",
@@ -68,15 +71,9 @@ fn every_command_that_connects_reports_an_unreachable_server_as_exit_2() {
         full.extend_from_slice(&["--format", "json"]);
         error_kind(&p.strata(None, &full), "connection", 2);
     }
-    let r = p.strata(
-        None,
-        &["verify-rollbacks", "--shadow-url", UNREACHABLE],
-    );
+    let r = p.strata(None, &["verify-rollbacks", "--shadow-url", UNREACHABLE]);
     r.assert_code(2).assert_contains("cannot connect");
-    let r = p.strata(
-        None,
-        &["diff", "--from", UNREACHABLE, "--to", UNREACHABLE],
-    );
+    let r = p.strata(None, &["diff", "--from", UNREACHABLE, "--to", UNREACHABLE]);
     r.assert_code(2).assert_contains("cannot connect");
 }
 
@@ -90,7 +87,14 @@ fn a_test_pattern_that_matches_nothing_is_a_usage_error() {
     error_kind(
         &p.strata(
             None,
-            &["--database-url", UNREACHABLE, "test", "nomatch", "--format", "json"],
+            &[
+                "--database-url",
+                UNREACHABLE,
+                "test",
+                "nomatch",
+                "--format",
+                "json",
+            ],
         ),
         "usage",
         2,
@@ -123,14 +127,16 @@ fn a_to_version_that_does_not_exist_is_a_usage_error() {
     // A real refusal stays exit 1.
     p.write("migrations/001_a.sql", "CREATE TABLE a (id bigint);\n");
     let r = p.strata(Some(&db), &["up"]);
-    r.assert_code(1).assert_contains("was changed after it was applied");
+    r.assert_code(1)
+        .assert_contains("was changed after it was applied");
 }
 
 #[test]
 fn found_failures_are_exit_1_and_success_is_0() {
     let db = TestDb::new("exit_found");
     let p = project();
-    p.strata(Some(&db), &["status", "--exit-code"]).assert_code(1);
+    p.strata(Some(&db), &["status", "--exit-code"])
+        .assert_code(1);
     p.strata(Some(&db), &["up"]).assert_ok();
     p.strata(Some(&db), &["status", "--exit-code"]).assert_ok();
     p.strata(Some(&db), &["test"]).assert_ok();
@@ -151,5 +157,6 @@ fn bad_configuration_is_exit_2() {
     error_kind(&r, "config", 2);
     p.write("strata.toml", "");
     let r = p.strata(None, &["status", "--lock-wait", "soon"]);
-    r.assert_code(2).assert_contains("--lock-wait soon: not a duration");
+    r.assert_code(2)
+        .assert_contains("--lock-wait soon: not a duration");
 }

@@ -56,7 +56,9 @@ fn reset_on_a_database_that_is_not_the_local_one_needs_yes_or_a_yes_on_the_termi
     // No terminal: refused before anything happens, with the flag to add and the target.
     let r = p.strata(Some(&db), &["reset"]);
     r.assert_code(2)
-        .assert_contains("`strata reset` changes a database that is not the local development database")
+        .assert_contains(
+            "`strata reset` changes a database that is not the local development database",
+        )
         .assert_contains(&format!("host 127.0.0.1 port {}", port_of(&db)))
         .assert_contains(&format!("database {}", db.name))
         .assert_contains("user postgres")
@@ -101,13 +103,20 @@ fn down_and_seed_on_another_machine_need_yes_and_ask_before_connecting() {
         let r = p.strata(None, &full);
         r.assert_code(2)
             .assert_contains(&format!("`strata {}` changes a database", args[0]))
-            .assert_contains("host db.staging.example port 5432, database app, user deploy, from --database-url")
+            .assert_contains(
+                "host db.staging.example port 5432, database app, user deploy, from --database-url",
+            )
             .assert_not_contains("Rm7secret");
     }
     // A dry run changes nothing and asks nothing (it fails on connecting instead).
     let r = p.strata(
         None,
-        &["--database-url", "postgres://deploy@127.0.0.1:1/app", "down", "--dry-run"],
+        &[
+            "--database-url",
+            "postgres://deploy@127.0.0.1:1/app",
+            "down",
+            "--dry-run",
+        ],
     );
     r.assert_code(2).assert_contains("cannot connect");
 }
@@ -138,7 +147,11 @@ fn down_and_seed_on_this_machine_run_without_a_question_and_name_the_target() {
     // Even -q names the target (on stderr); stdout holds the summary line only.
     let r = p.strata(Some(&db), &["up", "-q"]);
     r.assert_ok();
-    assert!(r.stderr.contains("strata up: changing host"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("strata up: changing host"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
 }
 
@@ -150,7 +163,10 @@ fn an_explicit_environment_is_not_overridden_by_dotenv_and_the_process_environme
         "strata.toml",
         &format!("[environments.staging]\nurl = \"{}\"\n", db.url),
     )
-    .write(".env", "DATABASE_URL=postgres://dev:Dv1secret@127.0.0.1:1/dev\n");
+    .write(
+        ".env",
+        "DATABASE_URL=postgres://dev:Dv1secret@127.0.0.1:1/dev\n",
+    );
     // .env alone: its DATABASE_URL is used.
     let r = p.strata(None, &["status"]);
     r.assert_code(2)

@@ -17,14 +17,24 @@ fn project() -> Project {
 /// Runs `args` in every format and checks the exit code, a fragment that proves the path was
 /// taken, and that `secret` appears nowhere.
 #[track_caller]
-fn never_shows(p: &Project, env: &[(&str, &str)], args: &[&str], code: i32, proof: &str, secret: &str) {
+fn never_shows(
+    p: &Project,
+    env: &[(&str, &str)],
+    args: &[&str],
+    code: i32,
+    proof: &str,
+    secret: &str,
+) {
     for format in ["text", "json", "github"] {
         let mut cmd = strata_cmd(p.path());
         for (k, v) in env {
             cmd.env(k, v);
         }
         cmd.args(args).args(["--format", format]);
-        let r = Run::from(cmd.output().unwrap_or_else(|e| panic!("cannot run strata: {e}")));
+        let r = Run::from(
+            cmd.output()
+                .unwrap_or_else(|e| panic!("cannot run strata: {e}")),
+        );
         r.assert_code(code)
             .assert_contains(proof)
             .assert_not_contains(secret);
@@ -42,10 +52,27 @@ fn never_shows(p: &Project, env: &[(&str, &str)], args: &[&str], code: i32, proo
 #[test]
 fn malformed_env_line_is_not_shown() {
     let p = project();
-    p.write(".env", "OK=1\nDATABASE_URL postgres://app:Hx7envline@127.0.0.1:1/app\n");
-    never_shows(&p, &[], &["status"], 2, ".env:2: invalid .env line", "Hx7envline");
+    p.write(
+        ".env",
+        "OK=1\nDATABASE_URL postgres://app:Hx7envline@127.0.0.1:1/app\n",
+    );
+    never_shows(
+        &p,
+        &[],
+        &["status"],
+        2,
+        ".env:2: invalid .env line",
+        "Hx7envline",
+    );
     p.write(".env", "postgres://app:Hx8envline@127.0.0.1:1/app\n");
-    never_shows(&p, &[], &["status"], 2, ".env:1: invalid .env line", "Hx8envline");
+    never_shows(
+        &p,
+        &[],
+        &["status"],
+        2,
+        ".env:1: invalid .env line",
+        "Hx8envline",
+    );
     p.write(".env", "DB PASSWORD=Hx9envline\n");
     never_shows(&p, &[], &["status"], 2, "not a variable name", "Hx9envline");
 }
@@ -59,8 +86,22 @@ fn unencoded_question_mark_slash_and_at_in_the_password() {
         "postgres://app:pa@Qw1unenc@127.0.0.1:1/app",
         "postgres://app:pa#Qw1unenc:x@127.0.0.1:1/app",
     ] {
-        never_shows(&p, &[], &["status", "--database-url", url], 2, "cannot connect to postgres://app:***@", "Qw1unenc");
-        never_shows(&p, &[("DATABASE_URL", url)], &["status"], 2, "cannot connect", "Qw1unenc");
+        never_shows(
+            &p,
+            &[],
+            &["status", "--database-url", url],
+            2,
+            "cannot connect to postgres://app:***@",
+            "Qw1unenc",
+        );
+        never_shows(
+            &p,
+            &[("DATABASE_URL", url)],
+            &["status"],
+            2,
+            "cannot connect",
+            "Qw1unenc",
+        );
     }
 }
 
@@ -72,10 +113,27 @@ fn malformed_postgres_url() {
         "postgres:app:Mf2shape@127.0.0.1:1/app",
         "postgress://app:Mf2shape@127.0.0.1:1/app",
     ] {
-        never_shows(&p, &[], &["status", "--database-url", url], 2, "invalid connection string", "Mf2shape");
+        never_shows(
+            &p,
+            &[],
+            &["status", "--database-url", url],
+            2,
+            "invalid connection string",
+            "Mf2shape",
+        );
     }
-    p.write(".env", "DATABASE_URL=postgres:/app:Mf3shape@127.0.0.1:1/app\n");
-    never_shows(&p, &[], &["status"], 2, "invalid connection string", "Mf3shape");
+    p.write(
+        ".env",
+        "DATABASE_URL=postgres:/app:Mf3shape@127.0.0.1:1/app\n",
+    );
+    never_shows(
+        &p,
+        &[],
+        &["status"],
+        2,
+        "invalid connection string",
+        "Mf3shape",
+    );
 }
 
 #[test]
@@ -86,7 +144,14 @@ fn duplicate_and_percent_encoded_password_keys() {
         "postgres://127.0.0.1:1/app?p%61ssword=Dk4first",
         "postgres://127.0.0.1:1/app?%70assword=Dk4first&PASSWORD=Dk4second",
     ] {
-        never_shows(&p, &[], &["status", "--database-url", url], 2, "cannot connect", "Dk4");
+        never_shows(
+            &p,
+            &[],
+            &["status", "--database-url", url],
+            2,
+            "cannot connect",
+            "Dk4",
+        );
     }
 }
 
@@ -97,7 +162,14 @@ fn environment_urls_and_other_url_flags() {
         "strata.toml",
         "[environments.staging]\nurl = \"postgres://app:En5staging@127.0.0.1:1/app\"\n",
     );
-    never_shows(&p, &[], &["status", "--env", "staging"], 2, "cannot connect", "En5staging");
+    never_shows(
+        &p,
+        &[],
+        &["status", "--env", "staging"],
+        2,
+        "cannot connect",
+        "En5staging",
+    );
     never_shows(
         &p,
         &[],

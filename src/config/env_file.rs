@@ -78,7 +78,10 @@ mod tests {
     fn rejects_garbage_with_line_but_never_shows_it() {
         let e = parse_env_file(Path::new(".env"), "A=1\nnot a line\n").unwrap_err();
         let text = e.to_string();
-        assert!(text.contains(".env:2: invalid .env line starting with `not`: no `=`"), "{text}");
+        assert!(
+            text.contains(".env:2: invalid .env line starting with `not`: no `=`"),
+            "{text}"
+        );
         assert!(!text.contains("a line"), "{text}");
         let e = parse_env_file(
             Path::new(".env"),
@@ -90,7 +93,10 @@ mod tests {
         assert!(!text.contains("Wq8hidden"), "{text}");
         let e = parse_env_file(Path::new(".env"), "postgres://u:Wq9hidden@h/db\n").unwrap_err();
         let text = e.to_string();
-        assert!(!text.contains("Wq9hidden") && !text.contains("starting with"), "{text}");
+        assert!(
+            !text.contains("Wq9hidden") && !text.contains("starting with"),
+            "{text}"
+        );
         assert_eq!(
             crate::secret::mask("echo Wq9hidden"),
             "echo ***",

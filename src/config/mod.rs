@@ -495,9 +495,9 @@ pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
 /// A duration as [`parse_duration`] reads it: `500ms`, `15s`, `2min`.
 pub fn format_duration(d: std::time::Duration) -> String {
     let ms = d.as_millis();
-    if ms > 0 && ms % 60_000 == 0 {
+    if ms > 0 && ms.is_multiple_of(60_000) {
         format!("{}min", ms / 60_000)
-    } else if ms > 0 && ms % 1000 == 0 {
+    } else if ms > 0 && ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
@@ -690,13 +690,12 @@ fn resolve_target_with(
     let env_url = match (&env_name, env) {
         (Some(name), Some(e)) => match &e.url {
             Some(u) if !u.is_empty() => {
-                let url = expand_vars(u, |v| cfg.var(v)).map_err(|var| {
-                    ConfigError::UndefinedVariable {
+                let url =
+                    expand_vars(u, |v| cfg.var(v)).map_err(|var| ConfigError::UndefinedVariable {
                         path: cfg.file.clone().unwrap_or_else(|| cfg.root.join(FILE_NAME)),
                         key: format!("environments.{name}.url"),
                         var,
-                    }
-                });
+                    });
                 Some((name.clone(), url))
             }
             _ => None,
@@ -921,7 +920,10 @@ mod tests {
         cfg.dotenv
             .insert("DATABASE_URL".into(), "postgres://dev@localhost/db".into());
         let t = resolve_target_with(&cfg, None, Some("staging"), None).unwrap();
-        assert_eq!(source_of(&t), (Source::Environment("staging".into()), false));
+        assert_eq!(
+            source_of(&t),
+            (Source::Environment("staging".into()), false)
+        );
         let t = resolve_target_with(&cfg, None, None, None).unwrap();
         assert_eq!(source_of(&t), (Source::DotEnv, false));
         let t = resolve_target_with(
@@ -932,7 +934,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(source_of(&t), (Source::EnvVar, true));
-        let t = resolve_target_with(&cfg, Some("postgres://f@f/db"), Some("staging"), None).unwrap();
+        let t =
+            resolve_target_with(&cfg, Some("postgres://f@f/db"), Some("staging"), None).unwrap();
         assert_eq!(source_of(&t), (Source::Flag, true));
         // An environment without a url takes the URL from elsewhere and stays protected.
         let t = resolve_target_with(&cfg, None, Some("prod"), None).unwrap();
@@ -940,7 +943,10 @@ mod tests {
         assert_eq!(t.protected_env(), Some("prod"));
         cfg.dotenv.clear();
         let e = resolve_target_with(&cfg, None, Some("prod"), None).unwrap_err();
-        assert!(e.to_string().contains("environment `prod` has no `url`"), "{e}");
+        assert!(
+            e.to_string().contains("environment `prod` has no `url`"),
+            "{e}"
+        );
         assert!(matches!(
             resolve_target_with(&cfg, None, None, None).unwrap(),
             Target::Local { env: None }

@@ -164,7 +164,9 @@ static CONNECT_TIMEOUT_MS: AtomicU64 = AtomicU64::new(DEFAULT_CONNECT_TIMEOUT.as
 /// a process-wide setting, like libpq's `connect_timeout`, so that shadow and `--from`/`--to`
 /// connections obey it too.
 pub fn set_connect_timeout(timeout: Duration) {
-    let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX).max(1);
+    let ms = u64::try_from(timeout.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1);
     CONNECT_TIMEOUT_MS.store(ms, Ordering::Relaxed);
 }
 

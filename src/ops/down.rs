@@ -54,7 +54,8 @@ pub async fn down(ws: &Workspace, opts: &DownOptions, sink: &mut dyn Sink) -> Re
             engine::prepare(&mut conn, &settings, &mut EngineEvents(sink)).await?
         };
         let state = history::fold(&rows);
-        let plan = engine::plan_down(&project, &state, opts.target).map_err(|r| Error::refused(r, true))?;
+        let plan = engine::plan_down(&project, &state, opts.target)
+            .map_err(|r| Error::refused(r, true))?;
         let steps: Vec<DownStep> = plan
             .iter()
             .map(|m| DownStep {

@@ -220,10 +220,7 @@ impl TargetInfo {
                     .map(|p| p.display().to_string())
                     .unwrap_or_else(|| o.get_host().to_string()),
                 port: o.get_port(),
-                database: o
-                    .get_database()
-                    .unwrap_or(o.get_username())
-                    .to_string(),
+                database: o.get_database().unwrap_or(o.get_username()).to_string(),
                 user: o.get_username().to_string(),
                 source,
             },

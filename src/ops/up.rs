@@ -75,8 +75,8 @@ async fn plan(
 ) -> Result<UpOutcome> {
     let rows = history::read(conn, &ws.cfg.database.history_schema).await?;
     let state = history::fold(&rows);
-    let steps =
-        engine::plan_up(project, &state, opts.to, opts.out_of_order).map_err(|r| Error::refused(r, false))?;
+    let steps = engine::plan_up(project, &state, opts.to, opts.out_of_order)
+        .map_err(|r| Error::refused(r, false))?;
     engine::analyze_all(steps.iter().map(|m| (&m.file, &m.directives)))?;
     Ok(UpOutcome {
         applied: steps.iter().map(|m| m.version.to_string()).collect(),
@@ -109,8 +109,8 @@ pub(crate) async fn apply(
     let settings = ws.settings();
     let rows = engine::prepare(conn, &settings, &mut EngineEvents(sink)).await?;
     let state = history::fold(&rows);
-    let steps =
-        engine::plan_up(project, &state, opts.to, opts.out_of_order).map_err(|r| Error::refused(r, false))?;
+    let steps = engine::plan_up(project, &state, opts.to, opts.out_of_order)
+        .map_err(|r| Error::refused(r, false))?;
     if !steps.is_empty() {
         let texts = steps.iter().map(|m| m.file.text.as_str());
         if crate::auth::ensure_shim(conn, &ws.cfg.auth, texts).await? {

@@ -81,7 +81,8 @@ impl Render for UpOutcome {
             if self.plan.is_empty() {
                 t.out.push_str(&format!("{}\n", up_line(self)));
             } else {
-                t.out.push_str(&format!("{}:\n", up_line(self).trim_end_matches('.')));
+                t.out
+                    .push_str(&format!("{}:\n", up_line(self).trim_end_matches('.')));
                 for m in &self.plan {
                     let mode = if m.transactional {
                         ""

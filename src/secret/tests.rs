@@ -62,8 +62,14 @@ fn secret_keys_in_queries_conninfo_and_env_lines() {
         "host=h password=*** dbname=d",
     );
     masks("DB_PASSWORD=hunter2", "DB_PASSWORD=***");
-    masks("export PGPASSWORD=\"two words\" # c", "export PGPASSWORD=*** # c");
-    masks("API_TOKEN=abc sslpassword=x", "API_TOKEN=*** sslpassword=***");
+    masks(
+        "export PGPASSWORD=\"two words\" # c",
+        "export PGPASSWORD=*** # c",
+    );
+    masks(
+        "API_TOKEN=abc sslpassword=x",
+        "API_TOKEN=*** sslpassword=***",
+    );
 }
 
 #[test]
