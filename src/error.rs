@@ -98,6 +98,8 @@ pub enum UsageError {
         /// `down --to` (where 0 means everything) rather than `up --to`.
         down: bool,
     },
+    #[error("{path} is not one of the project's migrations (they are in {dir}); strata lint judges migration files")]
+    NotAMigration { path: String, dir: String },
 }
 
 impl Error {

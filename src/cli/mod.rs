@@ -143,6 +143,15 @@ pub enum Command {
         #[arg(long, value_name = "URL", env = "STRATA_SHADOW_URL")]
         shadow_url: Option<String>,
     },
+    /// Judge pending (or the named) migrations by running them on a shadow database: locks,
+    /// table rewrites, validations, dropped or renamed objects, RLS and grants
+    Lint {
+        /// Migration files to judge (default: the migrations the database has not applied)
+        files: Vec<PathBuf>,
+        /// Server for shadow databases (default: the project's local server)
+        #[arg(long, value_name = "URL", env = "STRATA_SHADOW_URL")]
+        shadow_url: Option<String>,
+    },
     /// On a shadow database, apply and roll back each migration and show what is not as before
     VerifyRollbacks {
         /// Server for the shadow database (default: the project's local server)
@@ -437,6 +446,11 @@ async fn dispatch(cli: Cli, p: &Printer, sink: &mut Progress) -> Result<bool> {
                 shadow_url,
             };
             let o = ops::diff::diff(&ws, &opts, sink).await?;
+            show(p, &o, o.failed())
+        }
+        Command::Lint { files, shadow_url } => {
+            let opts = ops::lint::LintOptions { files, shadow_url };
+            let o = ops::lint::lint(&ws, &opts, sink).await?;
             show(p, &o, o.failed())
         }
         Command::VerifyRollbacks { shadow_url } => {

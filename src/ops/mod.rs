@@ -16,6 +16,7 @@ pub mod check;
 pub mod diff;
 pub mod down;
 pub mod init;
+pub mod lint;
 pub mod local;
 pub mod new;
 pub mod policies;

@@ -388,6 +388,11 @@ pub fn parse_directives(path: &str, text: &str) -> (Directives, Vec<ProjectError
         let Some(directive) = body.strip_prefix("strata:") else {
             continue;
         };
+        // `-- strata:allow <rule> <reason>` belongs to a statement anywhere in the file;
+        // `strata lint` reads and checks it.
+        if directive.split_whitespace().next() == Some("allow") {
+            continue;
+        }
         if !in_header {
             errors.push(ProjectError::DirectiveAfterSql {
                 path: path.into(),
@@ -813,6 +818,12 @@ mod tests {
             e[0],
             ProjectError::DirectiveAfterSql { line: 2, .. }
         ));
+        // `strata lint`'s per-statement allows may stand anywhere.
+        let (_, e) = parse_directives(
+            "f.sql",
+            "-- strata:allow table-dropped unused\nDROP TABLE a;\n-- strata:allow column-dropped gone\nSELECT 1;\n",
+        );
+        assert!(e.is_empty(), "{e:?}");
     }
 
     #[test]

@@ -210,6 +210,17 @@ pub async fn apply_policies(
 
 /// Makes sure the template for `spec` exists on the server; returns its name.
 pub async fn ensure_template(server: &ConnInfo, spec: &Spec<'_>) -> Result<String, ShadowError> {
+    ensure_template_for(server, spec, "shadow").await
+}
+
+/// [`ensure_template`] for one purpose (`shadow` for the declared state, `lint` for the state
+/// before the migrations being linted): a new template drops only the project's older
+/// templates of the same purpose, so `diff` and `lint` do not evict each other's.
+pub async fn ensure_template_for(
+    server: &ConnInfo,
+    spec: &Spec<'_>,
+    purpose: &str,
+) -> Result<String, ShadowError> {
     let tpl = template_name(spec);
     let mut conn = admin(server).await?;
     let exists: bool =
@@ -245,7 +256,7 @@ pub async fn ensure_template(server: &ConnInfo, spec: &Spec<'_>) -> Result<Strin
         drop_database(server, &build).await?;
         return Ok(tpl);
     }
-    let owner_note = format!("strata shadow template for {}", spec.root.display());
+    let owner_note = format!("strata {purpose} template for {}", spec.root.display());
     let _ = db::execute_script(
         &mut conn,
         &format!(
