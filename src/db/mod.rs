@@ -41,7 +41,9 @@ impl PgFailure {
                         code: pg.code().to_string(),
                         message: pg.message().to_string(),
                         detail: pg.detail().map(str::to_string),
-                        hint: pg.hint().map(str::to_string),
+                        // A Supabase extension the server lacks: say how to install it.
+                        hint: crate::auth::extensions::hint_for(pg.code(), pg.message())
+                            .or_else(|| pg.hint().map(str::to_string)),
                         context: pg.r#where().map(str::to_string),
                         position,
                         internal_query,

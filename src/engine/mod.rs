@@ -29,7 +29,8 @@ pub use plan::{plan_down, plan_up, status, DownTarget, MigrationState, Refusal, 
 #[derive(Debug, Clone)]
 pub enum Event {
     LockWaiting(Option<db::LockHolder>),
-    ShimInstalled,
+    /// The Supabase shim was installed: what it provides.
+    ShimInstalled(crate::auth::ShimReport),
     Plan {
         direction: Direction,
         total: usize,
@@ -66,6 +67,10 @@ pub struct Settings {
     pub lock_timeout: Option<String>,
     pub statement_timeout: Option<String>,
     pub lock_wait: Duration,
+    /// `search_path` for every migration (a list of identifiers as `SET` takes it), when the
+    /// database's default changed after this session started: the Supabase shim puts
+    /// `extensions` on it, and `RESET ALL` would return to the default of the session's start.
+    pub search_path: Option<String>,
 }
 
 /// A statement that failed while applying a file.
@@ -233,6 +238,9 @@ fn timeouts(unit: &Unit<'_>, settings: &Settings, local: bool) -> String {
             "{set} statement_timeout = {};\n",
             sql::quote_literal(t)
         ));
+    }
+    if let Some(path) = &settings.search_path {
+        s.push_str(&format!("{set} search_path = {path};\n"));
     }
     s
 }

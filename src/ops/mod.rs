@@ -147,6 +147,7 @@ impl Workspace {
             lock_timeout: self.cfg.database.lock_timeout.clone(),
             statement_timeout: self.cfg.database.statement_timeout.clone(),
             lock_wait: self.lock_wait,
+            search_path: None,
         }
     }
 

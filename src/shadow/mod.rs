@@ -182,8 +182,12 @@ pub async fn apply_migrations(
         .iter()
         .map(|m| m.file.text.as_str())
         .chain(extra_texts.iter().copied());
-    crate::auth::ensure_shim(conn, auth, texts).await?;
-    engine::apply_up(conn, steps, settings, &mut obs).await?;
+    let report = crate::auth::ensure_shim(conn, auth, texts).await?;
+    let mut settings = settings.clone();
+    if let Some(report) = report {
+        settings.search_path = report.search_path;
+    }
+    engine::apply_up(conn, steps, &settings, &mut obs).await?;
     Ok(())
 }
 
@@ -458,6 +462,7 @@ mod tests {
             lock_timeout: None,
             statement_timeout: None,
             lock_wait: Duration::from_secs(1),
+            search_path: None,
         };
         let p1 = [file("policies/a.sql", "select 1")];
         let p2 = [file("policies/a.sql", "select 2")];
