@@ -155,7 +155,8 @@ pub async fn ensure_shim<'a>(
     }))
 }
 
-async fn present(conn: &mut PgConnection) -> Result<Present, DbError> {
+/// What the database has of the shim's parts (also read by `policies apply --dry-run`).
+pub async fn present(conn: &mut PgConnection) -> Result<Present, DbError> {
     let row: (bool, bool, bool, bool, bool) = sqlx::query_as(
         "SELECT to_regnamespace('auth') IS NOT NULL, \
                 coalesce(obj_description(to_regclass('auth.users'), 'pg_class') LIKE 'strata auth shim%', false), \

@@ -913,6 +913,7 @@ mod tests {
             policies: Policies::default(),
             environments: BTreeMap::new(),
             dotenv: BTreeMap::new(),
+            local: Default::default(),
         };
         cfg.environments.insert(
             "staging".into(),

@@ -35,9 +35,9 @@ pub(crate) async fn converge(
     let mut prelude = None;
     if !dry_run {
         crate::auth::ensure_shim(conn, &ws.cfg.auth, texts).await?;
-    } else if shim_missing(conn, &ws.cfg.auth, texts).await? {
+    } else if let Some(sql_text) = shim_prelude(conn, &ws.cfg.auth, texts).await? {
         sink.event(&Event::Note(Note::DryRunWithShim));
-        prelude = Some(crate::auth::SHIM_SQL);
+        prelude = Some(sql_text);
     }
     let r = policy::converge(
         conn,
@@ -46,26 +46,34 @@ pub(crate) async fn converge(
         &ws.excluded_schemas(),
         prune,
         dry_run,
-        prelude,
+        prelude.as_deref(),
     )
     .await?;
     Ok(Some(r))
 }
 
-/// Whether the real run would install the auth shim (the condition of `auth::ensure_shim`).
-async fn shim_missing<'a>(
+/// The SQL of the shim parts the real run would install first (the decision of
+/// `auth::ensure_shim`), for the dry run to run inside its own transaction.
+async fn shim_prelude<'a>(
     conn: &mut PgConnection,
     auth: &crate::config::Auth,
-    mut texts: impl Iterator<Item = &'a str>,
-) -> Result<bool> {
-    if !auth.shim || auth.model != crate::config::AuthModel::Supabase {
-        return Ok(false);
+    texts: impl Iterator<Item = &'a str>,
+) -> Result<Option<String>> {
+    use crate::auth::{detect, shim};
+    if auth.model != crate::config::AuthModel::Supabase || !auth.shim.any() {
+        return Ok(None);
     }
-    let present: bool = sqlx::query_scalar("SELECT to_regnamespace('auth') IS NOT NULL")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|e| crate::db::DbError::query("looking for schema auth", &e))?;
-    Ok(!present && texts.any(crate::auth::refers_to_supabase_auth))
+    let usage = detect::usage_of(texts);
+    if !usage.any() {
+        return Ok(None);
+    }
+    let present = shim::present(conn).await?;
+    let parts = shim::plan(auth.model, &auth.shim, &usage, &present);
+    if parts.is_empty() {
+        return Ok(None);
+    }
+    let sql_text: Vec<&str> = parts.iter().map(|p| shim::sql(*p)).collect();
+    Ok(Some(sql_text.join("\n;\n")))
 }
 
 /// `strata policies apply`: converge in one transaction under the run lock.
