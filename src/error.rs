@@ -38,6 +38,9 @@ pub enum Error {
     Policy(#[from] PolicyError),
     #[error(transparent)]
     Usage(#[from] UsageError),
+    /// Run outside a project, or a project folder that is missing.
+    #[error(transparent)]
+    Scope(#[from] crate::ops::scope::ScopeError),
     /// A version given on the command line that is not one.
     #[error("{flag} {text}: {reason}")]
     BadVersion {
@@ -118,6 +121,7 @@ impl Error {
             Error::Policy(PolicyError::Files(_)) => 1,
             Error::Policy(PolicyError::Statement { .. }) => 1,
             Error::Usage(_) => 2,
+            Error::Scope(_) => 2,
             Error::BadVersion { .. } => 2,
             Error::Io { .. } => 2,
             Error::Validation(ValidationError::Malformed(_)) => 1,
@@ -139,7 +143,10 @@ impl Error {
     /// Connection-level database errors are 2; a failing query is 1.
     fn db_code(e: &DbError) -> i32 {
         match e {
-            DbError::Connect { .. } | DbError::LockTimeout { .. } | DbError::PoolerDetected => 2,
+            DbError::Connect { .. }
+            | DbError::ConnectionLost { .. }
+            | DbError::LockTimeout { .. }
+            | DbError::PoolerDetected => 2,
             DbError::Query { .. } => 1,
         }
     }

@@ -160,3 +160,25 @@ fn bad_configuration_is_exit_2() {
     r.assert_code(2)
         .assert_contains("--lock-wait soon: not a duration");
 }
+
+#[test]
+fn test_on_a_lost_connection_is_a_connection_error_not_a_failing_test() {
+    let db = TestDb::new("exit_test_lost");
+    let p = project();
+    p.strata(Some(&db), &["up"]).assert_ok();
+    p.write(
+        "tests/validation/02_lost.sql",
+        "-- test: the server ends this session\n-- expect: ok\nSELECT pg_terminate_backend(pg_backend_pid());\n",
+    );
+    let r = p.strata(Some(&db), &["test"]);
+    r.assert_code(2)
+        .assert_contains("lost the connection to the database")
+        .assert_not_contains("cannot connect")
+        .assert_not_contains("passed, ");
+    let v = json_of(&p.strata(Some(&db), &["test", "--format", "json"]));
+    assert_eq!(v["error"]["exit_code"], 2, "{v}");
+    assert_eq!(v["error"]["kind"], "connection-lost", "{v}");
+    // The same suites against a server that is not there: "cannot connect", also exit 2.
+    let r = p.strata(None, &["--database-url", UNREACHABLE, "test"]);
+    r.assert_code(2).assert_contains("cannot connect");
+}

@@ -323,6 +323,41 @@ fn duration(flag: &'static str, text: &str) -> Result<std::time::Duration> {
     )
 }
 
+/// The command's name (for messages) and what it needs from the folder it runs in (SPEC 1).
+fn needs(command: &Command) -> (&'static str, ops::scope::Needs) {
+    use ops::scope::Needs;
+    match command {
+        Command::Init => ("init", Needs::Nothing),
+        Command::New { .. } => ("new", Needs::Project),
+        Command::Status { .. } => ("status", Needs::Project),
+        Command::Up { .. } => ("up", Needs::Project),
+        Command::Down { .. } => ("down", Needs::Project),
+        Command::Check => ("check", Needs::Project),
+        Command::Baseline { .. } => ("baseline", Needs::Project),
+        Command::Repair => ("repair", Needs::Project),
+        Command::Policies { .. } => ("policies apply", Needs::Project),
+        Command::Audit { .. } => ("audit", Needs::Database),
+        Command::Test { .. } => ("test", Needs::Project),
+        Command::Seed { .. } => ("seed", Needs::Project),
+        Command::Reset { .. } => ("reset", Needs::Project),
+        Command::Diff { from: Some(_), .. } => ("diff", Needs::Nothing),
+        Command::Diff { .. } => ("diff", Needs::Project),
+        Command::Lint { .. } => ("lint", Needs::Project),
+        Command::VerifyRollbacks { .. } => ("verify-rollbacks", Needs::Project),
+        Command::Wait { .. } => ("wait", Needs::Database),
+        Command::Completions { .. } => ("completions", Needs::Nothing),
+        Command::Db { action } => (
+            match action {
+                DbAction::Start => "db start",
+                DbAction::Stop => "db stop",
+                DbAction::Status => "db status",
+                DbAction::Url => "db url",
+            },
+            Needs::Project,
+        ),
+    }
+}
+
 async fn dispatch(cli: Cli, p: &Printer, sink: &mut Progress) -> Result<bool> {
     if let Some(t) = &cli.connect_timeout {
         crate::db::set_connect_timeout(duration("--connect-timeout", t)?);
@@ -346,6 +381,10 @@ async fn dispatch(cli: Cli, p: &Printer, sink: &mut Progress) -> Result<bool> {
         _ => {}
     }
     let ws = workspace(&cli)?;
+    let (name, needs) = needs(&cli.command);
+    let database_given =
+        needs == ops::scope::Needs::Database && matches!(ws.target()?, config::Target::Url { .. });
+    ops::scope::require(&ws.cfg, name, needs, database_given)?;
     Ok(match cli.command {
         Command::Init | Command::Completions { .. } => false,
         Command::Wait { timeout } => {

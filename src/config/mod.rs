@@ -579,11 +579,6 @@ impl fmt::Debug for ConnInfo {
     }
 }
 
-/// The same as [`crate::secret::mask`] (kept for callers written before it existed).
-pub fn mask_password(raw: &str) -> String {
-    crate::secret::mask(raw)
-}
-
 /// Where a connection came from, for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {

@@ -241,6 +241,8 @@ fn kind(e: &Error) -> &'static str {
         Error::Usage(crate::error::UsageError::NeedsYes { .. }) => "confirmation-required",
         Error::Usage(crate::error::UsageError::Declined { .. }) => "declined",
         Error::Usage(_) | Error::BadVersion { .. } => "usage",
+        Error::Scope(crate::ops::scope::ScopeError::NotAProject { .. }) => "not-a-project",
+        Error::Scope(_) => "folder",
         Error::Io { .. } => "io",
         Error::Validation(ValidationError::NoMatch { .. }) => "usage",
         Error::Validation(_) => "validation",
@@ -254,6 +256,7 @@ fn db_kind(d: &DbError) -> &'static str {
     match d {
         DbError::Connect { .. } => "connection",
         DbError::Query { .. } => "query",
+        DbError::ConnectionLost { .. } => "connection-lost",
         DbError::LockTimeout { .. } => "lock-timeout",
         DbError::PoolerDetected => "pooler",
     }
