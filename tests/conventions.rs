@@ -49,7 +49,7 @@ fn on_a_terminal(dir: &std::path::Path, line: &str, env: &[(&str, &str)]) -> Run
 
 #[test]
 fn completions_for_bash_zsh_and_fish() {
-    let p = Project::new();
+    let p = Project::bare();
     for (shell, marker) in [
         ("bash", "complete -F _strata"),
         ("zsh", "#compdef strata"),
