@@ -28,6 +28,7 @@ pub mod ops;
 pub mod policy;
 pub mod project;
 pub mod report;
+pub mod secret;
 pub mod seed;
 pub mod shadow;
 pub mod sql;

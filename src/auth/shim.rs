@@ -155,7 +155,8 @@ pub async fn ensure_shim<'a>(
     }))
 }
 
-async fn present(conn: &mut PgConnection) -> Result<Present, DbError> {
+/// What the database has of the shim's parts (also read by `policies apply --dry-run`).
+pub async fn present(conn: &mut PgConnection) -> Result<Present, DbError> {
     // Simple-query protocol: `up` runs this, and must work through a transaction pooler.
     use sqlx::Row;
     let row = sqlx::raw_sql(

@@ -8,6 +8,7 @@ use crate::config::ConnInfo;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgDatabaseError, PgErrorPosition};
 use sqlx::{ConnectOptions, Connection, Row};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// A PostgreSQL error, as data. `position` is PostgreSQL's 1-based character offset into the
@@ -134,7 +135,7 @@ impl DbError {
         if connection_lost(e) {
             return DbError::ConnectionLost {
                 context: context.into(),
-                message: crate::config::mask_password(&failure.to_string()),
+                message: crate::secret::mask(&failure.to_string()),
             };
         }
         DbError::Query {
@@ -161,7 +162,7 @@ pub fn connection_lost(e: &sqlx::Error) -> bool {
 pub async fn connect(info: &ConnInfo) -> Result<PgConnection, DbError> {
     let fail = |message: String| DbError::Connect {
         target: info.to_string(),
-        message: crate::config::mask_password(&message),
+        message: crate::secret::mask(&message),
     };
     let opts = PgConnectOptions::from_str(info.dangerous_raw_url())
         .map_err(|e| fail(e.to_string()))?
@@ -176,11 +177,35 @@ pub async fn connect(info: &ConnInfo) -> Result<PgConnection, DbError> {
     try_connect(&opts).await.map_err(fail)
 }
 
+/// How long one connection attempt may take unless `--connect-timeout` says otherwise.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+static CONNECT_TIMEOUT_MS: AtomicU64 = AtomicU64::new(DEFAULT_CONNECT_TIMEOUT.as_millis() as u64);
+
+/// Sets how long every later connection attempt of this process may take (`--connect-timeout`):
+/// a process-wide setting, like libpq's `connect_timeout`, so that shadow and `--from`/`--to`
+/// connections obey it too.
+pub fn set_connect_timeout(timeout: Duration) {
+    let ms = u64::try_from(timeout.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1);
+    CONNECT_TIMEOUT_MS.store(ms, Ordering::Relaxed);
+}
+
+/// The current connection timeout.
+pub fn connect_timeout() -> Duration {
+    Duration::from_millis(CONNECT_TIMEOUT_MS.load(Ordering::Relaxed))
+}
+
 async fn try_connect(opts: &PgConnectOptions) -> Result<PgConnection, String> {
-    match tokio::time::timeout(Duration::from_secs(15), PgConnection::connect_with(opts)).await {
+    let limit = connect_timeout();
+    match tokio::time::timeout(limit, PgConnection::connect_with(opts)).await {
         Ok(Ok(c)) => Ok(c),
         Ok(Err(e)) => Err(describe_connect_error(&e)),
-        Err(_) => Err("no answer within 15s".into()),
+        Err(_) => Err(format!(
+            "no answer within {} (raise it with --connect-timeout)",
+            crate::config::format_duration(limit)
+        )),
     }
 }
 

@@ -1,6 +1,6 @@
 //! `strata down`: run rollbacks, newest first.
 
-use super::{EngineEvents, Sink, Workspace};
+use super::{EngineEvents, Reach, Sink, Workspace};
 use crate::config;
 use crate::engine::{self, Direction, DownTarget, EngineError, RunMode};
 use crate::error::{Error, Result};
@@ -13,7 +13,7 @@ pub struct DownOptions {
     pub target: DownTarget,
     /// Plan only; change nothing (no lock, no history schema created).
     pub dry_run: bool,
-    /// Confirmation on a protected environment.
+    /// Confirmation on a protected environment or a server on another machine.
     pub yes: bool,
 }
 
@@ -38,6 +38,13 @@ pub async fn down(ws: &Workspace, opts: &DownOptions, sink: &mut dyn Sink) -> Re
     let target = ws.target()?;
     if !opts.dry_run {
         config::guard_protected(&target, "down", opts.yes, false)?;
+        let what = match opts.target {
+            DownTarget::To(v) if v.0 == 0 => "roll back every applied migration".to_string(),
+            DownTarget::To(v) => format!("roll back every migration above {v}"),
+            DownTarget::Steps(n) => format!("roll back the last {n} migration(s)"),
+        };
+        ws.confirm_destructive(&target, Reach::RemoteHost, "down", what, opts.yes, sink)?;
+        ws.announce(&target, "down", sink);
     }
     let mut conn = ws.connect(&target, sink).await?;
     let settings = ws.settings();
@@ -47,7 +54,7 @@ pub async fn down(ws: &Workspace, opts: &DownOptions, sink: &mut dyn Sink) -> Re
             let state = history::fold(&rows);
             let plan =
                 engine::plan_down_steps(&project, &state, &history::last_ids(&rows), opts.target)
-                    .map_err(Error::Refused)?;
+                    .map_err(|r| Error::refused(r, true))?;
             let steps: Vec<DownStep> = plan.iter().map(|s| step_of(s.migration)).collect();
             return Ok(DownOutcome {
                 rolled_back: steps.iter().map(|s| s.version.clone()).collect(),
@@ -68,7 +75,7 @@ pub async fn down(ws: &Workspace, opts: &DownOptions, sink: &mut dyn Sink) -> Re
                 t => t,
             };
             let plan = engine::plan_down_steps(&project, &state, &history::last_ids(&rows), target)
-                .map_err(Error::Refused)?;
+                .map_err(|r| Error::refused(r, true))?;
             let mode = RunMode {
                 direction: Direction::Down,
                 check_history: true,

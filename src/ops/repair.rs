@@ -22,6 +22,7 @@ pub async fn baseline(
 ) -> Result<BaselineOutcome> {
     let project = ws.load_project()?;
     let target = ws.target()?;
+    ws.announce(&target, "baseline", sink);
     let mut conn = ws.connect(&target, sink).await?;
     let settings = ws.settings();
     let result = async {
@@ -58,6 +59,7 @@ pub async fn repair(
 ) -> Result<RepairOutcome> {
     let project = ws.load_project()?;
     let target = ws.target()?;
+    ws.announce(&target, "repair", sink);
     let mut conn = ws.connect(&target, sink).await?;
     let settings = ws.settings();
     let result = async {

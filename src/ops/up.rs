@@ -56,6 +56,9 @@ pub struct UpOutcome {
 pub async fn up(ws: &Workspace, opts: &UpOptions, sink: &mut dyn Sink) -> Result<UpOutcome> {
     let project = ws.load_project()?;
     let target = ws.target()?;
+    if !opts.dry_run {
+        ws.announce(&target, "up", sink);
+    }
     let mut conn = ws.connect(&target, sink).await?;
     let result = if opts.dry_run {
         plan(ws, &mut conn, &project, opts).await
@@ -83,7 +86,7 @@ async fn plan(
         opts.to,
         opts.out_of_order,
     )
-    .map_err(Error::Refused)?;
+    .map_err(|r| Error::refused(r, false))?;
     engine::analyze_all(
         steps
             .iter()
@@ -151,7 +154,7 @@ pub(crate) async fn apply(
             opts.to,
             opts.out_of_order,
         )
-        .map_err(Error::Refused)?;
+        .map_err(|r| Error::refused(r, false))?;
         if !steps.is_empty() && !shim_checked {
             shim_checked = true;
             let texts = steps.iter().map(|s| s.migration.file.text.as_str());
@@ -189,7 +192,7 @@ pub(crate) async fn apply(
     };
     let elapsed = started.elapsed();
     let policies = if ws.cfg.policies.apply_on_up {
-        super::policies::converge(ws, conn, false, false).await?
+        super::policies::converge(ws, conn, false, false, sink).await?
     } else {
         None
     };

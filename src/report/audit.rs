@@ -62,6 +62,10 @@ impl Render for AuditReport {
         }
         out
     }
+
+    fn summary(&self) -> Option<String> {
+        render_summary(self).lines().next().map(str::to_string)
+    }
 }
 
 /// The terminal's width: `COLUMNS`, else the terminal's own, else 100.

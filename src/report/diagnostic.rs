@@ -249,13 +249,17 @@ fn kind(e: &Error) -> &'static str {
         Error::Refused(_) => "refused",
         Error::Baseline(_) => "baseline",
         Error::Policy(_) => "policy-failed",
+        Error::Usage(crate::error::UsageError::NeedsYes { .. }) => "confirmation-required",
+        Error::Usage(crate::error::UsageError::Declined { .. }) => "declined",
         Error::Usage(_) | Error::BadVersion { .. } => "usage",
         Error::Access(_) => "contract",
         Error::Scope(crate::ops::scope::ScopeError::NotAProject { .. }) => "not-a-project",
         Error::Scope(_) => "folder",
         Error::Io { .. } => "io",
+        Error::Validation(ValidationError::NoMatch { .. }) => "usage",
         Error::Validation(_) => "validation",
         Error::Seed(_) => "seed-failed",
+        Error::LocalNotRunning { .. } => "not-running",
         Error::Internal(_) => "internal",
     }
 }

@@ -10,7 +10,6 @@ use crate::ops::new::NewOutcome;
 use crate::ops::repair::{BaselineOutcome, RepairOutcome};
 use crate::ops::status::StatusOutcome;
 use crate::ops::up::UpOutcome;
-use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
 impl Render for InitOutcome {
     fn text(&self, t: &mut Text) {
@@ -28,15 +27,25 @@ impl Render for NewOutcome {
     }
 }
 
-impl Render for StatusOutcome {
-    fn text(&self, t: &mut Text) {
-        t.out.push_str(&render_status(&self.migrations));
-        t.out.push_str(&format!(
-            "{} applied, {} pending, {} other\n",
+impl StatusOutcome {
+    fn summary_line(&self) -> String {
+        format!(
+            "{} applied, {} pending, {} other",
             self.applied(),
             self.pending,
             self.not_as_written - self.pending
-        ));
+        )
+    }
+}
+
+impl Render for StatusOutcome {
+    fn text(&self, t: &mut Text) {
+        t.out.push_str(&render_status(&self.migrations));
+        t.out.push_str(&format!("{}\n", self.summary_line()));
+    }
+
+    fn summary(&self) -> Option<String> {
+        Some(self.summary_line())
     }
 
     fn annotations(&self) -> Vec<Annotation> {
@@ -59,14 +68,21 @@ impl Render for StatusOutcome {
 }
 
 impl Render for UpOutcome {
+    fn summary(&self) -> Option<String> {
+        let mut line = up_line(self);
+        if let Some(p) = &self.policies {
+            line.push_str(&format!("; {}", super::policies::plan_summary(p)));
+        }
+        Some(line)
+    }
+
     fn text(&self, t: &mut Text) {
         if self.dry_run {
             if self.plan.is_empty() {
-                t.out
-                    .push_str("Nothing to apply: the database is up to date.\n");
+                t.out.push_str(&format!("{}\n", up_line(self)));
             } else {
                 t.out
-                    .push_str(&format!("Would apply {} migration(s):\n", self.plan.len()));
+                    .push_str(&format!("{}:\n", up_line(self).trim_end_matches('.')));
                 for m in &self.plan {
                     let mode = if m.transactional {
                         ""
@@ -85,46 +101,52 @@ impl Render for UpOutcome {
             }
             return;
         }
-        if self.applied.is_empty() {
-            t.out.push_str(&format!(
-                "Nothing to apply: the database is up to date ({} migration(s) applied).\n",
-                self.total
-            ));
-        } else {
-            t.out.push_str(&format!(
-                "Applied {} migration(s) in {} ms; {} applied in all.\n",
-                self.applied.len(),
-                self.elapsed.as_millis(),
-                self.total
-            ));
-        }
+        t.out.push_str(&format!("{}\n", up_line(self)));
         if let Some(p) = &self.policies {
             p.text(t);
         }
     }
 }
 
+/// What `up` did, in one sentence.
+fn up_line(o: &UpOutcome) -> String {
+    match (o.dry_run, o.applied.is_empty()) {
+        (true, true) => "Nothing to apply: the database is up to date.".to_string(),
+        (true, false) => format!("Would apply {} migration(s).", o.plan.len()),
+        (false, true) => format!(
+            "Nothing to apply: the database is up to date ({} migration(s) applied).",
+            o.total
+        ),
+        (false, false) => format!(
+            "Applied {} migration(s) in {} ms; {} applied in all.",
+            o.applied.len(),
+            o.elapsed.as_millis(),
+            o.total
+        ),
+    }
+}
+
 impl Render for DownOutcome {
-    fn text(&self, t: &mut Text) {
-        if self.dry_run {
-            if self.steps.is_empty() {
-                t.out.push_str("Nothing to roll back.\n");
-            } else {
-                t.out.push_str(&format!(
-                    "Would roll back {} migration(s):\n",
-                    self.steps.len()
-                ));
-                for m in &self.steps {
-                    t.out.push_str(&format!("  {} {}\n", m.version, m.name));
-                }
-            }
-        } else if self.rolled_back.is_empty() {
-            t.out.push_str("Nothing to roll back.\n");
+    fn summary(&self) -> Option<String> {
+        Some(if self.rolled_back.is_empty() {
+            "Nothing to roll back.".to_string()
+        } else if self.dry_run {
+            format!("Would roll back {} migration(s).", self.steps.len())
         } else {
-            t.out.push_str(&format!(
-                "Rolled back {} migration(s).\n",
-                self.rolled_back.len()
-            ));
+            format!("Rolled back {} migration(s).", self.rolled_back.len())
+        })
+    }
+
+    fn text(&self, t: &mut Text) {
+        let line = self.summary().unwrap_or_default();
+        if self.dry_run && !self.steps.is_empty() {
+            t.out
+                .push_str(&format!("{}:\n", line.trim_end_matches('.')));
+            for m in &self.steps {
+                t.out.push_str(&format!("  {} {}\n", m.version, m.name));
+            }
+        } else {
+            t.out.push_str(&format!("{line}\n"));
         }
     }
 }
@@ -140,15 +162,19 @@ impl Render for CheckOutcome {
             };
             t.out.push_str(&format!("error: {at}{}\n", p.message));
         }
+        t.out
+            .push_str(&format!("{}\n", self.summary().unwrap_or_default()));
+    }
+
+    fn summary(&self) -> Option<String> {
         if self.files == 0 && !self.problems.is_empty() {
-            t.out.push_str(&format!(
-                "{} problem(s) in the project's files\n",
+            return Some(format!(
+                "{} problem(s) in the project's files",
                 self.problems.len()
             ));
-            return;
         }
-        t.out.push_str(&format!(
-            "{} file(s) checked, {} problem(s){}\n",
+        Some(format!(
+            "{} file(s) checked, {} problem(s){}",
             self.files,
             self.problems.len(),
             if self.database_checked {
@@ -156,7 +182,7 @@ impl Render for CheckOutcome {
             } else {
                 ""
             }
-        ));
+        ))
     }
 
     fn annotations(&self) -> Vec<Annotation> {
@@ -176,11 +202,16 @@ impl Render for CheckOutcome {
 
 impl Render for BaselineOutcome {
     fn text(&self, t: &mut Text) {
-        t.out.push_str(&format!(
-            "Baseline at {}: marked {} migration(s) as applied without running them.\n",
+        t.out
+            .push_str(&format!("{}\n", self.summary().unwrap_or_default()));
+    }
+
+    fn summary(&self) -> Option<String> {
+        Some(format!(
+            "Baseline at {}: marked {} migration(s) as applied without running them.",
             self.version,
             self.marked.len()
-        ));
+        ))
     }
 }
 
@@ -193,6 +224,18 @@ impl Render for RepairOutcome {
             t.out
                 .push_str(&format!("{} {}: {}\n", a.version, a.name, a.action));
         }
+    }
+
+    fn summary(&self) -> Option<String> {
+        Some(if self.actions.is_empty() {
+            "Nothing to repair.".to_string()
+        } else {
+            format!(
+                "Repaired {} history entr{}.",
+                self.actions.len(),
+                if self.actions.len() == 1 { "y" } else { "ies" }
+            )
+        })
     }
 }
 
@@ -219,17 +262,14 @@ pub fn render_status(rows: &[StatusRow]) -> String {
     if rows.is_empty() {
         return "No migrations.\n".to_string();
     }
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(vec![
-            "version",
-            "name",
-            "state",
-            "rollback",
-            "applied at (UTC)",
-            "duration",
-        ]);
+    let mut t = super::new_table(&[
+        "version",
+        "name",
+        "state",
+        "rollback",
+        "applied at (UTC)",
+        "duration",
+    ]);
     for r in rows {
         let mut state = r.state.label().to_string();
         if r.baselined {
