@@ -61,6 +61,7 @@ pub fn constraint(
 /// Supabase does, RLS on.
 pub fn user_table(name: &str) -> Table {
     let mut t = Table {
+        owner: "postgres".into(),
         schema: "public".into(),
         name: name.into(),
         partitioned: false,
@@ -164,6 +165,7 @@ pub fn catalog() -> Catalog {
     cat.schemas.insert(
         "public".into(),
         Schema {
+            owner: "postgres".into(),
             name: "public".into(),
             comment: None,
             acl: vec![grant("PUBLIC", "USAGE"), grant("(owner)", "CREATE")],
@@ -301,6 +303,7 @@ pub fn add_function(
     cat.functions.insert(
         key,
         Function {
+            owner: "postgres".into(),
             schema: "public".into(),
             name: name.into(),
             procedure: false,
@@ -340,6 +343,7 @@ pub fn add_view(
     cat.views.insert(
         key,
         View {
+            owner: "postgres".into(),
             schema: "public".into(),
             name: name.into(),
             materialized,

@@ -4,6 +4,7 @@ use crate::catalog::{Catalog, Column, Constraint, ConstraintKind, Function, Tabl
 
 fn table(name: &str, cols: &[&str], pk: &str) -> Table {
     let mut t = Table {
+        owner: "postgres".into(),
         schema: "public".into(),
         name: name.into(),
         partitioned: false,
@@ -53,6 +54,7 @@ fn table(name: &str, cols: &[&str], pk: &str) -> Table {
 
 fn function(name: &str, args: &str, body: &str) -> Function {
     Function {
+        owner: "postgres".into(),
         schema: "public".into(),
         name: name.into(),
         procedure: false,

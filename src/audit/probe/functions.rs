@@ -219,6 +219,7 @@ mod tests {
 
     fn f(identity: &str, arguments: &str, result: &str) -> Function {
         Function {
+            owner: "postgres".into(),
             schema: "public".into(),
             name: "f".into(),
             procedure: false,

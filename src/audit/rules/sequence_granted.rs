@@ -83,6 +83,7 @@ mod tests {
         cat.sequences.insert(
             "public.notes_no_seq".into(),
             Sequence {
+                owner: "postgres".into(),
                 schema: "public".into(),
                 name: "notes_no_seq".into(),
                 data_type: "bigint".into(),
