@@ -50,6 +50,9 @@ pub enum Error {
     /// Run outside a project, or a project folder that is missing.
     #[error(transparent)]
     Scope(#[from] crate::ops::scope::ScopeError),
+    /// `pull` or `squash` that cannot start (the project or the database does not fit).
+    #[error(transparent)]
+    Authoring(#[from] crate::ops::author::AuthoringError),
     /// A version given on the command line that is not one.
     #[error("{flag} {text}: {reason}")]
     BadVersion {
@@ -137,6 +140,7 @@ impl Error {
             Error::Usage(_) => 2,
             Error::Access(_) => 2,
             Error::Scope(_) => 2,
+            Error::Authoring(_) => 2,
             Error::BadVersion { .. } => 2,
             Error::Io { .. } => 2,
             Error::Validation(ValidationError::Malformed(_)) => 1,

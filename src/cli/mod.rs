@@ -163,6 +163,47 @@ pub enum Command {
         /// Objects of kinds strata does not model do not fail --exit-code (they are still listed)
         #[arg(long)]
         allow_unmodelled: bool,
+        /// Write the difference as the next migration NAME (declared → live) and its rollback,
+        /// both proven on shadow databases first
+        #[arg(long, value_name = "NAME", conflicts_with_all = ["sql", "from", "exit_code"])]
+        new_migration: Option<String>,
+    },
+    /// The schema as canonical, sorted DDL for review (default: the declared state inside a
+    /// project, the live database with --database-url or outside one)
+    Dump {
+        /// The project's declared state (migrations + policies on a shadow database)
+        #[arg(long, conflicts_with = "live")]
+        declared: bool,
+        /// The live database
+        #[arg(long)]
+        live: bool,
+        /// Write the dump to FILE instead of stdout
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Server for the shadow database of --declared (default: the project's local server)
+        #[arg(long, value_name = "URL", env = "STRATA_SHADOW_URL")]
+        shadow_url: Option<String>,
+    },
+    /// Adopt a database strata has not managed: its schema becomes the first migration NAME
+    /// (with a rollback), and the database is baselined
+    Pull {
+        name: String,
+        /// Server for the shadow database (default: the project's local server)
+        #[arg(long, value_name = "URL", env = "STRATA_SHADOW_URL")]
+        shadow_url: Option<String>,
+    },
+    /// Replace the migrations up to V by one migration with the same schema (proven on a
+    /// shadow); databases that applied the old files stay up to date
+    Squash {
+        /// The last version to squash
+        #[arg(long, value_name = "VERSION")]
+        to: String,
+        /// The squashed migration's name (default: squashed)
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// Server for shadow databases (default: the project's local server)
+        #[arg(long, value_name = "URL", env = "STRATA_SHADOW_URL")]
+        shadow_url: Option<String>,
     },
     /// Judge pending (or the named) migrations by running them on a shadow database: locks,
     /// table rewrites, validations, dropped or renamed objects, RLS and grants
@@ -363,6 +404,10 @@ fn needs(command: &Command) -> (&'static str, ops::scope::Needs) {
         Command::Reset { .. } => ("reset", Needs::Project),
         Command::Diff { from: Some(_), .. } => ("diff", Needs::Nothing),
         Command::Diff { .. } => ("diff", Needs::Project),
+        Command::Dump { declared: true, .. } => ("dump --declared", Needs::Project),
+        Command::Dump { .. } => ("dump", Needs::Database),
+        Command::Pull { .. } => ("pull", Needs::Project),
+        Command::Squash { .. } => ("squash", Needs::Project),
         Command::Lint { .. } => ("lint", Needs::Project),
         Command::VerifyRollbacks { .. } => ("verify-rollbacks", Needs::Project),
         Command::Wait { .. } => ("wait", Needs::Database),
@@ -523,12 +568,22 @@ async fn dispatch(cli: Cli, p: &Printer, sink: &mut Progress) -> Result<bool> {
             show(p, &ops::reset::reset(&ws, &opts, sink).await?, false)
         }
         Command::Diff {
+            shadow_url,
+            new_migration: Some(name),
+            ..
+        } => {
+            let opts = ops::new_migration::NewMigrationOptions { name, shadow_url };
+            let o = ops::new_migration::new_migration(&ws, &opts, sink).await?;
+            show(p, &o, o.failed())
+        }
+        Command::Diff {
             exit_code,
             sql,
             from,
             to,
             shadow_url,
             allow_unmodelled,
+            new_migration: None,
         } => {
             let opts = ops::diff::DiffOptions {
                 exit_code,
@@ -539,6 +594,46 @@ async fn dispatch(cli: Cli, p: &Printer, sink: &mut Progress) -> Result<bool> {
                 allow_unmodelled,
             };
             let o = ops::diff::diff(&ws, &opts, sink).await?;
+            show(p, &o, o.failed())
+        }
+        Command::Dump {
+            declared,
+            live,
+            output,
+            shadow_url,
+        } => {
+            // Inside a project the files are the schema under review; a database given on the
+            // command line, or no project, means the live one (docs/diff.md).
+            let source = if declared
+                || (!live && ws.url.is_none() && ops::scope::in_project(&ws.cfg))
+            {
+                ops::dump::DumpSource::Declared
+            } else {
+                ops::dump::DumpSource::Live
+            };
+            let opts = ops::dump::DumpOptions {
+                source,
+                output,
+                shadow_url,
+            };
+            show(p, &ops::dump::dump(&ws, &opts, sink).await?, false)
+        }
+        Command::Pull { name, shadow_url } => {
+            let opts = ops::pull::PullOptions { name, shadow_url };
+            let o = ops::pull::pull(&ws, &opts, sink).await?;
+            show(p, &o, o.failed())
+        }
+        Command::Squash {
+            to,
+            name,
+            shadow_url,
+        } => {
+            let opts = ops::squash::SquashOptions {
+                to: ops::parse_version("--to", &to)?,
+                name,
+                shadow_url,
+            };
+            let o = ops::squash::squash(&ws, &opts, sink).await?;
             show(p, &o, o.failed())
         }
         Command::Lint { files, shadow_url } => {

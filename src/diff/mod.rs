@@ -18,6 +18,7 @@
 //!   triggers, …) out and back in: the failure modes users report for migra and Atlas
 //!   (migra#143, #87) are plans that ignore those edges.
 
+pub mod dump;
 mod generate;
 mod hazard;
 mod inherit;

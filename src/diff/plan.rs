@@ -486,6 +486,27 @@ pub(super) fn plan<'a>(
             edges_live.insert((id.clone(), p.clone()));
         }
     }
+    // A part dropped with its object (a foreign key with its table) still orders that object:
+    // `DROP TABLE referenced` fails while the referencing table's key exists.
+    let top = |id: &ObjectRef| {
+        let mut id = id.clone();
+        for _ in 0..8 {
+            match a.get(&id).and_then(|i| i.parent.clone()) {
+                Some(p) => id = p,
+                None => break,
+            }
+        }
+        id
+    };
+    let lifted: Vec<(ObjectRef, ObjectRef)> = live
+        .dependencies
+        .iter()
+        // (A serial sequence's OWNED BY edge is left out below, lifted or not.)
+        .filter(|(d, t)| !(d.kind == ObjectKind::Sequence && t.kind == ObjectKind::Column))
+        .map(|(d, t)| (top(d), top(t)))
+        .filter(|(d, t)| d != t)
+        .collect();
+    edges_live.extend(lifted);
     let mut edges_declared: BTreeSet<(ObjectRef, ObjectRef)> =
         declared.dependencies.iter().cloned().collect();
     for (id, item) in b {

@@ -27,6 +27,7 @@ pub mod guard;
 pub mod inflight;
 pub mod plan;
 mod repair;
+pub mod squash;
 mod statements;
 pub mod syntax;
 

@@ -333,6 +333,12 @@ pub enum Refusal {
         number: usize,
         way: Way,
     },
+    /// A pending squashed migration replaces files of which the database applied only some.
+    SquashedPartly {
+        version: Version,
+        name: String,
+        applied: Vec<Version>,
+    },
     /// `up` found a rollback that stopped midway, or `down` a migration that did.
     OtherWayInProgress {
         version: Version,
@@ -385,6 +391,11 @@ impl std::fmt::Display for Refusal {
                 match way { Way::Apply => "migration", Way::Rollback => "the rollback of" },
                 number - 1,
                 match way { Way::Apply => "strata up", Way::Rollback => "strata down" },
+            ),
+            Refusal::SquashedPartly { version, name, applied } => write!(
+                f,
+                "migration {version} ({name}) is a squash of files of which this database applied only {}; applying it would run them again: apply the rest of the old files first (from a checkout before the squash), then `strata up` finds it applied",
+                applied.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")
             ),
             Refusal::OtherWayInProgress { version, name, way: Way::Rollback, committed } => write!(
                 f,
@@ -550,6 +561,15 @@ pub fn plan_up_steps<'p>(
             None => None,
         };
         if to.is_some_and(|t| m.version > t) {
+            continue;
+        }
+        let partly = super::squash::partly_applied(m, recorded);
+        if !partly.is_empty() && resume.is_none() {
+            refusals.push(Refusal::SquashedPartly {
+                version: m.version,
+                name: m.name.clone(),
+                applied: partly,
+            });
             continue;
         }
         if let Some(l) = latest {

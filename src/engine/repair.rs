@@ -111,7 +111,7 @@ pub async fn repair(
 ) -> Result<Vec<RepairAction>, EngineError> {
     // (version, name, kind, file whose checksum is accepted, note)
     let mut planned: Vec<(Version, &str, Kind, Option<&SourceFile>, String)> = Vec::new();
-    let state = history::fold(rows);
+    let state = super::squash::recorded(project, rows);
     for (v, r) in &state {
         match r {
             Recorded::Applied {
@@ -177,7 +177,7 @@ pub async fn forget(
     version: Version,
     settings: &Settings,
 ) -> Result<Result<RepairAction, RepairError>, EngineError> {
-    let state = history::fold(rows);
+    let state = super::squash::recorded(project, rows);
     let (name, applied_at) = match state.get(&version) {
         Some(Recorded::Applied {
             name, applied_at, ..
@@ -231,7 +231,7 @@ pub async fn resume_after(
     committed: usize,
     settings: &Settings,
 ) -> Result<Result<RepairAction, RepairError>, EngineError> {
-    let state = history::fold(rows);
+    let state = super::squash::recorded(project, rows);
     let Some(Recorded::Partial(p)) = state.get(&version) else {
         return Ok(Err(RepairError::ResumeNotPartial { version }));
     };
@@ -322,7 +322,7 @@ pub async fn baseline(
     to: Version,
     settings: &Settings,
 ) -> Result<Result<Vec<Version>, BaselineError>, EngineError> {
-    let state = history::fold(rows);
+    let state = super::squash::recorded(project, rows);
     if !state.is_empty() {
         let list: Vec<String> = state.keys().map(|v| v.to_string()).collect();
         return Ok(Err(BaselineError::AlreadyManaged(list.join(", "))));

@@ -141,7 +141,7 @@ pub async fn check(ws: &Workspace, sink: &mut dyn Sink) -> Result<CheckOutcome> 
     .await;
     crate::db::close(conn).await;
     let rows = checked?;
-    for r in engine::status(&project, &history::fold(&rows)) {
+    for r in engine::status(&project, &engine::squash::recorded(&project, &rows)) {
         if r.state == MigrationState::Changed {
             let file = project
                 .migrations

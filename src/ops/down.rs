@@ -51,7 +51,7 @@ pub async fn down(ws: &Workspace, opts: &DownOptions, sink: &mut dyn Sink) -> Re
     let result = async {
         if opts.dry_run {
             let rows = history::read(&mut conn, &settings.history_schema).await?;
-            let state = history::fold(&rows);
+            let state = engine::squash::recorded(&project, &rows);
             let plan =
                 engine::plan_down_steps(&project, &state, &history::last_ids(&rows), opts.target)
                     .map_err(|r| Error::refused(r, true))?;
@@ -69,7 +69,7 @@ pub async fn down(ws: &Workspace, opts: &DownOptions, sink: &mut dyn Sink) -> Re
         let mut replans = 0;
         loop {
             let rows = engine::prepare(&mut conn, &settings, &mut EngineEvents(sink)).await?;
-            let state = history::fold(&rows);
+            let state = engine::squash::recorded(&project, &rows);
             let target = match opts.target {
                 DownTarget::Steps(n) => DownTarget::Steps(n.saturating_sub(done.len())),
                 t => t,

@@ -12,18 +12,23 @@
 //! outcome whose `failed()` says so; `Err` is for errors that stopped the command.
 
 pub mod audit;
+pub mod author;
 pub mod check;
 pub mod diff;
 pub mod down;
+pub mod dump;
 pub mod init;
 pub mod lint;
 pub mod local;
 pub mod new;
+pub mod new_migration;
 pub mod policies;
+pub mod pull;
 pub mod repair;
 pub mod reset;
 pub mod scope;
 pub mod seed;
+pub mod squash;
 pub mod status;
 pub mod test;
 pub mod up;

@@ -1,8 +1,8 @@
 //! `strata new NAME`: a migration and its rollback with the next version.
 
 use super::Workspace;
-use crate::error::{Error, Result, UsageError};
-use crate::project::{self, NameStyle};
+use crate::error::{Result, UsageError};
+use crate::project;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -45,31 +45,10 @@ pub fn new(ws: &Workspace, name: &str) -> Result<NewOutcome> {
         super::scope::OnDisk::Absent => project::Project::default(),
         _ => ws.load_project()?,
     };
-    let version = project::next_version(&project.migrations, &utc_timestamp());
     // Keep the project's layout: a folder per migration, `.up.sql`/`.down.sql` pairs, or
     // migrations/ + rollbacks/.
-    let style = project
-        .migrations
-        .last()
-        .and_then(|m| project::parse_path_name(&m.file.path))
-        .map(|p| p.style);
-    let (up, down) = match style {
-        Some(NameStyle::Folder) => {
-            let dir = migrations.join(format!("{version}_{slug}"));
-            (dir.join("up.sql"), dir.join("down.sql"))
-        }
-        Some(NameStyle::Up) => (
-            migrations.join(format!("{version}_{slug}.up.sql")),
-            migrations.join(format!("{version}_{slug}.down.sql")),
-        ),
-        _ => {
-            let file_name = format!("{version}_{slug}.sql");
-            (
-                migrations.join(&file_name),
-                ws.rollbacks_dir()?.join(&file_name),
-            )
-        }
-    };
+    let files = super::author::next_files(ws, &project, &slug)?;
+    let (version, up, down) = (files.version, files.migration, files.rollback);
     for (path, text) in [
         (&up, format!("-- {slug}: migration {version}\n\n")),
         (
@@ -77,10 +56,7 @@ pub fn new(ws: &Workspace, name: &str) -> Result<NewOutcome> {
             format!("-- rollback of {version}_{slug}: undo everything the migration does\n\n"),
         ),
     ] {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        }
-        std::fs::write(path, text).map_err(|e| Error::io(path, e))?;
+        super::author::write(path, &text)?;
     }
     Ok(NewOutcome {
         version,

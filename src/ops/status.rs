@@ -50,7 +50,7 @@ pub async fn status(ws: &Workspace, exit_code: bool, sink: &mut dyn Sink) -> Res
         .await
         .map_err(|e| Error::Internal(format!("reading the project's files: {e}")))??;
     let rows = rows?;
-    let migrations = engine::status(&project, &history::fold(&rows));
+    let migrations = engine::status(&project, &engine::squash::recorded(&project, &rows));
     let pending = migrations
         .iter()
         .filter(|r| r.state == MigrationState::Pending)

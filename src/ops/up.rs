@@ -78,7 +78,7 @@ async fn plan(
     opts: &UpOptions,
 ) -> Result<UpOutcome> {
     let rows = history::read(conn, &ws.cfg.database.history_schema).await?;
-    let state = history::fold(&rows);
+    let state = engine::squash::recorded(project, &rows);
     let steps = engine::plan_up_steps(
         project,
         &state,
@@ -146,7 +146,7 @@ pub(crate) async fn apply(
     let mut replans = 0;
     let total = loop {
         let rows = engine::prepare(conn, &settings, &mut EngineEvents(sink)).await?;
-        let state = history::fold(&rows);
+        let state = engine::squash::recorded(project, &rows);
         let steps = engine::plan_up_steps(
             project,
             &state,

@@ -120,6 +120,9 @@ pub struct Directives {
     pub transactional: bool,
     pub lock_timeout: Option<String>,
     pub statement_timeout: Option<String>,
+    /// `-- strata:replaces VERSION SHA256`, one line per file a squashed migration replaces
+    /// (`strata squash`): a database that applied those files has applied this one.
+    pub replaces: Vec<(Version, Checksum)>,
 }
 
 /// A versioned migration and its rollback, if any.
@@ -355,7 +358,7 @@ impl fmt::Display for ProjectError {
             ),
             ProjectError::UnknownDirective { path, line, text } => write!(
                 f,
-                "{path}:{line}:1: unknown directive `{text}`; known: -- strata:no-transaction, -- strata:lock-timeout 5s, -- strata:statement-timeout 10min"
+                "{path}:{line}:1: unknown directive `{text}`; known: -- strata:no-transaction, -- strata:lock-timeout 5s, -- strata:statement-timeout 10min, -- strata:replaces VERSION SHA256"
             ),
             ProjectError::BadDirective {
                 path,
@@ -465,6 +468,12 @@ pub fn parse_directives(path: &str, text: &str) -> (Directives, Vec<ProjectError
                     d.statement_timeout = Some(value);
                 }
             }
+            "replaces" => match parse_replaces(&arg) {
+                Some(r) => d.replaces.push(r),
+                None => errors.push(bad(
+                    "expects a version and the SHA-256 of the file it replaces (64 hex digits)",
+                )),
+            },
             _ => errors.push(ProjectError::UnknownDirective {
                 path: path.into(),
                 line: line_no,
@@ -473,6 +482,16 @@ pub fn parse_directives(path: &str, text: &str) -> (Directives, Vec<ProjectError
         }
     }
     (d, errors)
+}
+
+/// `VERSION SHA256` of a `-- strata:replaces` directive.
+fn parse_replaces(arg: &[&str]) -> Option<(Version, Checksum)> {
+    let [version, checksum] = arg else {
+        return None;
+    };
+    let version: Version = version.parse().ok()?;
+    let hex = checksum.len() == 64 && checksum.bytes().all(|b| b.is_ascii_hexdigit());
+    hex.then(|| (version, Checksum(checksum.to_ascii_lowercase())))
 }
 
 /// Loads migrations and rollbacks. A missing folder holds nothing (whether that is allowed is

@@ -255,6 +255,13 @@ fn kind(e: &Error) -> &'static str {
         Error::Access(_) => "contract",
         Error::Scope(crate::ops::scope::ScopeError::NotAProject { .. }) => "not-a-project",
         Error::Scope(_) => "folder",
+        Error::Authoring(crate::ops::author::AuthoringError::PullHasMigrations { .. }) => {
+            "project-has-migrations"
+        }
+        Error::Authoring(crate::ops::author::AuthoringError::PullHasHistory { .. }) => {
+            "database-has-history"
+        }
+        Error::Authoring(_) => "usage",
         Error::Io { .. } => "io",
         Error::Validation(ValidationError::NoMatch { .. }) => "usage",
         Error::Validation(_) => "validation",

@@ -169,7 +169,7 @@ fn out_of_scope_note(list: &[NotComparedObject]) -> String {
     )
 }
 
-fn summary_table(changes: &[Change]) -> String {
+pub(super) fn summary_table(changes: &[Change]) -> String {
     table(
         &["kind", "object", "change"],
         changes
@@ -213,7 +213,7 @@ pub fn render_changes(changes: &[Change]) -> String {
 }
 
 /// `N difference(s): …` in one line.
-fn changes_summary(changes: &[Change]) -> String {
+pub(super) fn changes_summary(changes: &[Change]) -> String {
     let count = |t: ChangeType| changes.iter().filter(|c| c.change == t).count();
     let renamed = count(ChangeType::RenamedInLive);
     format!(

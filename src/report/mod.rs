@@ -9,6 +9,7 @@
 
 pub mod audit;
 mod diagnostic;
+mod author;
 mod diff;
 pub mod lint;
 mod migrate;
