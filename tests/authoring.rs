@@ -43,7 +43,13 @@ fn new_migration_reproduces_live_and_its_rollback_is_exact() {
     db.sql(DRIFT);
     p.strata(
         Some(&db),
-        &["diff", "--new-migration", "Hand changes", "--shadow-url", &shadow],
+        &[
+            "diff",
+            "--new-migration",
+            "Hand changes",
+            "--shadow-url",
+            &shadow,
+        ],
     )
     .assert_ok()
     .assert_contains("Wrote migrations/002_hand_changes.sql")
@@ -59,14 +65,7 @@ fn new_migration_reproduces_live_and_its_rollback_is_exact() {
     p.strata(Some(&fresh), &["up"]).assert_ok();
     p.strata(
         None,
-        &[
-            "diff",
-            "--exit-code",
-            "--from",
-            &fresh.url,
-            "--to",
-            &db.url,
-        ],
+        &["diff", "--exit-code", "--from", &fresh.url, "--to", &db.url],
     )
     .assert_ok()
     .assert_contains("No differences.");
@@ -126,10 +125,18 @@ fn a_migration_that_does_not_converge_is_not_written() {
     let before = p.listing();
     p.strata(
         Some(&db),
-        &["diff", "--new-migration", "level", "--shadow-url", &shadow_url()],
+        &[
+            "diff",
+            "--new-migration",
+            "level",
+            "--shadow-url",
+            &shadow_url(),
+        ],
     )
     .assert_code(1)
-    .assert_contains("the generated migration does not converge on a shadow database, so nothing was written")
+    .assert_contains(
+        "the generated migration does not converge on a shadow database, so nothing was written",
+    )
     .assert_contains("schema \"other\" does not exist");
     assert_eq!(p.listing(), before, "nothing written");
 }
@@ -149,19 +156,38 @@ fn new_migration_failures_name_the_problem() {
 fn dump_is_stable_and_the_same_for_the_declared_state_and_the_database_up_built() {
     let db = TestDb::new("author_dump");
     let p = project();
-    p.write("migrations/002_more.sql", DRIFT.replace("DROP FUNCTION public.account_count();\n", "").as_str());
+    p.write(
+        "migrations/002_more.sql",
+        DRIFT
+            .replace("DROP FUNCTION public.account_count();\n", "")
+            .as_str(),
+    );
     let shadow = shadow_url();
     p.strata(Some(&db), &["up"]).assert_ok();
     let a = p.strata(None, &["dump", "--declared", "--shadow-url", &shadow]);
     a.assert_ok();
     let b = p.strata(None, &["dump", "--shadow-url", &shadow]);
     b.assert_ok();
-    assert_eq!(a.stdout, b.stdout, "same bytes twice (and --declared is the default in a project)");
-    assert!(a.stdout.contains("CREATE TABLE public.notes"), "{}", a.stdout);
-    assert!(a.stdout.contains("CREATE POLICY notes_mine"), "{}", a.stdout);
+    assert_eq!(
+        a.stdout, b.stdout,
+        "same bytes twice (and --declared is the default in a project)"
+    );
+    assert!(
+        a.stdout.contains("CREATE TABLE public.notes"),
+        "{}",
+        a.stdout
+    );
+    assert!(
+        a.stdout.contains("CREATE POLICY notes_mine"),
+        "{}",
+        a.stdout
+    );
     let live = p.strata(Some(&db), &["dump"]);
     live.assert_ok();
-    assert_eq!(live.stdout, a.stdout, "a --database-url means the live database; same schema, same text");
+    assert_eq!(
+        live.stdout, a.stdout,
+        "a --database-url means the live database; same schema, same text"
+    );
     // Objects come sorted: the enum before the tables, accounts before notes.
     let pos = |s: &str| a.stdout.find(s).unwrap_or_else(|| panic!("{s} missing"));
     assert!(pos("-- type public.mood") < pos("-- table public.accounts"));
@@ -247,7 +273,14 @@ fn pull_refuses_a_project_with_migrations_or_a_database_with_history() {
     let empty = Project::new();
     let r = empty.strata(
         Some(&db),
-        &["pull", "x", "--format", "json", "--shadow-url", &shadow_url()],
+        &[
+            "pull",
+            "x",
+            "--format",
+            "json",
+            "--shadow-url",
+            &shadow_url(),
+        ],
     );
     r.assert_code(2);
     let v = json(&r);
@@ -299,9 +332,18 @@ fn squash_keeps_the_schema_and_databases_at_the_old_head_stay_up_to_date() {
         .assert_ok()
         .assert_contains("migrations/003_squashed.sql");
     let files = p.listing();
-    assert!(!files.contains(&"migrations/001_init.sql".to_string()), "{files:?}");
-    assert!(!files.contains(&"rollbacks/002_notes.sql".to_string()), "{files:?}");
-    assert!(files.contains(&"migrations/004_later.sql".to_string()), "{files:?}");
+    assert!(
+        !files.contains(&"migrations/001_init.sql".to_string()),
+        "{files:?}"
+    );
+    assert!(
+        !files.contains(&"rollbacks/002_notes.sql".to_string()),
+        "{files:?}"
+    );
+    assert!(
+        files.contains(&"migrations/004_later.sql".to_string()),
+        "{files:?}"
+    );
     let squashed = read(&p, "migrations/003_squashed.sql");
     assert!(squashed.starts_with("-- strata:replaces 1 "), "{squashed}");
     // The database at the old head: up to date, nothing to apply, no difference.
@@ -340,12 +382,18 @@ fn squash_keeps_the_schema_and_databases_at_the_old_head_stay_up_to_date() {
 fn squash_failures_name_the_problem() {
     let p = three_migrations();
     let before = p.listing();
-    p.strata(None, &["squash", "--to", "9", "--shadow-url", &shadow_url()])
-        .assert_code(2)
-        .assert_contains("9 is not a migration file of the project");
-    p.strata(None, &["squash", "--to", "1", "--shadow-url", &shadow_url()])
-        .assert_code(2)
-        .assert_contains("only 1 migration(s) up to 1, nothing to squash");
+    p.strata(
+        None,
+        &["squash", "--to", "9", "--shadow-url", &shadow_url()],
+    )
+    .assert_code(2)
+    .assert_contains("9 is not a migration file of the project");
+    p.strata(
+        None,
+        &["squash", "--to", "1", "--shadow-url", &shadow_url()],
+    )
+    .assert_code(2)
+    .assert_contains("only 1 migration(s) up to 1, nothing to squash");
     p.strata(None, &["squash", "--to", "x"])
         .assert_code(2)
         .assert_contains("not a version");
@@ -359,9 +407,11 @@ fn squash_warns_about_files_that_insert_rows() {
         "migrations/002_seed.sql",
         "CREATE TABLE public.kinds (k text PRIMARY KEY);\nINSERT INTO public.kinds VALUES ('a');\n",
     );
-    p.strata(None, &["squash", "--to", "2", "--shadow-url", &shadow_url()])
-        .assert_ok()
-        .assert_contains("warning: these replaced files change rows")
-        .assert_contains("migrations/002_seed.sql");
+    p.strata(
+        None,
+        &["squash", "--to", "2", "--shadow-url", &shadow_url()],
+    )
+    .assert_ok()
+    .assert_contains("warning: these replaced files change rows")
+    .assert_contains("migrations/002_seed.sql");
 }
-

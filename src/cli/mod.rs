@@ -604,13 +604,12 @@ async fn dispatch(cli: Cli, p: &Printer, sink: &mut Progress) -> Result<bool> {
         } => {
             // Inside a project the files are the schema under review; a database given on the
             // command line, or no project, means the live one (docs/diff.md).
-            let source = if declared
-                || (!live && ws.url.is_none() && ops::scope::in_project(&ws.cfg))
-            {
-                ops::dump::DumpSource::Declared
-            } else {
-                ops::dump::DumpSource::Live
-            };
+            let source =
+                if declared || (!live && ws.url.is_none() && ops::scope::in_project(&ws.cfg)) {
+                    ops::dump::DumpSource::Declared
+                } else {
+                    ops::dump::DumpSource::Live
+                };
             let opts = ops::dump::DumpOptions {
                 source,
                 output,

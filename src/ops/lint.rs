@@ -50,11 +50,13 @@ async fn pending(ws: &Workspace, project: &Project, sink: &mut dyn Sink) -> Resu
     let rows = history::read(&mut conn, &ws.cfg.database.history_schema).await;
     crate::db::close(conn).await;
     let rows = rows?;
-    Ok(engine::status(project, &engine::squash::recorded(project, &rows))
-        .into_iter()
-        .filter(|r| r.state == MigrationState::Pending)
-        .filter_map(|r| r.version.parse::<Version>().ok())
-        .collect())
+    Ok(
+        engine::status(project, &engine::squash::recorded(project, &rows))
+            .into_iter()
+            .filter(|r| r.state == MigrationState::Pending)
+            .filter_map(|r| r.version.parse::<Version>().ok())
+            .collect(),
+    )
 }
 
 /// The migrations of the named files; a file that is not one of the project's migrations is a

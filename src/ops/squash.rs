@@ -96,19 +96,6 @@ fn changes_rows(text: &str) -> bool {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn files_that_change_rows_are_told_apart() {
-        assert!(super::changes_rows(
-            "CREATE TABLE t (a int);\n-- seed\nINSERT INTO t VALUES (1);"
-        ));
-        assert!(!super::changes_rows(
-            "CREATE TABLE t (a int);\nCREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$ INSERT INTO t VALUES (1) $$;"
-        ));
-    }
-}
-
 pub async fn squash(
     ws: &Workspace,
     opts: &SquashOptions,
@@ -284,4 +271,17 @@ async fn old_schema(
     .await;
     db::close(conn).await;
     Ok(r?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn files_that_change_rows_are_told_apart() {
+        assert!(super::changes_rows(
+            "CREATE TABLE t (a int);\n-- seed\nINSERT INTO t VALUES (1);"
+        ));
+        assert!(!super::changes_rows(
+            "CREATE TABLE t (a int);\nCREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$ INSERT INTO t VALUES (1) $$;"
+        ));
+    }
 }

@@ -56,7 +56,9 @@ fn proof_annotation(title: &str, proof: Option<&Proof>) -> Vec<Annotation> {
             line: None,
             column: None,
             title: Some(title.to_string()),
-            message: format!("the generated {file} does not converge, nothing was written: {reason}"),
+            message: format!(
+                "the generated {file} does not converge, nothing was written: {reason}"
+            ),
         }],
         _ => Vec::new(),
     }
@@ -65,9 +67,7 @@ fn proof_annotation(title: &str, proof: Option<&Proof>) -> Vec<Annotation> {
 impl Render for NewMigrationOutcome {
     fn summary(&self) -> Option<String> {
         Some(match (&self.migration, self.written) {
-            _ if self.differences == 0 => {
-                "No differences: no migration written.".to_string()
-            }
+            _ if self.differences == 0 => "No differences: no migration written.".to_string(),
             (Some(m), true) => format!("Wrote {m} ({} difference(s)).", self.differences),
             _ => "The migration does not converge; nothing was written.".to_string(),
         })

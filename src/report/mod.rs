@@ -8,8 +8,8 @@
 //! renderer has to remember to mask a URL or a driver's message.
 
 pub mod audit;
-mod diagnostic;
 mod author;
+mod diagnostic;
 mod diff;
 pub mod lint;
 mod migrate;
