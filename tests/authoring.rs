@@ -415,3 +415,43 @@ fn squash_warns_about_files_that_insert_rows() {
     .assert_contains("warning: these replaced files change rows")
     .assert_contains("migrations/002_seed.sql");
 }
+
+/// A type in a schema outside `[database] schemas`: a script from an empty database cannot
+/// create the column that uses it.
+const OUTSIDE: &str = "CREATE SCHEMA other;\nCREATE TYPE other.level AS ENUM ('a');\nCREATE TABLE public.levels (id int PRIMARY KEY, level other.level);\n";
+
+#[test]
+fn pull_and_squash_write_nothing_when_the_proof_fails() {
+    let db = TestDb::new("author_pull_fail");
+    db.sql(OUTSIDE);
+    let p = Project::new();
+    let before = p.listing();
+    p.strata(Some(&db), &["pull", "initial", "--shadow-url", &shadow_url()])
+        .assert_code(1)
+        .assert_contains("pull: the generated migration does not converge on a shadow database, so nothing was written")
+        .assert_contains("schema \"other\" does not exist");
+    assert_eq!(p.listing(), before, "nothing written");
+    // Not baselined either: the database has no history.
+    assert_eq!(db.sql("SELECT to_regclass('strata.history') IS NULL"), "t");
+    let p = project();
+    p.write("migrations/002_outside.sql", OUTSIDE);
+    let before = p.listing();
+    let r = p.strata(
+        None,
+        &[
+            "squash",
+            "--to",
+            "2",
+            "--format",
+            "json",
+            "--shadow-url",
+            &shadow_url(),
+        ],
+    );
+    r.assert_code(1);
+    let v = json(&r);
+    assert_eq!(v["written"], false);
+    assert_eq!(v["proof"]["result"], "failed");
+    assert_eq!(v["proof"]["file"], "migration");
+    assert_eq!(p.listing(), before, "old files kept, nothing written");
+}

@@ -1092,4 +1092,26 @@ mod tests {
         assert_eq!(next_version(&p.migrations, "20260101120000"), "008");
         assert_eq!(next_version(&[], "20260101120000"), "20260101120000");
     }
+
+    #[test]
+    fn replaces_directives_name_a_version_and_a_checksum() {
+        let sum = "77443d013b06b9c2ef6fb8b3b396f3a2cbcfed7336ea8f64e4cc294215aed77f";
+        let text = format!("-- strata:replaces 1 {sum}\n-- strata:replaces 002 {sum}\nSELECT 1;\n");
+        let (d, errors) = parse_directives("m.sql", &text);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            d.replaces,
+            vec![
+                (Version(1), Checksum(sum.into())),
+                (Version(2), Checksum(sum.into()))
+            ]
+        );
+        let (_, errors) = parse_directives("m.sql", "-- strata:replaces 1 abc\nSELECT 1;\n");
+        assert!(
+            errors[0]
+                .to_string()
+                .contains("expects a version and the SHA-256"),
+            "{errors:?}"
+        );
+    }
 }
