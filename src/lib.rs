@@ -28,6 +28,7 @@ pub mod project;
 pub mod report;
 pub mod seed;
 pub mod shadow;
+pub mod snapshot;
 pub mod sql;
 pub mod validation;
 

@@ -62,7 +62,30 @@ pub async fn introspect(
     )
     .await
     .map_err(|e| DbError::query("starting the catalog snapshot", &e))?;
-    let result = read_all(conn, schemas, exclude_schemas).await;
+    let result = read_all(conn, schemas, exclude_schemas, None).await;
+    let _ = db::execute_script(conn, "ROLLBACK").await;
+    result
+}
+
+/// Like [`introspect`], but only the objects whose oid is in `oids`: schemas, extensions, types,
+/// sequences, functions, and relations with their columns, constraints, indexes, triggers and
+/// policies (relations are matched by their own oid). Dependencies, unmodelled objects, owners
+/// and roles are left empty. For `verify-rollbacks`, which reads only what a migration touched
+/// (see `snapshot`); the caller keeps only the objects it asked for (an oid is unique within
+/// one catalog table, not across them).
+pub async fn introspect_only(
+    conn: &mut PgConnection,
+    schemas: &[String],
+    exclude_schemas: &[String],
+    oids: &[i64],
+) -> Result<Catalog, DbError> {
+    db::execute_script(
+        conn,
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSET LOCAL search_path = pg_catalog;",
+    )
+    .await
+    .map_err(|e| DbError::query("starting the catalog snapshot", &e))?;
+    let result = read_all(conn, schemas, exclude_schemas, Some(oids)).await;
     let _ = db::execute_script(conn, "ROLLBACK").await;
     result
 }
@@ -81,7 +104,7 @@ pub async fn introspect_in_transaction(
     )
     .await
     .map_err(|e| DbError::query("starting the catalog snapshot", &e))?;
-    let result = read_all(conn, schemas, exclude_schemas).await;
+    let result = read_all(conn, schemas, exclude_schemas, None).await;
     let end = db::execute_script(
         conn,
         "ROLLBACK TO SAVEPOINT strata_catalog;\nRELEASE SAVEPOINT strata_catalog;",
@@ -93,19 +116,45 @@ pub async fn introspect_in_transaction(
     Ok(cat)
 }
 
+/// Which objects one read covers: every object in the schemas, or (`Only`) the rows whose
+/// column `column` is one of the oids; `Skip` reads nothing.
+#[derive(Clone, Copy)]
+enum Filter<'a> {
+    All,
+    Only(&'static str, &'a [i64]),
+    Skip,
+}
+
 async fn fetch(
     conn: &mut PgConnection,
     what: &str,
     sql: &'static str,
     schemas: &[String],
     exclude: &[String],
+    filter: Filter<'_>,
 ) -> Result<Vec<PgRow>, DbError> {
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(schemas)
-        .bind(exclude)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(|e| DbError::query(format!("reading {what} from the catalog"), &e))
+    let r = match filter {
+        Filter::Skip => return Ok(Vec::new()),
+        Filter::All => {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(schemas)
+                .bind(exclude)
+                .fetch_all(&mut *conn)
+                .await
+        }
+        Filter::Only(column, oids) => {
+            // The condition is pushed down into the query's scan by the planner, so the
+            // deparsers run only for the rows asked for.
+            let wrapped = format!("SELECT * FROM (\n{sql}\n) q WHERE q.{column} = ANY($3)");
+            sqlx::query(sqlx::AssertSqlSafe(wrapped))
+                .bind(schemas)
+                .bind(exclude)
+                .bind(oids)
+                .fetch_all(&mut *conn)
+                .await
+        }
+    };
+    r.map_err(|e| DbError::query(format!("reading {what} from the catalog"), &e))
 }
 
 fn get<'r, T>(row: &'r PgRow, col: &str) -> Result<T, DbError>
@@ -135,11 +184,21 @@ async fn read_all(
     conn: &mut PgConnection,
     schemas: &[String],
     exclude: &[String],
+    only: Option<&[i64]>,
 ) -> Result<Catalog, DbError> {
+    // What each query is filtered by when only some objects are read.
+    let by = |column: &'static str| match only {
+        None => Filter::All,
+        Some(oids) => Filter::Only(column, oids),
+    };
+    let whole = match only {
+        None => Filter::All,
+        Some(_) => Filter::Skip,
+    };
     let mut cat = Catalog::default();
     let mut oids: OidMap = HashMap::new();
 
-    for r in fetch(conn, "schemas", Q_SCHEMAS, schemas, exclude).await? {
+    for r in fetch(conn, "schemas", Q_SCHEMAS, schemas, exclude, by("oid")).await? {
         let key: String = get(&r, "key")?;
         oids.insert(
             ("pg_namespace", get(&r, "oid")?, 0),
@@ -155,7 +214,7 @@ async fn read_all(
         );
     }
 
-    for r in fetch(conn, "extensions", Q_EXTENSIONS, schemas, exclude).await? {
+    for r in fetch(conn, "extensions", Q_EXTENSIONS, schemas, exclude, by("oid")).await? {
         let key: String = get(&r, "key")?;
         cat.extensions.insert(
             key,
@@ -168,7 +227,7 @@ async fn read_all(
         );
     }
 
-    for r in fetch(conn, "types", Q_TYPES, schemas, exclude).await? {
+    for r in fetch(conn, "types", Q_TYPES, schemas, exclude, by("oid")).await? {
         let key: String = get(&r, "key")?;
         let kind = match get::<String>(&r, "kind")?.as_str() {
             "enum" => TypeKind::Enum,
@@ -198,7 +257,7 @@ async fn read_all(
         );
     }
 
-    for r in fetch(conn, "sequences", Q_SEQUENCES, schemas, exclude).await? {
+    for r in fetch(conn, "sequences", Q_SEQUENCES, schemas, exclude, by("oid")).await? {
         let key: String = get(&r, "key")?;
         oids.insert(
             ("pg_class", get(&r, "oid")?, 0),
@@ -227,7 +286,7 @@ async fn read_all(
     let mut table_by_oid: HashMap<i64, String> = HashMap::new();
     let mut view_by_oid: HashMap<i64, String> = HashMap::new();
 
-    for r in fetch(conn, "tables", Q_TABLES, schemas, exclude).await? {
+    for r in fetch(conn, "tables", Q_TABLES, schemas, exclude, by("oid")).await? {
         let key: String = get(&r, "key")?;
         let oid: i64 = get(&r, "oid")?;
         oids.insert(("pg_class", oid, 0), oref(ObjectKind::Table, &key));
@@ -258,7 +317,7 @@ async fn read_all(
         );
     }
 
-    for r in fetch(conn, "views", Q_VIEWS, schemas, exclude).await? {
+    for r in fetch(conn, "views", Q_VIEWS, schemas, exclude, by("oid")).await? {
         let key: String = get(&r, "key")?;
         let oid: i64 = get(&r, "oid")?;
         let materialized: bool = get(&r, "materialized")?;
@@ -286,7 +345,7 @@ async fn read_all(
         );
     }
 
-    for r in fetch(conn, "columns", Q_COLUMNS, schemas, exclude).await? {
+    for r in fetch(conn, "columns", Q_COLUMNS, schemas, exclude, by("rel_oid")).await? {
         let rel: i64 = get(&r, "rel_oid")?;
         let num: i32 = get(&r, "num")?;
         let name: String = get(&r, "name")?;
@@ -331,7 +390,7 @@ async fn read_all(
         }
     }
 
-    for r in fetch(conn, "constraints", Q_CONSTRAINTS, schemas, exclude).await? {
+    for r in fetch(conn, "constraints", Q_CONSTRAINTS, schemas, exclude, by("rel_oid")).await? {
         let rel: i64 = get(&r, "rel_oid")?;
         let Some(tkey) = table_by_oid.get(&rel) else {
             continue;
@@ -376,7 +435,7 @@ async fn read_all(
         );
     }
 
-    for r in fetch(conn, "indexes", Q_INDEXES, schemas, exclude).await? {
+    for r in fetch(conn, "indexes", Q_INDEXES, schemas, exclude, by("rel_oid")).await? {
         let key: String = get(&r, "key")?;
         oids.insert(
             ("pg_class", get(&r, "oid")?, 0),
@@ -398,7 +457,7 @@ async fn read_all(
         );
     }
 
-    for r in fetch(conn, "functions", Q_FUNCTIONS, schemas, exclude).await? {
+    for r in fetch(conn, "functions", Q_FUNCTIONS, schemas, exclude, by("oid")).await? {
         let key: String = get(&r, "key")?;
         let procedure: bool = get(&r, "procedure")?;
         let kind = if procedure {
@@ -432,7 +491,7 @@ async fn read_all(
         );
     }
 
-    for r in fetch(conn, "triggers", Q_TRIGGERS, schemas, exclude).await? {
+    for r in fetch(conn, "triggers", Q_TRIGGERS, schemas, exclude, by("rel_oid")).await? {
         let tkey: String = get(&r, "table_key")?;
         let name: String = get(&r, "name")?;
         let key = format!("{tkey}.{}", crate::sql::quote_ident(&name));
@@ -454,7 +513,7 @@ async fn read_all(
         );
     }
 
-    for r in fetch(conn, "policies", Q_POLICIES, schemas, exclude).await? {
+    for r in fetch(conn, "policies", Q_POLICIES, schemas, exclude, by("rel_oid")).await? {
         let tkey: String = get(&r, "table_key")?;
         let name: String = get(&r, "name")?;
         let key = format!("{tkey}.{}", crate::sql::quote_ident(&name));
@@ -478,7 +537,7 @@ async fn read_all(
     }
 
     let mut edges = std::collections::BTreeSet::new();
-    for r in fetch(conn, "dependencies", Q_DEPENDENCIES, schemas, exclude).await? {
+    for r in fetch(conn, "dependencies", Q_DEPENDENCIES, schemas, exclude, whole).await? {
         let class: String = get(&r, "class")?;
         let ref_class: String = get(&r, "ref_class")?;
         let (Some(class), Some(ref_class)) = (static_class(&class), static_class(&ref_class))
@@ -495,17 +554,17 @@ async fn read_all(
     }
     cat.dependencies = edges.into_iter().collect();
 
-    for r in fetch(conn, "unmodelled objects", Q_UNMODELLED, schemas, exclude).await? {
+    for r in fetch(conn, "unmodelled objects", Q_UNMODELLED, schemas, exclude, whole).await? {
         cat.not_compared.push(NotCompared {
             kind: get(&r, "kind")?,
             name: get(&r, "name")?,
         });
     }
 
-    for r in fetch(conn, "relation owners", Q_OWNERS, schemas, exclude).await? {
+    for r in fetch(conn, "relation owners", Q_OWNERS, schemas, exclude, whole).await? {
         cat.owners.insert(get(&r, "key")?, get(&r, "owner")?);
     }
-    for r in fetch(conn, "roles", Q_ROLES, schemas, exclude).await? {
+    for r in fetch(conn, "roles", Q_ROLES, schemas, exclude, whole).await? {
         cat.roles.insert(
             get(&r, "key")?,
             Role {
