@@ -23,14 +23,18 @@
 // boxing it is a crate-wide decision, not this module's.
 #![allow(clippy::result_large_err)]
 
+mod code;
 pub mod model;
+mod rows;
+
+pub use code::UnexpectedCode;
 
 pub use model::*;
 
 use crate::db::{self, DbError};
+use rows::*;
 use sqlx::postgres::{PgConnection, PgRow};
-use sqlx::Row;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 const Q_SCHEMAS: &str = include_str!("queries/schemas.sql");
 const Q_EXTENSIONS: &str = include_str!("queries/extensions.sql");
@@ -116,8 +120,8 @@ pub async fn introspect_in_transaction(
     Ok(cat)
 }
 
-/// Which objects one read covers: every object in the schemas, or (`Only`) the rows whose
-/// column `column` is one of the oids; `Skip` reads nothing.
+/// Which objects one query reads: all in the schemas, or (`Only`) the rows whose column
+/// `column` is one of the oids; `Skip` reads nothing.
 #[derive(Clone, Copy)]
 enum Filter<'a> {
     All,
@@ -125,49 +129,45 @@ enum Filter<'a> {
     Skip,
 }
 
-async fn fetch(
+/// Runs one catalog query and decodes its rows; `$1` is the schemas in scope, `$2` those left
+/// out. A decode error (a catalog code strata does not know) names the query and the column.
+async fn fetch<R>(
     conn: &mut PgConnection,
-    what: &str,
+    timings: &mut Timings,
+    what: &'static str,
     sql: &'static str,
     schemas: &[String],
     exclude: &[String],
     filter: Filter<'_>,
-) -> Result<Vec<PgRow>, DbError> {
-    let r = match filter {
+) -> Result<Vec<R>, DbError>
+where
+    R: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+{
+    let started = std::time::Instant::now();
+    let rows = match filter {
         Filter::Skip => return Ok(Vec::new()),
         Filter::All => {
-            sqlx::query(sqlx::AssertSqlSafe(sql))
+            sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql))
                 .bind(schemas)
                 .bind(exclude)
                 .fetch_all(&mut *conn)
                 .await
         }
         Filter::Only(column, oids) => {
-            // The condition is pushed down into the query's scan by the planner, so the
-            // deparsers run only for the rows asked for.
+            // The planner pushes the condition down into the query's scans, so the deparsers
+            // run only for the rows asked for.
             let wrapped = format!("SELECT * FROM (\n{sql}\n) q WHERE q.{column} = ANY($3)");
-            sqlx::query(sqlx::AssertSqlSafe(wrapped))
+            sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(wrapped))
                 .bind(schemas)
                 .bind(exclude)
                 .bind(oids)
                 .fetch_all(&mut *conn)
                 .await
         }
-    };
-    r.map_err(|e| DbError::query(format!("reading {what} from the catalog"), &e))
-}
-
-fn get<'r, T>(row: &'r PgRow, col: &str) -> Result<T, DbError>
-where
-    T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
-{
-    row.try_get(col)
-        .map_err(|e| DbError::query(format!("decoding catalog column `{col}`"), &e))
-}
-
-fn grants(row: &PgRow, col: &str) -> Result<Vec<Grant>, DbError> {
-    let v: sqlx::types::Json<Vec<Grant>> = get(row, col)?;
-    Ok(v.0)
+    }
+    .map_err(|e| DbError::query(format!("reading {what} from the catalog"), &e))?;
+    timings.0.push((what, started.elapsed()));
+    Ok(rows)
 }
 
 /// (catalog name, oid, sub id) → the modelled object it is.
@@ -186,7 +186,7 @@ async fn read_all(
     exclude: &[String],
     only: Option<&[i64]>,
 ) -> Result<Catalog, DbError> {
-    // What each query is filtered by when only some objects are read.
+    // With `only`: what each query is filtered by, and the whole-catalog reads skipped.
     let by = |column: &'static str| match only {
         None => Filter::All,
         Some(oids) => Filter::Only(column, oids),
@@ -197,355 +197,140 @@ async fn read_all(
     };
     let mut cat = Catalog::default();
     let mut oids: OidMap = HashMap::new();
+    let t = &mut cat.timings;
 
-    for r in fetch(conn, "schemas", Q_SCHEMAS, schemas, exclude, by("oid")).await? {
-        let key: String = get(&r, "key")?;
-        oids.insert(
-            ("pg_namespace", get(&r, "oid")?, 0),
-            oref(ObjectKind::Schema, &key),
-        );
-        cat.schemas.insert(
-            key,
-            Schema {
-                name: get(&r, "name")?,
-                comment: get(&r, "comment")?,
-                acl: grants(&r, "acl")?,
-            },
-        );
+    let rows: Vec<SchemaRow> = fetch(conn, t, "schemas", Q_SCHEMAS, schemas, exclude, by("oid")).await?;
+    for r in rows {
+        oids.insert(("pg_namespace", r.oid, 0), oref(ObjectKind::Schema, &r.key));
+        cat.schemas.insert(r.key.clone(), r.model());
     }
 
-    for r in fetch(conn, "extensions", Q_EXTENSIONS, schemas, exclude, by("oid")).await? {
-        let key: String = get(&r, "key")?;
-        cat.extensions.insert(
-            key,
-            Extension {
-                name: get(&r, "name")?,
-                schema: get(&r, "schema")?,
-                version: get(&r, "version")?,
-                comment: get(&r, "comment")?,
-            },
-        );
+    let rows: Vec<ExtensionRow> =
+        fetch(conn, t, "extensions", Q_EXTENSIONS, schemas, exclude, by("oid")).await?;
+    for r in rows {
+        cat.extensions.insert(r.key.clone(), r.model());
     }
 
-    for r in fetch(conn, "types", Q_TYPES, schemas, exclude, by("oid")).await? {
-        let key: String = get(&r, "key")?;
-        let kind = match get::<String>(&r, "kind")?.as_str() {
-            "enum" => TypeKind::Enum,
-            "composite" => TypeKind::Composite,
-            "domain" => TypeKind::Domain,
-            _ => TypeKind::Range,
-        };
-        oids.insert(
-            ("pg_type", get(&r, "oid")?, 0),
-            oref(ObjectKind::Type, &key),
-        );
-        cat.types.insert(
-            key,
-            TypeDef {
-                schema: get(&r, "schema")?,
-                name: get(&r, "name")?,
-                kind,
-                labels: get(&r, "labels")?,
-                attributes: get(&r, "attributes")?,
-                base_type: get(&r, "base_type")?,
-                not_null: get(&r, "not_null")?,
-                default: get(&r, "default_expr")?,
-                constraints: get(&r, "constraints")?,
-                range_subtype: get(&r, "range_subtype")?,
-                comment: get(&r, "comment")?,
-            },
-        );
+    let rows: Vec<TypeRow> = fetch(conn, t, "types", Q_TYPES, schemas, exclude, by("oid")).await?;
+    for r in rows {
+        oids.insert(("pg_type", r.oid, 0), oref(ObjectKind::Type, &r.key));
+        cat.types.insert(r.key.clone(), r.model());
     }
 
-    for r in fetch(conn, "sequences", Q_SEQUENCES, schemas, exclude, by("oid")).await? {
-        let key: String = get(&r, "key")?;
-        oids.insert(
-            ("pg_class", get(&r, "oid")?, 0),
-            oref(ObjectKind::Sequence, &key),
-        );
-        cat.sequences.insert(
-            key,
-            Sequence {
-                schema: get(&r, "schema")?,
-                name: get(&r, "name")?,
-                data_type: get(&r, "data_type")?,
-                start: get(&r, "start")?,
-                increment: get(&r, "increment")?,
-                min_value: get(&r, "min_value")?,
-                max_value: get(&r, "max_value")?,
-                cache: get(&r, "cache")?,
-                cycle: get(&r, "cycle")?,
-                owned_by: get(&r, "owned_by")?,
-                comment: get(&r, "comment")?,
-                acl: grants(&r, "acl")?,
-            },
-        );
+    let rows: Vec<SequenceRow> = fetch(conn, t, "sequences", Q_SEQUENCES, schemas, exclude, by("oid")).await?;
+    for r in rows {
+        oids.insert(("pg_class", r.oid, 0), oref(ObjectKind::Sequence, &r.key));
+        cat.sequences.insert(r.key.clone(), r.model());
     }
 
     // Relations by oid, so that columns, constraints, triggers and policies find their table.
     let mut table_by_oid: HashMap<i64, String> = HashMap::new();
-    let mut view_by_oid: HashMap<i64, String> = HashMap::new();
+    let mut view_by_oid: HashMap<i64, (String, ObjectKind)> = HashMap::new();
 
-    for r in fetch(conn, "tables", Q_TABLES, schemas, exclude, by("oid")).await? {
-        let key: String = get(&r, "key")?;
-        let oid: i64 = get(&r, "oid")?;
-        oids.insert(("pg_class", oid, 0), oref(ObjectKind::Table, &key));
-        oids.insert(
-            ("pg_type", get(&r, "type_oid")?, 0),
-            oref(ObjectKind::Table, &key),
-        );
-        table_by_oid.insert(oid, key.clone());
-        cat.tables.insert(
-            key,
-            Table {
-                schema: get(&r, "schema")?,
-                name: get(&r, "name")?,
-                partitioned: get(&r, "partitioned")?,
-                partition_key: get(&r, "partition_key")?,
-                partition_of: get(&r, "partition_of")?,
-                partition_bound: get(&r, "partition_bound")?,
-                inherits: get(&r, "inherits")?,
-                unlogged: get(&r, "unlogged")?,
-                options: get(&r, "options")?,
-                rls_enabled: get(&r, "rls_enabled")?,
-                rls_forced: get(&r, "rls_forced")?,
-                columns: Vec::new(),
-                constraints: BTreeMap::new(),
-                comment: get(&r, "comment")?,
-                acl: grants(&r, "acl")?,
-            },
-        );
+    let rows: Vec<TableRow> = fetch(conn, t, "tables", Q_TABLES, schemas, exclude, by("oid")).await?;
+    for r in rows {
+        oids.insert(("pg_class", r.oid, 0), oref(ObjectKind::Table, &r.key));
+        oids.insert(("pg_type", r.type_oid, 0), oref(ObjectKind::Table, &r.key));
+        table_by_oid.insert(r.oid, r.key.clone());
+        cat.tables.insert(r.key.clone(), r.model());
     }
 
-    for r in fetch(conn, "views", Q_VIEWS, schemas, exclude, by("oid")).await? {
-        let key: String = get(&r, "key")?;
-        let oid: i64 = get(&r, "oid")?;
-        let materialized: bool = get(&r, "materialized")?;
-        let kind = if materialized {
-            ObjectKind::MaterializedView
-        } else {
-            ObjectKind::View
-        };
-        oids.insert(("pg_class", oid, 0), oref(kind, &key));
-        oids.insert(("pg_type", get(&r, "type_oid")?, 0), oref(kind, &key));
-        view_by_oid.insert(oid, key.clone());
-        cat.views.insert(
-            key,
-            View {
-                schema: get(&r, "schema")?,
-                name: get(&r, "name")?,
-                materialized,
-                definition: get(&r, "definition")?,
-                options: get(&r, "options")?,
-                columns: Vec::new(),
-                comment: get(&r, "comment")?,
-                acl: grants(&r, "acl")?,
-                column_comments: BTreeMap::new(),
-            },
-        );
+    let rows: Vec<ViewRow> = fetch(conn, t, "views", Q_VIEWS, schemas, exclude, by("oid")).await?;
+    for r in rows {
+        let kind = r.kind();
+        oids.insert(("pg_class", r.oid, 0), oref(kind, &r.key));
+        oids.insert(("pg_type", r.type_oid, 0), oref(kind, &r.key));
+        view_by_oid.insert(r.oid, (r.key.clone(), kind));
+        cat.views.insert(r.key.clone(), r.model());
     }
 
-    for r in fetch(conn, "columns", Q_COLUMNS, schemas, exclude, by("rel_oid")).await? {
-        let rel: i64 = get(&r, "rel_oid")?;
-        let num: i32 = get(&r, "num")?;
-        let name: String = get(&r, "name")?;
+    let rows: Vec<ColumnRow> = fetch(conn, t, "columns", Q_COLUMNS, schemas, exclude, by("rel_oid")).await?;
+    for r in rows {
+        let (rel, num) = (r.rel_oid, r.num);
         if let Some(tkey) = table_by_oid.get(&rel) {
             let Some(table) = cat.tables.get_mut(tkey) else {
                 continue;
             };
-            let local: bool = get(&r, "local")?;
-            let ckey = format!("{tkey}.{}", crate::sql::quote_ident(&name));
             // A partition's inherited columns follow its parent; map them to the table so
             // that dependencies on them still resolve.
-            if !local && table.partition_of.is_some() {
+            if !r.local && table.partition_of.is_some() {
                 oids.insert(("pg_class", rel, num), oref(ObjectKind::Table, tkey));
                 continue;
             }
+            let ckey = format!("{tkey}.{}", crate::sql::quote_ident(&r.name));
             oids.insert(("pg_class", rel, num), oref(ObjectKind::Column, &ckey));
-            table.columns.push(Column {
-                name,
-                data_type: get(&r, "data_type")?,
-                not_null: get(&r, "not_null")?,
-                default: get(&r, "default_expr")?,
-                generated: get(&r, "generated")?,
-                identity: get(&r, "identity")?,
-                collation: get(&r, "collation")?,
-                comment: get(&r, "comment")?,
-                acl: grants(&r, "acl")?,
-            });
-        } else if let Some(vkey) = view_by_oid.get(&rel) {
+            table.columns.push(r.model());
+        } else if let Some((vkey, kind)) = view_by_oid.get(&rel) {
             let Some(view) = cat.views.get_mut(vkey) else {
                 continue;
             };
-            let kind = if view.materialized {
-                ObjectKind::MaterializedView
-            } else {
-                ObjectKind::View
-            };
-            oids.insert(("pg_class", rel, num), oref(kind, vkey));
-            if let Some(c) = get::<Option<String>>(&r, "comment")? {
-                view.column_comments.insert(name.clone(), c);
+            oids.insert(("pg_class", rel, num), oref(*kind, vkey));
+            if let Some(c) = r.comment {
+                view.column_comments.insert(r.name.clone(), c);
             }
-            view.columns.push((name, get(&r, "data_type")?));
+            view.columns.push((r.name, r.data_type));
         }
     }
 
-    for r in fetch(conn, "constraints", Q_CONSTRAINTS, schemas, exclude, by("rel_oid")).await? {
-        let rel: i64 = get(&r, "rel_oid")?;
-        let Some(tkey) = table_by_oid.get(&rel) else {
+    let rows: Vec<ConstraintRow> =
+        fetch(conn, t, "constraints", Q_CONSTRAINTS, schemas, exclude, by("rel_oid")).await?;
+    for r in rows {
+        let Some(tkey) = table_by_oid.get(&r.rel_oid) else {
             continue;
         };
-        let name: String = get(&r, "name")?;
-        let ckey = format!("{tkey}.{}", crate::sql::quote_ident(&name));
-        let kind = match get::<String>(&r, "kind")?.as_str() {
-            "primary-key" => ConstraintKind::PrimaryKey,
-            "foreign-key" => ConstraintKind::ForeignKey,
-            "unique" => ConstraintKind::Unique,
-            "exclusion" => ConstraintKind::Exclusion,
-            _ => ConstraintKind::Check,
-        };
+        let ckey = format!("{tkey}.{}", crate::sql::quote_ident(&r.name));
         oids.insert(
-            ("pg_constraint", get(&r, "oid")?, 0),
+            ("pg_constraint", r.oid, 0),
             oref(ObjectKind::Constraint, &ckey),
         );
-        let index_oid: i64 = get(&r, "index_oid")?;
-        if index_oid != 0 && kind != ConstraintKind::ForeignKey {
+        if r.index_oid != 0 && r.kind.0 != ConstraintKind::ForeignKey {
             // The index that implements a key is the constraint, for dependencies.
             oids.insert(
-                ("pg_class", index_oid, 0),
+                ("pg_class", r.index_oid, 0),
                 oref(ObjectKind::Constraint, &ckey),
             );
         }
-        let Some(table) = cat.tables.get_mut(tkey) else {
-            continue;
-        };
-        table.constraints.insert(
-            name.clone(),
-            Constraint {
-                name,
-                kind,
-                definition: get(&r, "definition")?,
-                validated: get(&r, "validated")?,
-                deferrable: get(&r, "deferrable")?,
-                deferred: get(&r, "deferred")?,
-                references: get(&r, "references_table")?,
-                columns: get(&r, "columns")?,
-                comment: get(&r, "comment")?,
-            },
-        );
+        if let Some(table) = cat.tables.get_mut(tkey) {
+            table.constraints.insert(r.name.clone(), r.model());
+        }
     }
 
-    for r in fetch(conn, "indexes", Q_INDEXES, schemas, exclude, by("rel_oid")).await? {
-        let key: String = get(&r, "key")?;
-        oids.insert(
-            ("pg_class", get(&r, "oid")?, 0),
-            oref(ObjectKind::Index, &key),
-        );
-        cat.indexes.insert(
-            key,
-            Index {
-                schema: get(&r, "schema")?,
-                name: get(&r, "name")?,
-                table: get(&r, "table_key")?,
-                definition: get(&r, "definition")?,
-                unique: get(&r, "is_unique")?,
-                valid: get(&r, "valid")?,
-                partial: get(&r, "partial")?,
-                expression: get(&r, "expression")?,
-                comment: get(&r, "comment")?,
-            },
-        );
+    let rows: Vec<IndexRow> = fetch(conn, t, "indexes", Q_INDEXES, schemas, exclude, by("rel_oid")).await?;
+    for r in rows {
+        oids.insert(("pg_class", r.oid, 0), oref(ObjectKind::Index, &r.key));
+        cat.indexes.insert(r.key.clone(), r.model());
     }
 
-    for r in fetch(conn, "functions", Q_FUNCTIONS, schemas, exclude, by("oid")).await? {
-        let key: String = get(&r, "key")?;
-        let procedure: bool = get(&r, "procedure")?;
-        let kind = if procedure {
-            ObjectKind::Procedure
-        } else {
-            ObjectKind::Function
-        };
-        oids.insert(("pg_proc", get(&r, "oid")?, 0), oref(kind, &key));
-        let result: Option<String> = get(&r, "result")?;
-        cat.functions.insert(
-            key,
-            Function {
-                schema: get(&r, "schema")?,
-                name: get(&r, "name")?,
-                procedure,
-                arguments: get(&r, "arguments")?,
-                identity_arguments: get(&r, "identity_arguments")?,
-                result: if procedure { None } else { result },
-                language: get(&r, "language")?,
-                volatility: get(&r, "volatility")?,
-                security_definer: get(&r, "security_definer")?,
-                leakproof: get(&r, "leakproof")?,
-                strict: get(&r, "strict")?,
-                parallel: get(&r, "parallel")?,
-                config: get(&r, "config")?,
-                definition: get(&r, "definition")?,
-                sql_body: get(&r, "sql_body")?,
-                comment: get(&r, "comment")?,
-                acl: grants(&r, "acl")?,
-            },
-        );
+    let rows: Vec<FunctionRow> = fetch(conn, t, "functions", Q_FUNCTIONS, schemas, exclude, by("oid")).await?;
+    for r in rows {
+        oids.insert(("pg_proc", r.oid, 0), oref(r.kind(), &r.key));
+        cat.functions.insert(r.key.clone(), r.model());
     }
 
-    for r in fetch(conn, "triggers", Q_TRIGGERS, schemas, exclude, by("rel_oid")).await? {
-        let tkey: String = get(&r, "table_key")?;
-        let name: String = get(&r, "name")?;
-        let key = format!("{tkey}.{}", crate::sql::quote_ident(&name));
-        oids.insert(
-            ("pg_trigger", get(&r, "oid")?, 0),
-            oref(ObjectKind::Trigger, &key),
-        );
-        cat.triggers.insert(
-            key,
-            Trigger {
-                name,
-                table: tkey,
-                definition: get(&r, "definition")?,
-                enabled: get(&r, "enabled")?,
-                function: get(&r, "function")?,
-                constraint_trigger: get(&r, "constraint_trigger")?,
-                comment: get(&r, "comment")?,
-            },
-        );
+    let rows: Vec<TriggerRow> = fetch(conn, t, "triggers", Q_TRIGGERS, schemas, exclude, by("rel_oid")).await?;
+    for r in rows {
+        let key = format!("{}.{}", r.table_key, crate::sql::quote_ident(&r.name));
+        oids.insert(("pg_trigger", r.oid, 0), oref(ObjectKind::Trigger, &key));
+        cat.triggers.insert(key, r.model());
     }
 
-    for r in fetch(conn, "policies", Q_POLICIES, schemas, exclude, by("rel_oid")).await? {
-        let tkey: String = get(&r, "table_key")?;
-        let name: String = get(&r, "name")?;
-        let key = format!("{tkey}.{}", crate::sql::quote_ident(&name));
-        oids.insert(
-            ("pg_policy", get(&r, "oid")?, 0),
-            oref(ObjectKind::Policy, &key),
-        );
-        cat.policies.insert(
-            key,
-            Policy {
-                name,
-                table: tkey,
-                command: get(&r, "command")?,
-                permissive: get(&r, "permissive")?,
-                roles: get(&r, "roles")?,
-                using: get(&r, "using_expr")?,
-                check: get(&r, "check_expr")?,
-                comment: get(&r, "comment")?,
-            },
-        );
+    let rows: Vec<PolicyRow> = fetch(conn, t, "policies", Q_POLICIES, schemas, exclude, by("rel_oid")).await?;
+    for r in rows {
+        let key = format!("{}.{}", r.table_key, crate::sql::quote_ident(&r.name));
+        oids.insert(("pg_policy", r.oid, 0), oref(ObjectKind::Policy, &key));
+        cat.policies.insert(key, r.model());
     }
 
+    let rows: Vec<DependencyRow> =
+        fetch(conn, t, "dependencies", Q_DEPENDENCIES, schemas, exclude, whole).await?;
     let mut edges = std::collections::BTreeSet::new();
-    for r in fetch(conn, "dependencies", Q_DEPENDENCIES, schemas, exclude, whole).await? {
-        let class: String = get(&r, "class")?;
-        let ref_class: String = get(&r, "ref_class")?;
-        let (Some(class), Some(ref_class)) = (static_class(&class), static_class(&ref_class))
+    for r in rows {
+        let (Some(class), Some(ref_class)) = (static_class(&r.class), static_class(&r.ref_class))
         else {
             continue;
         };
-        let from = lookup(&oids, class, get(&r, "oid")?, get(&r, "sub")?);
-        let to = lookup(&oids, ref_class, get(&r, "ref_oid")?, get(&r, "ref_sub")?);
+        let from = lookup(&oids, class, r.oid, r.sub);
+        let to = lookup(&oids, ref_class, r.ref_oid, r.ref_sub);
         if let (Some(from), Some(to)) = (from, to) {
             if from != to {
                 edges.insert((from.clone(), to.clone()));
@@ -554,26 +339,31 @@ async fn read_all(
     }
     cat.dependencies = edges.into_iter().collect();
 
-    for r in fetch(conn, "unmodelled objects", Q_UNMODELLED, schemas, exclude, whole).await? {
-        cat.not_compared.push(NotCompared {
-            kind: get(&r, "kind")?,
-            name: get(&r, "name")?,
-        });
-    }
+    let rows: Vec<NotComparedRow> = fetch(
+        conn,
+        t,
+        "unmodelled objects",
+        Q_UNMODELLED,
+        schemas,
+        exclude,
+    , whole)
+    .await?;
+    cat.not_compared = rows
+        .into_iter()
+        .map(|r| NotCompared {
+            kind: r.kind,
+            name: r.name,
+        })
+        .collect();
 
-    for r in fetch(conn, "relation owners", Q_OWNERS, schemas, exclude, whole).await? {
-        cat.owners.insert(get(&r, "key")?, get(&r, "owner")?);
-    }
-    for r in fetch(conn, "roles", Q_ROLES, schemas, exclude, whole).await? {
-        cat.roles.insert(
-            get(&r, "key")?,
-            Role {
-                name: get(&r, "name")?,
-                superuser: get(&r, "superuser")?,
-                bypass_rls: get(&r, "bypass_rls")?,
-            },
-        );
-    }
+    let rows: Vec<OwnerRow> = fetch(conn, t, "relation owners", Q_OWNERS, schemas, exclude, whole).await?;
+    cat.owners = rows.into_iter().map(|r| (r.key, r.owner)).collect();
+
+    let rows: Vec<RoleRow> = fetch(conn, t, "roles", Q_ROLES, schemas, exclude, whole).await?;
+    cat.roles = rows
+        .into_iter()
+        .map(|r| (r.key.clone(), r.model()))
+        .collect();
     Ok(cat)
 }
 

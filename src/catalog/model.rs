@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 /// One privilege held by one role, as `aclexplode` reports it. The object's owner is written
 /// `(owner)` (owners are not compared, so their name must not make two catalogs differ);
 /// `PUBLIC` is everyone.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Grant {
     pub grantee: String,
     /// `SELECT`, `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`, `REFERENCES`, `TRIGGER`, `USAGE`,
@@ -56,10 +56,24 @@ pub struct Catalog {
     /// row-level security. For the RLS audit only; not compared.
     #[serde(skip)]
     pub roles: BTreeMap<String, Role>,
+    /// How long each query took to read this catalog (for `-v`).
+    #[serde(skip)]
+    pub timings: Timings,
+}
+
+/// How long each catalog query took (for `-v`). Never part of a comparison: two catalogs
+/// are equal whatever their timings.
+#[derive(Debug, Clone, Default)]
+pub struct Timings(pub Vec<(&'static str, std::time::Duration)>);
+
+impl PartialEq for Timings {
+    fn eq(&self, _: &Timings) -> bool {
+        true
+    }
 }
 
 /// A role's attributes that decide whether row-level security applies to it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Role {
     pub name: String,
     pub superuser: bool,
@@ -75,8 +89,24 @@ pub struct ObjectRef {
 }
 
 /// Every kind of object strata compares. Ids are kebab-case (`Display` and `FromStr` round-trip).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum ObjectKind {
     Schema,
     Extension,
@@ -98,73 +128,19 @@ pub enum ObjectKind {
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 17] = [
-        ObjectKind::Schema,
-        ObjectKind::Extension,
-        ObjectKind::Type,
-        ObjectKind::Sequence,
-        ObjectKind::Function,
-        ObjectKind::Procedure,
-        ObjectKind::Table,
-        ObjectKind::Column,
-        ObjectKind::Constraint,
-        ObjectKind::Index,
-        ObjectKind::View,
-        ObjectKind::MaterializedView,
-        ObjectKind::Trigger,
-        ObjectKind::Rls,
-        ObjectKind::Policy,
-        ObjectKind::Grant,
-        ObjectKind::Comment,
-    ];
-
     pub fn as_str(self) -> &'static str {
-        match self {
-            ObjectKind::Schema => "schema",
-            ObjectKind::Extension => "extension",
-            ObjectKind::Type => "type",
-            ObjectKind::Sequence => "sequence",
-            ObjectKind::Function => "function",
-            ObjectKind::Procedure => "procedure",
-            ObjectKind::Table => "table",
-            ObjectKind::Column => "column",
-            ObjectKind::Constraint => "constraint",
-            ObjectKind::Index => "index",
-            ObjectKind::View => "view",
-            ObjectKind::MaterializedView => "materialized-view",
-            ObjectKind::Trigger => "trigger",
-            ObjectKind::Rls => "rls",
-            ObjectKind::Policy => "policy",
-            ObjectKind::Grant => "grant",
-            ObjectKind::Comment => "comment",
-        }
+        self.into()
     }
 }
 
-impl std::fmt::Display for ObjectKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ObjectKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ObjectKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("unknown object kind `{s}`"))
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Schema {
     pub name: String,
     pub comment: Option<String>,
     pub acl: Vec<Grant>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Extension {
     pub name: String,
     pub schema: String,
@@ -173,16 +149,17 @@ pub struct Extension {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TypeKind {
+    #[default]
     Enum,
     Composite,
     Domain,
     Range,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TypeDef {
     pub schema: String,
     pub name: String,
@@ -201,7 +178,7 @@ pub struct TypeDef {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Sequence {
     pub schema: String,
     pub name: String,
@@ -218,7 +195,7 @@ pub struct Sequence {
     pub acl: Vec<Grant>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Table {
     pub schema: String,
     pub name: String,
@@ -252,7 +229,7 @@ impl Table {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Column {
     pub name: String,
     /// `format_type` output, with modifiers (`character varying(20)`, `numeric(10,2)`).
@@ -261,6 +238,8 @@ pub struct Column {
     pub default: Option<String>,
     /// `GENERATED ALWAYS AS (expr) STORED`: the expression.
     pub generated: Option<String>,
+    /// A generated column computed when read (`VIRTUAL`, PostgreSQL 18), not stored.
+    pub virtual_generated: bool,
     /// `always` or `by default` for identity columns.
     pub identity: Option<String>,
     /// A collation other than the type's default.
@@ -270,17 +249,18 @@ pub struct Column {
     pub acl: Vec<Grant>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConstraintKind {
     PrimaryKey,
     ForeignKey,
     Unique,
+    #[default]
     Check,
     Exclusion,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Constraint {
     pub name: String,
     pub kind: ConstraintKind,
@@ -297,7 +277,7 @@ pub struct Constraint {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Index {
     pub schema: String,
     pub name: String,
@@ -312,7 +292,7 @@ pub struct Index {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct View {
     pub schema: String,
     pub name: String,
@@ -329,7 +309,7 @@ pub struct View {
     pub column_comments: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Function {
     pub schema: String,
     pub name: String,
@@ -356,7 +336,7 @@ pub struct Function {
     pub acl: Vec<Grant>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Trigger {
     pub name: String,
     pub table: String,
@@ -370,7 +350,7 @@ pub struct Trigger {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Policy {
     pub name: String,
     pub table: String,
@@ -400,7 +380,8 @@ mod tests {
 
     #[test]
     fn object_kind_ids_round_trip() {
-        for k in ObjectKind::ALL {
+        use strum::VariantArray;
+        for &k in ObjectKind::VARIANTS {
             assert_eq!(k.as_str().parse::<ObjectKind>(), Ok(k));
             assert_eq!(
                 serde_json::to_string(&k).unwrap_or_default(),

@@ -1,7 +1,8 @@
 //! Comparing two catalogs, and the script that turns one into the other.
 //!
-//! Owns: canonical DDL per object ([`ddl`]), the comparison ([`compare`]), and the ordered fix
-//! script with hazards ([`script`]). Must not: connect to a database or print. Everything here
+//! Owns: canonical items per object (`items`), the comparison ([`compare`]), and the ordered
+//! fix script with hazards ([`script`]: one generator per kind in `generate/`, one planner in
+//! `plan`). Must not: connect to a database or print. Everything here
 //! is a pure function of two [`Catalog`]s, unit-tested on in-memory models.
 //!
 //! Why it is shaped so:
@@ -17,17 +18,35 @@
 //!   triggers, …) out and back in: the failure modes users report for migra and Atlas
 //!   (migra#143, #87) are plans that ignore those edges.
 
-pub mod ddl;
-mod script;
+mod generate;
+mod hazard;
+mod items;
+mod plan;
+mod render;
 
 use crate::catalog::{Catalog, ObjectKind};
 use serde::Serialize;
 
-pub use script::{render_script, script, Step};
+pub use hazard::{Hazard, HazardId};
+pub use plan::{script, Step, StepAction};
+pub use render::render_script;
 
 /// Added (declared but not live), Removed (live but not declared) or Changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum ChangeType {
     Added,
     Removed,
@@ -36,103 +55,7 @@ pub enum ChangeType {
 
 impl ChangeType {
     pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeType::Added => "added",
-            ChangeType::Removed => "removed",
-            ChangeType::Changed => "changed",
-        }
-    }
-}
-
-impl std::fmt::Display for ChangeType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// What could go wrong when a step runs. Ids are kebab-case (after pg-schema-diff's hazard
-/// vocabulary, `pkg/diff/plan.go`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum HazardId {
-    /// Rows or columns are deleted.
-    DataLoss,
-    /// The table is rewritten under an ACCESS EXCLUSIVE lock.
-    TableRewrite,
-    /// A lock is held while the whole table is scanned.
-    LongLock,
-    /// An index is built (blocks writes unless CONCURRENTLY).
-    IndexBuild,
-    /// An index is dropped: queries that used it may get slower.
-    IndexDropped,
-    /// The statement cannot run inside a transaction block with what follows.
-    NotTransactional,
-    /// Who may read or write which rows changes.
-    AuthzChange,
-    /// Other objects may depend on this one in ways PostgreSQL does not record (function
-    /// bodies), so dropping it may break them later.
-    UntrackedDependencies,
-    /// The statement fails if existing rows do not satisfy it.
-    MayFail,
-}
-
-impl HazardId {
-    pub const ALL: [HazardId; 9] = [
-        HazardId::DataLoss,
-        HazardId::TableRewrite,
-        HazardId::LongLock,
-        HazardId::IndexBuild,
-        HazardId::IndexDropped,
-        HazardId::NotTransactional,
-        HazardId::AuthzChange,
-        HazardId::UntrackedDependencies,
-        HazardId::MayFail,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HazardId::DataLoss => "data-loss",
-            HazardId::TableRewrite => "table-rewrite",
-            HazardId::LongLock => "long-lock",
-            HazardId::IndexBuild => "index-build",
-            HazardId::IndexDropped => "index-dropped",
-            HazardId::NotTransactional => "not-transactional",
-            HazardId::AuthzChange => "authz-change",
-            HazardId::UntrackedDependencies => "untracked-dependencies",
-            HazardId::MayFail => "may-fail",
-        }
-    }
-}
-
-impl std::fmt::Display for HazardId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for HazardId {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        HazardId::ALL
-            .into_iter()
-            .find(|h| h.as_str() == s)
-            .ok_or_else(|| format!("unknown hazard `{s}`"))
-    }
-}
-
-/// A hazard with a one-line explanation (what happens and what to do instead).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Hazard {
-    pub id: HazardId,
-    pub message: String,
-}
-
-impl Hazard {
-    pub fn new(id: HazardId, message: impl Into<String>) -> Hazard {
-        Hazard {
-            id,
-            message: message.into(),
-        }
+        self.into()
     }
 }
 
@@ -154,8 +77,8 @@ pub struct Change {
 /// Every object that differs, sorted by kind then name. `live` is the database as it is,
 /// `declared` what the project's files produce.
 pub fn compare(live: &Catalog, declared: &Catalog) -> Vec<Change> {
-    let a = ddl::items(live);
-    let b = ddl::items(declared);
+    let a = items::items(live);
+    let b = items::items(declared);
     let mut out = Vec::new();
     let one_sided = |p: &Option<crate::catalog::ObjectRef>| {
         p.as_ref()
@@ -193,7 +116,7 @@ pub fn compare(live: &Catalog, declared: &Catalog) -> Vec<Change> {
         });
     }
     // Hazards come from the planned steps.
-    let steps = script::plan(live, declared, &a, &b);
+    let steps = plan::plan(live, declared, &a, &b);
     for c in &mut out {
         let mut hz: Vec<Hazard> = steps
             .iter()

@@ -177,6 +177,7 @@ pub fn restrict(cat: &Catalog, keys: &BTreeSet<TopKey>) -> Catalog {
         dependencies: _,
         owners: _,
         roles: _,
+        timings: _,
     } = cat;
     let sch = keys_of(keys, TopKind::Schema);
     let ext = keys_of(keys, TopKind::Extension);
@@ -199,6 +200,7 @@ pub fn restrict(cat: &Catalog, keys: &BTreeSet<TopKey>) -> Catalog {
         dependencies: Vec::new(),
         owners: BTreeMap::new(),
         roles: BTreeMap::new(),
+        timings: Default::default(),
     }
 }
 
@@ -230,6 +232,7 @@ pub fn patch(model: &mut Catalog, keys: &BTreeSet<TopKey>, fresh: Catalog) {
         dependencies: _,
         owners: _,
         roles: _,
+        timings: _,
     } = fresh;
     let sch = keys_of(keys, TopKind::Schema);
     let ext = keys_of(keys, TopKind::Extension);

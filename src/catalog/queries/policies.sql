@@ -3,8 +3,7 @@ SELECT p.oid::int8 AS oid,
        p.polrelid::int8 AS rel_oid,
        p.polname AS name,
        quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS table_key,
-       CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
-                     WHEN 'd' THEN 'DELETE' ELSE 'ALL' END AS command,
+       p.polcmd::text AS command,
        p.polpermissive AS permissive,
        (SELECT coalesce(array_agg(CASE WHEN r.oid = 0 THEN 'public' ELSE quote_ident(ro.rolname) END
                                   ORDER BY CASE WHEN r.oid = 0 THEN 'public' ELSE quote_ident(ro.rolname) END), '{}')

@@ -4,7 +4,7 @@ SELECT c.oid::int8 AS oid,
        n.nspname AS schema,
        c.relname AS name,
        quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS key,
-       c.relkind = 'p' AS partitioned,
+       c.relkind::text AS relkind,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
        CASE WHEN c.relispartition THEN
          (SELECT quote_ident(pn.nspname) || '.' || quote_ident(pc.relname)

@@ -4,8 +4,7 @@ SELECT g.oid::int8 AS oid,
        g.tgname AS name,
        quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS table_key,
        pg_get_triggerdef(g.oid) AS definition,
-       CASE g.tgenabled WHEN 'O' THEN 'enabled' WHEN 'D' THEN 'disabled'
-                        WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END AS enabled,
+       g.tgenabled::text AS enabled,
        (SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.oid = g.tgfoid) AS function,
        g.tgconstraint <> 0 AS constraint_trigger,
        obj_description(g.oid, 'pg_trigger') AS comment

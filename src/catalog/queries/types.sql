@@ -3,10 +3,7 @@ SELECT t.oid::int8 AS oid,
        n.nspname AS schema,
        t.typname AS name,
        quote_ident(n.nspname) || '.' || quote_ident(t.typname) AS key,
-       CASE WHEN t.typtype = 'e' THEN 'enum'
-            WHEN t.typtype = 'c' THEN 'composite'
-            WHEN t.typtype = 'd' THEN 'domain'
-            ELSE 'range' END AS kind,
+       t.typtype::text AS kind,
        (SELECT coalesce(array_agg(e.enumlabel::text ORDER BY e.enumsortorder), '{}')
           FROM pg_enum e WHERE e.enumtypid = t.oid) AS labels,
        (SELECT coalesce(array_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod)
@@ -24,7 +21,7 @@ SELECT t.oid::int8 AS oid,
        t.typdefault AS default_expr,
        (SELECT coalesce(array_agg('CONSTRAINT ' || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid)
                                   ORDER BY c.conname), '{}')
-          FROM pg_constraint c WHERE c.contypid = t.oid) AS constraints,
+          FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c') AS constraints,
        CASE WHEN t.typtype = 'r' THEN
          (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid) END AS range_subtype,
        obj_description(t.oid, 'pg_type') AS comment
