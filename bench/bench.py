@@ -206,14 +206,12 @@ def kratos_project(dest):
         text = open(os.path.join(src, name)).read()
         chosen[key] = (pg, autocommit, text)
     os.makedirs(f"{dest}/migrations", exist_ok=True)
-    os.makedirs(f"{dest}/rollbacks", exist_ok=True)
     open(f"{dest}/strata.toml", "w").write("[auth]\nshim = false\n")
     ups = 0
     for (base, direction), (_, autocommit, text) in chosen.items():
         if autocommit:
             text = "-- strata:no-transaction\n" + text
-        folder = "migrations" if direction == "up" else "rollbacks"
-        open(f"{dest}/{folder}/{base}.sql", "w").write(text)
+        open(f"{dest}/migrations/{base}.{direction}.sql", "w").write(text)
         ups += direction == "up"
     return ups
 
@@ -273,6 +271,7 @@ CREATE TRIGGER t{i:04d}_touch BEFORE UPDATE ON {t} FOR EACH ROW EXECUTE FUNCTION
 def bench_diff(args, srv, work):
     sections = []
     migra = rr.peer("migra")
+    srv.fresh("bench_empty")
     for n in args.sizes or [100, 500, 2000]:
         proj = os.path.join(work, f"diff{n}")
         os.makedirs(f"{proj}/migrations", exist_ok=True)
@@ -286,8 +285,12 @@ def bench_diff(args, srv, work):
             rr.Entry("pg_dump --schema-only", ["pg_dump", "--schema-only", "-d", url, "-f", "/dev/null"]),
             rr.Entry("strata diff (warm)", [STRATA, "--quiet", "--database-url", url, "diff", "--exit-code",
                                              "--shadow-url", srv.admin], cwd=proj),
-            rr.Entry("strata diff --from URL --to URL", [STRATA, "--quiet", "diff", "--exit-code", "--from", url, "--to", url],
-                     cwd=proj),
+            rr.Entry("strata diff --from URL --to URL (two introspections at once)",
+                     [STRATA, "--quiet", "diff", "--exit-code", "--from", url, "--to", url], cwd=proj),
+            # An empty database on the other side: one introspection of the schema, plus a
+            # compare that finds every object missing.
+            rr.Entry("strata diff --from URL --to EMPTY (one introspection)",
+                     [STRATA, "--quiet", "diff", "--from", url, "--to", srv.url("bench_empty")], cwd=proj),
         ]
         if migra:
             murl = url.replace("postgres://", "postgresql://", 1)

@@ -53,6 +53,26 @@ const Q_UNMODELLED: &str = include_str!("queries/unmodelled.sql");
 const Q_OWNERS: &str = include_str!("queries/owners.sql");
 const Q_ROLES: &str = include_str!("queries/roles.sql");
 
+/// Every query the reader runs: a cache of a catalog read is valid only for the same texts.
+pub const QUERY_TEXTS: [&str; 16] = [
+    Q_SCHEMAS,
+    Q_EXTENSIONS,
+    Q_TYPES,
+    Q_SEQUENCES,
+    Q_TABLES,
+    Q_COLUMNS,
+    Q_CONSTRAINTS,
+    Q_INDEXES,
+    Q_VIEWS,
+    Q_FUNCTIONS,
+    Q_TRIGGERS,
+    Q_POLICIES,
+    Q_DEPENDENCIES,
+    Q_UNMODELLED,
+    Q_OWNERS,
+    Q_ROLES,
+];
+
 /// Reads the schemas `schemas` (minus `exclude_schemas`, e.g. strata's history schema) in one
 /// read-only snapshot.
 pub async fn introspect(
@@ -83,9 +103,12 @@ pub async fn introspect_only(
     exclude_schemas: &[String],
     oids: &[i64],
 ) -> Result<Catalog, DbError> {
+    // The same statements run after every migration: a generic plan is made once and reused
+    // (planning these queries costs about as much as running them on a small schema).
     db::execute_script(
         conn,
-        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSET LOCAL search_path = pg_catalog;",
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSET LOCAL search_path = pg_catalog;\n\
+         SET LOCAL plan_cache_mode = force_generic_plan;",
     )
     .await
     .map_err(|e| DbError::query("starting the catalog snapshot", &e))?;
@@ -346,7 +369,8 @@ async fn read_all(
         Q_UNMODELLED,
         schemas,
         exclude,
-    , whole)
+        whole,
+    )
     .await?;
     cat.not_compared = rows
         .into_iter()

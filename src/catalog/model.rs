@@ -21,7 +21,7 @@ pub struct Grant {
 }
 
 /// The whole introspected state of the schemas in scope.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Catalog {
     pub schemas: BTreeMap<String, Schema>,
     pub extensions: BTreeMap<String, Extension>,
@@ -73,7 +73,7 @@ impl PartialEq for Timings {
 }
 
 /// A role's attributes that decide whether row-level security applies to it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Role {
     pub name: String,
     pub superuser: bool,
@@ -82,7 +82,7 @@ pub struct Role {
 }
 
 /// A reference to one modelled object, used by dependency edges.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ObjectRef {
     pub kind: ObjectKind,
     pub key: String,
@@ -133,14 +133,14 @@ impl ObjectKind {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Schema {
     pub name: String,
     pub comment: Option<String>,
     pub acl: Vec<Grant>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Extension {
     pub name: String,
     pub schema: String,
@@ -149,7 +149,7 @@ pub struct Extension {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TypeKind {
     #[default]
@@ -159,7 +159,7 @@ pub enum TypeKind {
     Range,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TypeDef {
     pub schema: String,
     pub name: String,
@@ -178,7 +178,7 @@ pub struct TypeDef {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Sequence {
     pub schema: String,
     pub name: String,
@@ -195,7 +195,7 @@ pub struct Sequence {
     pub acl: Vec<Grant>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Table {
     pub schema: String,
     pub name: String,
@@ -229,7 +229,7 @@ impl Table {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Column {
     pub name: String,
     /// `format_type` output, with modifiers (`character varying(20)`, `numeric(10,2)`).
@@ -249,7 +249,7 @@ pub struct Column {
     pub acl: Vec<Grant>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConstraintKind {
     PrimaryKey,
@@ -260,7 +260,7 @@ pub enum ConstraintKind {
     Exclusion,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Constraint {
     pub name: String,
     pub kind: ConstraintKind,
@@ -277,7 +277,7 @@ pub struct Constraint {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Index {
     pub schema: String,
     pub name: String,
@@ -292,7 +292,7 @@ pub struct Index {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct View {
     pub schema: String,
     pub name: String,
@@ -309,7 +309,7 @@ pub struct View {
     pub column_comments: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Function {
     pub schema: String,
     pub name: String,
@@ -336,7 +336,7 @@ pub struct Function {
     pub acl: Vec<Grant>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Trigger {
     pub name: String,
     pub table: String,
@@ -350,7 +350,7 @@ pub struct Trigger {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
     pub name: String,
     pub table: String,
@@ -367,7 +367,7 @@ pub struct Policy {
 }
 
 /// An object of a kind strata does not model.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct NotCompared {
     /// e.g. `operator`, `aggregate`, `publication`, `default-privileges`.
     pub kind: String,

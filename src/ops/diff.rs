@@ -115,17 +115,28 @@ pub async fn diff(ws: &Workspace, opts: &DiffOptions, sink: &mut dyn Sink) -> Re
                 root: &ws.cfg.root,
             };
             // The live side is read while the shadow side is built or read.
-            let (live, declared) = tokio::join!(
+            let (live, (declared, t_declared)) = tokio::join!(
                 introspect_url(&source, &schemas, &ex),
-                shadow::declared(&server, &spec, &schemas, &ex)
+                async {
+                    let started = Instant::now();
+                    let r = shadow::declared(&server, &spec, &schemas, &ex).await;
+                    (r, started.elapsed())
+                }
             );
             let (live, t_live) = live?;
             timing(sink, &format!("introspected {source}"), t_live);
+            timing(
+                sink,
+                "declared state (shadow template built or found, then read)",
+                t_declared,
+            );
             (source, live, declared?, Some(server))
         }
         _ => return Err(UsageError::FromWithoutTo.into()),
     };
 
+    query_timings(sink, "live", &live);
+    query_timings(sink, "declared", &declared);
     let started = Instant::now();
     let changes = diff::compare(&live, &declared);
     timing(
@@ -143,13 +154,21 @@ pub async fn diff(ws: &Workspace, opts: &DiffOptions, sink: &mut dyn Sink) -> Re
     not_compared.dedup();
 
     let (script, proof) = if opts.sql && !changes.is_empty() {
+        let started = Instant::now();
         let steps = diff::script(&live, &declared);
+        timing(
+            sink,
+            &format!("planned the script: {} step(s)", steps.len()),
+            started.elapsed(),
+        );
+        let started = Instant::now();
         let proof = match &server {
             Some(server) => prove(&source, server, &steps, &declared, &schemas, &ex).await,
             None => Proof::Skipped {
                 reason: "no shadow server".into(),
             },
         };
+        timing(sink, "proved the script on a copy", started.elapsed());
         (Some(steps), Some(proof))
     } else {
         (None, None)
@@ -163,6 +182,13 @@ pub async fn diff(ws: &Workspace, opts: &DiffOptions, sink: &mut dyn Sink) -> Re
         exit_code: opts.exit_code,
         sql: opts.sql,
     })
+}
+
+/// One timing per catalog query of one side (shown with `-v`).
+fn query_timings(sink: &mut dyn Sink, side: &str, cat: &Catalog) {
+    for (what, elapsed) in &cat.timings.0 {
+        timing(sink, &format!("{side} catalog: {what}"), *elapsed);
+    }
 }
 
 fn timing(sink: &mut dyn Sink, phase: &str, elapsed: std::time::Duration) {

@@ -118,21 +118,31 @@ pub struct Printer {
 
 impl Printer {
     pub fn outcome<T: Render>(&self, o: &T) {
-        match self.format {
-            Format::Json => write_out(&json(o)),
+        let started = std::time::Instant::now();
+        let (out, err) = match self.format {
+            Format::Json => (json(o), String::new()),
             Format::Text | Format::Github => {
                 let mut t = Text {
                     verbose: self.verbose,
                     ..Text::default()
                 };
                 o.text(&mut t);
-                write_err(&t.err);
-                write_out(&t.out);
                 if self.format == Format::Github {
                     let notes: String = o.annotations().iter().map(Annotation::render).collect();
-                    write_out(&notes);
+                    t.out.push_str(&notes);
                 }
+                (t.out, t.err)
             }
+        };
+        let rendered = started.elapsed();
+        write_err(&err);
+        write_out(&out);
+        // The last phase of every command's `-v` timings (the others come as events).
+        if self.verbose > 0 {
+            write_err(&format!(
+                "{}\n",
+                progress::timing_line("rendered the report", rendered)
+            ));
         }
     }
 

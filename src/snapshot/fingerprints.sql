@@ -8,8 +8,6 @@
 -- Runs with search_path = pg_catalog, like the catalog reader (regprocedure keys).
 WITH ns AS (
   SELECT oid, nspname FROM pg_namespace WHERE nspname = ANY($1) AND nspname <> ALL($2)
-), ext AS (
-  SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
 )
 SELECT 'schema' AS kind, quote_ident(n.nspname) AS key, n.oid::int8 AS oid,
        md5(row(n.*, (SELECT array_agg(d.description) FROM pg_description d
@@ -33,14 +31,16 @@ SELECT 'type', quote_ident(ns.nspname) || '.' || quote_ident(t.typname), t.oid::
   FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
  WHERE (t.typtype IN ('e', 'd', 'r')
         OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c'))
-   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
+   AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_type'::regclass AND x.objid = t.oid
+                                                AND x.deptype = 'e')
 UNION ALL
 SELECT 'function', p.oid::regprocedure::text, p.oid::int8,
        md5(row(p.*, (SELECT array_agg(d.description) FROM pg_description d
                       WHERE d.objoid = p.oid AND d.classoid = 'pg_proc'::regclass))::text)
   FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
  WHERE p.prokind IN ('f', 'p', 'w')
-   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
+   AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass AND x.objid = p.oid
+                                                AND x.deptype = 'e')
 UNION ALL
 SELECT CASE WHEN c.relkind = 'S' THEN 'sequence' ELSE 'relation' END,
        quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.oid::int8,
@@ -85,7 +85,8 @@ SELECT CASE WHEN c.relkind = 'S' THEN 'sequence' ELSE 'relation' END,
                    WHERE pl.polrelid = c.oid) x))::text)
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')
-   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
+   AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_class'::regclass AND x.objid = c.oid
+                                                AND x.deptype = 'e')
    -- identity sequences belong to their column
    AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                                           AND d.objid = c.oid AND d.deptype = 'i'))

@@ -78,9 +78,12 @@ pub async fn fingerprints(
     schemas: &[String],
     exclude: &[String],
 ) -> Result<Fingerprints, DbError> {
+    // The same statements run after every migration: a generic plan is made once and reused
+    // (planning these queries costs about as much as running them on a small schema).
     db::execute_script(
         conn,
-        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSET LOCAL search_path = pg_catalog;",
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSET LOCAL search_path = pg_catalog;\n\
+         SET LOCAL plan_cache_mode = force_generic_plan;",
     )
     .await
     .map_err(|e| DbError::query("starting the fingerprint snapshot", &e))?;

@@ -24,7 +24,7 @@ SELECT t.oid::int8 AS oid,
           FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c') AS constraints,
        CASE WHEN t.typtype = 'r' THEN
          (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid) END AS range_subtype,
-       obj_description(t.oid, 'pg_type') AS comment
+       (SELECT d.description FROM pg_description d WHERE d.objoid = t.oid AND d.classoid = 'pg_type'::regclass AND d.objsubid = 0) AS comment
   FROM pg_type t
   JOIN pg_namespace n ON n.oid = t.typnamespace
  WHERE n.nspname = ANY($1) AND n.nspname <> ALL($2)
