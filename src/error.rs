@@ -38,6 +38,9 @@ pub enum Error {
     Policy(#[from] PolicyError),
     #[error(transparent)]
     Usage(#[from] UsageError),
+    /// Run outside a project, or a project folder that is missing.
+    #[error(transparent)]
+    Scope(#[from] crate::ops::scope::ScopeError),
     /// A version given on the command line that is not one.
     #[error("{flag} {text}: {reason}")]
     BadVersion {
@@ -76,6 +79,8 @@ pub enum UsageError {
     FromWithoutTo,
     #[error("{flag} {text}: not a duration (use e.g. 500ms, 30s, 2min)")]
     BadDuration { flag: &'static str, text: String },
+    #[error("{path} is not one of the project's migrations (they are in {dir}); strata lint judges migration files")]
+    NotAMigration { path: String, dir: String },
 }
 
 impl Error {
@@ -94,6 +99,7 @@ impl Error {
             Error::Policy(PolicyError::Files(_)) => 1,
             Error::Policy(PolicyError::Statement { .. }) => 1,
             Error::Usage(_) => 2,
+            Error::Scope(_) => 2,
             Error::BadVersion { .. } => 2,
             Error::Io { .. } => 2,
             Error::Validation(ValidationError::Malformed(_))
@@ -114,7 +120,10 @@ impl Error {
     /// Connection-level database errors are 2; a failing query is 1.
     fn db_code(e: &DbError) -> i32 {
         match e {
-            DbError::Connect { .. } | DbError::LockTimeout { .. } | DbError::PoolerDetected => 2,
+            DbError::Connect { .. }
+            | DbError::ConnectionLost { .. }
+            | DbError::LockTimeout { .. }
+            | DbError::PoolerDetected => 2,
             DbError::Query { .. } => 1,
         }
     }

@@ -21,6 +21,7 @@ pub mod diff;
 pub mod engine;
 pub mod error;
 pub mod history;
+pub mod lint;
 pub mod localdb;
 pub mod ops;
 pub mod policy;

@@ -300,7 +300,7 @@ fn reset_reinstalls_the_auth_shim_with_its_grants() {
     p.strata(Some(&db), &["test"]).assert_ok();
     p.strata(Some(&db), &["reset"])
         .assert_ok()
-        .assert_contains("dropped schema(s) public, strata, auth")
+        .assert_contains("dropped schema(s) public, strata, extensions, auth")
         .assert_contains("installed the Supabase auth shim");
     assert_eq!(db.sql("SELECT count(*) FROM auth.users"), "1");
     p.strata(Some(&db), &["test"])

@@ -139,6 +139,15 @@ pub enum Command {
         #[arg(long, value_name = "URL", env = "STRATA_SHADOW_URL")]
         shadow_url: Option<String>,
     },
+    /// Judge pending (or the named) migrations by running them on a shadow database: locks,
+    /// table rewrites, validations, dropped or renamed objects, RLS and grants
+    Lint {
+        /// Migration files to judge (default: the migrations the database has not applied)
+        files: Vec<PathBuf>,
+        /// Server for shadow databases (default: the project's local server)
+        #[arg(long, value_name = "URL", env = "STRATA_SHADOW_URL")]
+        shadow_url: Option<String>,
+    },
     /// On a shadow database, apply and roll back each migration and show what is not as before
     VerifyRollbacks {
         /// Server for the shadow database (default: the project's local server)
@@ -243,12 +252,49 @@ fn workspace(cli: &Cli) -> Result<Workspace> {
     })
 }
 
+/// The command's name (for messages) and what it needs from the folder it runs in (SPEC 1).
+fn needs(command: &Command) -> (&'static str, ops::scope::Needs) {
+    use ops::scope::Needs;
+    match command {
+        Command::Init => ("init", Needs::Nothing),
+        Command::New { .. } => ("new", Needs::Project),
+        Command::Status { .. } => ("status", Needs::Project),
+        Command::Up { .. } => ("up", Needs::Project),
+        Command::Down { .. } => ("down", Needs::Project),
+        Command::Check => ("check", Needs::Project),
+        Command::Baseline { .. } => ("baseline", Needs::Project),
+        Command::Repair => ("repair", Needs::Project),
+        Command::Policies { .. } => ("policies apply", Needs::Project),
+        Command::Audit { .. } => ("audit", Needs::Database),
+        Command::Test { .. } => ("test", Needs::Project),
+        Command::Seed { .. } => ("seed", Needs::Project),
+        Command::Reset { .. } => ("reset", Needs::Project),
+        Command::Diff { from: Some(_), .. } => ("diff", Needs::Nothing),
+        Command::Diff { .. } => ("diff", Needs::Project),
+        Command::Lint { .. } => ("lint", Needs::Project),
+        Command::VerifyRollbacks { .. } => ("verify-rollbacks", Needs::Project),
+        Command::Db { action } => (
+            match action {
+                DbAction::Start => "db start",
+                DbAction::Stop => "db stop",
+                DbAction::Status => "db status",
+                DbAction::Url => "db url",
+            },
+            Needs::Project,
+        ),
+    }
+}
+
 async fn dispatch(cli: Cli, p: &Printer, sink: &mut Progress) -> Result<bool> {
     if let Command::Init = cli.command {
         let cwd = std::env::current_dir().map_err(|e| crate::Error::io(".", e))?;
         return Ok(show(p, &ops::init::init(&cwd)?, false));
     }
     let ws = workspace(&cli)?;
+    let (name, needs) = needs(&cli.command);
+    let database_given =
+        needs == ops::scope::Needs::Database && matches!(ws.target()?, config::Target::Url { .. });
+    ops::scope::require(&ws.cfg, name, needs, database_given)?;
     Ok(match cli.command {
         Command::Init => false,
         Command::New { name } => show(p, &ops::new::new(&ws, &name)?, false),
@@ -343,6 +389,11 @@ async fn dispatch(cli: Cli, p: &Printer, sink: &mut Progress) -> Result<bool> {
                 shadow_url,
             };
             let o = ops::diff::diff(&ws, &opts, sink).await?;
+            show(p, &o, o.failed())
+        }
+        Command::Lint { files, shadow_url } => {
+            let opts = ops::lint::LintOptions { files, shadow_url };
+            let o = ops::lint::lint(&ws, &opts, sink).await?;
             show(p, &o, o.failed())
         }
         Command::VerifyRollbacks {

@@ -6,6 +6,7 @@
 //! [`ConnInfo::dangerous_raw_url`]; `Display` masks the password everywhere else.
 
 mod env_file;
+mod shim;
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use env_file::parse_env_file;
+pub use shim::{Local, ShimConfig, ShimPart};
 
 /// The configuration file's name, looked up in the current folder and its parents.
 pub const FILE_NAME: &str = "strata.toml";
@@ -132,9 +134,9 @@ pub enum AuthModel {
 #[serde(deny_unknown_fields, default)]
 pub struct Auth {
     pub model: AuthModel,
-    /// Install the Supabase-compatible shim when schema `auth` is missing and the project
-    /// refers to `auth.` or to the Supabase roles.
-    pub shim: bool,
+    /// Which parts of the Supabase-compatible shim strata may install when schema `auth` is
+    /// missing and the project really uses Supabase's objects (docs/supabase-shim.md).
+    pub shim: ShimConfig,
     /// `setting` model: the role `-- as:` switches to when none is named.
     pub role: Option<String>,
     /// `setting` model: the setting that carries the user id.
@@ -147,7 +149,7 @@ impl Default for Auth {
     fn default() -> Self {
         Auth {
             model: AuthModel::Supabase,
-            shim: true,
+            shim: ShimConfig::all(),
             role: None,
             setting: None,
             owner_columns: vec![
@@ -190,6 +192,7 @@ struct FileConfig {
     database: Database,
     auth: Auth,
     policies: Policies,
+    local: Local,
     environments: BTreeMap<String, Environment>,
 }
 
@@ -204,6 +207,8 @@ pub struct Config {
     pub database: Database,
     pub auth: Auth,
     pub policies: Policies,
+    /// `[local]`: the local development database (SPEC section 6).
+    pub local: Local,
     pub environments: BTreeMap<String, Environment>,
     /// Variables from `.env`, used after the process environment.
     pub dotenv: BTreeMap<String, String>,
@@ -285,6 +290,7 @@ pub fn load(cwd: &Path, explicit: Option<&Path>) -> Result<Config, ConfigError> 
         database: parsed.database,
         auth: parsed.auth,
         policies: parsed.policies,
+        local: parsed.local,
         environments: parsed.environments,
         dotenv,
     };
@@ -746,13 +752,17 @@ history_schema = "strata"     # strata's own schema (never public)
 
 [auth]
 model = "supabase"            # or "setting"
-shim = true                   # install a Supabase-compatible auth shim when `auth` is missing
+shim = true                   # Supabase shim parts strata may install: true, false, or a list
+                              # of "auth", "extensions", "storage", "vault" (docs/supabase-shim.md)
 # with model = "setting":
 # role = "application_user"
 # setting = "app.current_user_id"
 
 [policies]
 apply_on_up = true            # converge policies/ after `strata up`
+
+# [local]
+# version = 17                # PostgreSQL major version of the local database (docs/postgres-versions.md)
 
 # [environments.prod]
 # url = "${PROD_DATABASE_URL}"
@@ -837,6 +847,7 @@ mod tests {
             database: Database::default(),
             auth: Auth::default(),
             policies: Policies::default(),
+            local: Default::default(),
             environments: BTreeMap::new(),
             dotenv: BTreeMap::new(),
         };

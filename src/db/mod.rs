@@ -40,7 +40,9 @@ impl PgFailure {
                         code: pg.code().to_string(),
                         message: pg.message().to_string(),
                         detail: pg.detail().map(str::to_string),
-                        hint: pg.hint().map(str::to_string),
+                        // A Supabase extension the server lacks: say how to install it.
+                        hint: crate::auth::extensions::hint_for(pg.code(), pg.message())
+                            .or_else(|| pg.hint().map(str::to_string)),
                         context: pg.r#where().map(str::to_string),
                         position,
                         internal_query,
@@ -110,6 +112,10 @@ pub enum DbError {
     Connect { target: String, message: String },
     #[error("{context}: {failure}")]
     Query { context: String, failure: PgFailure },
+    /// The connection broke while a command was running (server restarted or terminated the
+    /// session, network gone): exit 2, like any connection error.
+    #[error("lost the connection to the database while {context}: {message}\nWhat was committed before stays committed; run `strata status` to see where things stand, then run the command again.")]
+    ConnectionLost { context: String, message: String },
     #[error("gave up after {waited_s}s waiting for another strata run to finish{}; it holds the lock on this database. Try again later, or raise --lock-wait.", holder.as_ref().map(|h| format!(" (held by {h})")).unwrap_or_default())]
     LockTimeout {
         waited_s: u64,
@@ -120,11 +126,32 @@ pub enum DbError {
 }
 
 impl DbError {
+    /// A failed query, or [`DbError::ConnectionLost`] when the connection itself failed.
     pub fn query(context: impl Into<String>, e: &sqlx::Error) -> DbError {
+        let failure = PgFailure::from_sqlx(e);
+        if connection_lost(e) {
+            return DbError::ConnectionLost {
+                context: context.into(),
+                message: crate::config::mask_password(&failure.to_string()),
+            };
+        }
         DbError::Query {
             context: context.into(),
-            failure: PgFailure::from_sqlx(e),
+            failure,
         }
+    }
+}
+
+/// Whether an error means the connection is gone (rather than a statement failing): an I/O
+/// error, a protocol break, or PostgreSQL ending the session (SQLSTATE class 08, 57P01
+/// admin_shutdown / pg_terminate_backend, 57P02 crash_shutdown, 57P03 cannot_connect_now).
+pub fn connection_lost(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        _ => false,
     }
 }
 
@@ -138,20 +165,10 @@ pub async fn connect(info: &ConnInfo) -> Result<PgConnection, DbError> {
         .map_err(|e| fail(e.to_string()))?
         .application_name("strata")
         .disable_statement_logging();
-    // PostgreSQL 14+: notice a vanished client (strata killed) during a long statement and
-    // abort its transaction within a second, releasing the run lock. Given as a startup option
-    // so that it is the session default (the engine's RESET ALL keeps it); servers that do not
-    // know it refuse the option, and strata connects again without it.
-    let checked = opts
-        .clone()
-        .options([("client_connection_check_interval", "1s")]);
-    match try_connect(&checked).await {
-        Ok(c) => Ok(c),
-        Err(e) if e.contains("client_connection_check_interval") => {
-            try_connect(&opts).await.map_err(fail)
-        }
-        Err(e) => Err(fail(e)),
-    }
+    // No `options` startup parameter: PgBouncer (default settings) refuses to connect with one.
+    // Settings a run needs are set with SET LOCAL inside each transaction instead (see
+    // `engine`), which also keeps them off a pooled server connection.
+    try_connect(&opts).await.map_err(fail)
 }
 
 async fn try_connect(opts: &PgConnectOptions) -> Result<PgConnection, String> {
@@ -254,6 +271,19 @@ async fn lock_holder(conn: &mut PgConnection, key: i64) -> Result<Option<LockHol
         since: r.try_get("since").unwrap_or_default(),
         user: r.try_get("usr").unwrap_or_default(),
     }))
+}
+
+/// `SET [LOCAL] client_connection_check_interval = '1s';` on PostgreSQL 14 and later (empty
+/// before): the server then notices within a second that strata vanished (killed, network gone)
+/// during a long statement, and rolls the transaction back instead of finishing it for nobody.
+/// Set inside strata's own transactions (LOCAL) rather than for the session, so that nothing of
+/// it stays on a server connection a pooler hands to someone else.
+pub fn client_check_sql(conn: &PgConnection, local: bool) -> &'static str {
+    match (conn.server_version_num(), local) {
+        (Some(v), true) if v >= 140_000 => "SET LOCAL client_connection_check_interval = '1s';\n",
+        (Some(v), false) if v >= 140_000 => "SET client_connection_check_interval = '1s';\n",
+        _ => "",
+    }
 }
 
 /// Runs SQL text with the simple-query protocol (several statements allowed, no parameters).

@@ -29,7 +29,8 @@ pub use plan::{plan_down, plan_up, status, DownTarget, MigrationState, Refusal, 
 #[derive(Debug, Clone)]
 pub enum Event {
     LockWaiting(Option<db::LockHolder>),
-    ShimInstalled,
+    /// The Supabase shim was installed: what it provides.
+    ShimInstalled(crate::auth::ShimReport),
     Plan {
         direction: Direction,
         total: usize,
@@ -66,6 +67,10 @@ pub struct Settings {
     pub lock_timeout: Option<String>,
     pub statement_timeout: Option<String>,
     pub lock_wait: Duration,
+    /// `search_path` for every migration (a list of identifiers as `SET` takes it), when the
+    /// database's default changed after this session started: the Supabase shim puts
+    /// `extensions` on it, and `RESET ALL` would return to the default of the session's start.
+    pub search_path: Option<String>,
 }
 
 /// A statement that failed while applying a file.
@@ -234,6 +239,9 @@ fn timeouts(unit: &Unit<'_>, settings: &Settings, local: bool) -> String {
             sql::quote_literal(t)
         ));
     }
+    if let Some(path) = &settings.search_path {
+        s.push_str(&format!("{set} search_path = {path};\n"));
+    }
     s
 }
 
@@ -275,6 +283,7 @@ async fn run_transactional(
     done: &[Version],
 ) -> Result<(), EngineError> {
     let mut prefix = String::from("RESET ALL;\nBEGIN;\n");
+    prefix.push_str(db::client_check_sql(conn, true));
     prefix.push_str(&timeouts(unit, settings, true));
     if !last {
         prefix.push_str("SET LOCAL synchronous_commit = off;\n");
@@ -303,12 +312,12 @@ async fn run_transactional(
             let failure = PgFailure::from_sqlx(&e);
             // The explicit BEGIN leaves the session in an aborted transaction; end it.
             let _ = db::execute_script(conn, "ROLLBACK").await;
-            if failure.code.is_empty() {
-                // Not a PostgreSQL error: the connection itself failed.
-                return Err(EngineError::Db(DbError::Query {
-                    context: format!("running {}", unit.file.display),
-                    failure,
-                }));
+            if failure.code.is_empty() || db::connection_lost(&e) {
+                // Not a failing statement: the connection itself failed.
+                return Err(EngineError::Db(DbError::query(
+                    format!("running {}", unit.file.display),
+                    &e,
+                )));
             }
             let prefix_chars = prefix.chars().count();
             let file_chars = unit.file.text.chars().count();
@@ -415,13 +424,23 @@ async fn run_statements(
     done: &[Version],
 ) -> Result<(), EngineError> {
     let started = Instant::now();
-    let setup = format!("RESET ALL;\n{}", timeouts(unit, settings, false));
+    let setup = format!(
+        "RESET ALL;\n{}{}",
+        db::client_check_sql(conn, false),
+        timeouts(unit, settings, false)
+    );
     db::execute_script(conn, &setup)
         .await
         .map_err(|e| DbError::query("setting timeouts", &e))?;
     for (i, span) in unit.spans.iter().enumerate() {
         let stmt = &unit.file.text[span.start..span.end];
         if let Err(e) = db::execute_script(conn, stmt).await {
+            if db::connection_lost(&e) {
+                return Err(EngineError::Db(DbError::query(
+                    format!("running {}", unit.file.display),
+                    &e,
+                )));
+            }
             let failure = PgFailure::from_sqlx(&e);
             // A failed explicit transaction in the file would block the history row.
             let _ = db::execute_script(conn, "ROLLBACK").await;

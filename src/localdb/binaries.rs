@@ -2,14 +2,17 @@
 //! tools `pg_isready` and `createdb` beside them).
 //!
 //! The search is a pure walk over a [`Search`] value so tests can inject the environment instead of
-//! setting process-global variables.
+//! setting process-global variables. With a requested major version (`[local] version = 17`),
+//! every candidate folder is asked for its version (`pg_ctl --version`) and the first folder of
+//! that version wins; the cache of `scripts/fetch-postgres` (`.cache/pg/<major>/bin` under the
+//! project, or `$STRATA_PG_CACHE/<major>/bin`) is searched as well.
 
 use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::{LocalDbError, BINDIR_ENV};
+use super::{LocalDbError, BINDIR_ENV, CACHE_ENV};
 
 /// The folder holding `initdb` and `pg_ctl` (both present).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +25,27 @@ impl PgBinaries {
     /// resolved to the real folder; `pg_config --bindir`; `/usr/lib/postgresql/*/bin` (newest first);
     /// `/usr/pgsql-*/bin`; `/usr/local/pgsql/bin`; Homebrew, Postgres.app and MacPorts folders.
     pub fn find() -> Result<PgBinaries, LocalDbError> {
-        find_with(&Search::from_env())
+        find_with(&Search::from_env(None))
+    }
+
+    /// The first folder of the search whose binaries are PostgreSQL `version` (a major version,
+    /// `"17"`); `project_root` adds the project's `.cache/pg/<version>/bin`. `None`: [`find`].
+    ///
+    /// [`find`]: PgBinaries::find
+    pub fn find_version(
+        version: Option<&str>,
+        project_root: Option<&Path>,
+    ) -> Result<PgBinaries, LocalDbError> {
+        match version {
+            None => PgBinaries::find(),
+            Some(version) => find_version_with(&Search::from_env(project_root), version, |dir| {
+                PgBinaries {
+                    bindir: dir.to_path_buf(),
+                }
+                .major_version()
+                .ok()
+            }),
+        }
     }
 
     /// Path of a tool in the bin folder (it may not exist: `pg_isready` is optional).
@@ -60,10 +83,21 @@ pub(crate) struct Search {
     pub pg_config: bool,
     /// Well-known folders, in order.
     pub fixed: Vec<PathBuf>,
+    /// Caches of `scripts/fetch-postgres`, each holding `<major>/bin`: searched only when a
+    /// version is requested.
+    pub caches: Vec<PathBuf>,
 }
 
 impl Search {
-    fn from_env() -> Search {
+    fn from_env(project_root: Option<&Path>) -> Search {
+        let mut caches: Vec<PathBuf> = std::env::var_os(CACHE_ENV)
+            .filter(|value| !value.is_empty())
+            .map(PathBuf::from)
+            .into_iter()
+            .collect();
+        if let Some(root) = project_root {
+            caches.push(root.join(".cache").join("pg"));
+        }
         Search {
             explicit: std::env::var_os(BINDIR_ENV)
                 .filter(|value| !value.is_empty())
@@ -71,8 +105,88 @@ impl Search {
             path: std::env::var_os("PATH"),
             pg_config: true,
             fixed: well_known_dirs(),
+            caches,
         }
     }
+}
+
+/// The first candidate whose binaries `version_of` reports as `version`; the error lists every
+/// version found (and where), so the user sees what is installed.
+pub(crate) fn find_version_with(
+    search: &Search,
+    version: &str,
+    version_of: impl Fn(&Path) -> Option<String>,
+) -> Result<PgBinaries, LocalDbError> {
+    let mut candidates = candidates(search);
+    if search.explicit.is_none() {
+        for cache in &search.caches {
+            let dir = cache.join(version).join("bin");
+            if has_server_binaries(&dir) && !candidates.contains(&dir) {
+                candidates.insert(0, dir);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for dir in candidates {
+        match version_of(&dir) {
+            Some(v) if v == version => return Ok(PgBinaries { bindir: dir }),
+            Some(v) => found.push((v, dir)),
+            None => {}
+        }
+    }
+    Err(LocalDbError::VersionNotInstalled {
+        version: version.to_string(),
+        found,
+    })
+}
+
+/// Every folder of the search that holds the server binaries, in search order, without
+/// duplicates (with `explicit` set, only that folder).
+fn candidates(search: &Search) -> Vec<PathBuf> {
+    let mut searched = Vec::new();
+    let mut found = Vec::new();
+    let mut add = |dir: PathBuf, searched: &mut Vec<PathBuf>| {
+        if let Some(b) = consider(dir, searched) {
+            if !found.contains(&b.bindir) {
+                found.push(b.bindir);
+            }
+        }
+    };
+    if let Some(dir) = &search.explicit {
+        add(dir.clone(), &mut searched);
+        return found;
+    }
+    let path_dirs: Vec<PathBuf> = search
+        .path
+        .as_ref()
+        .map(|path| std::env::split_paths(path).collect())
+        .unwrap_or_default();
+    for dir in &path_dirs {
+        let initdb = dir.join("initdb");
+        if !is_executable(&initdb) {
+            continue;
+        }
+        if let Some(real) = std::fs::canonicalize(&initdb)
+            .ok()
+            .and_then(|real| real.parent().map(Path::to_path_buf))
+        {
+            add(real, &mut searched);
+        }
+        add(dir.clone(), &mut searched);
+    }
+    if search.pg_config {
+        let pg_config = path_dirs
+            .iter()
+            .map(|dir| dir.join("pg_config"))
+            .find(|candidate| is_executable(candidate));
+        if let Some(dir) = pg_config.as_deref().and_then(pg_config_bindir) {
+            add(dir, &mut searched);
+        }
+    }
+    for dir in &search.fixed {
+        add(dir.clone(), &mut searched);
+    }
+    found
 }
 
 pub(crate) fn find_with(search: &Search) -> Result<PgBinaries, LocalDbError> {
@@ -235,6 +349,18 @@ pub(crate) fn parse_major_version(text: &str) -> Option<String> {
     }
     let second = parts.next().filter(|part| !part.is_empty())?;
     Some(format!("{first}.{second}"))
+}
+
+/// `"15 in /usr/lib/postgresql/15/bin, 18 in /p/.cache/pg/18/bin"`, or `"none"`.
+pub(crate) fn display_found(found: &[(String, PathBuf)]) -> String {
+    if found.is_empty() {
+        return "none".to_string();
+    }
+    found
+        .iter()
+        .map(|(version, dir)| format!("{version} in {}", dir.display()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub(crate) fn display_paths(paths: &[PathBuf]) -> String {

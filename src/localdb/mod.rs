@@ -46,6 +46,10 @@ pub const SUPERUSER: &str = "postgres";
 /// Environment variable naming the folder that holds `initdb` and `pg_ctl`.
 pub const BINDIR_ENV: &str = "STRATA_PG_BINDIR";
 
+/// Environment variable naming a cache of `scripts/fetch-postgres` (`<major>/bin` below it),
+/// searched when a version is requested.
+pub const CACHE_ENV: &str = "STRATA_PG_CACHE";
+
 /// Everything that can go wrong while finding, creating, starting or stopping the local server.
 #[derive(Debug, thiserror::Error)]
 pub enum LocalDbError {
@@ -58,6 +62,19 @@ pub enum LocalDbError {
         binaries::display_paths(.searched)
     )]
     NoBinaries { searched: Vec<PathBuf> },
+
+    /// `[local] version` names a major version that no folder of the search holds.
+    #[error(
+        "PostgreSQL {version} is not installed (`[local] version = {version}` in strata.toml; found: {}).\n\
+         Install it (e.g. `apt-get install postgresql-{version}`, or `scripts/fetch-postgres {version}` from strata's \
+         repository into the project's .cache/pg), set {BINDIR_ENV} to its bin folder, or remove `version` from \
+         `[local]` to use the server found first",
+        binaries::display_found(.found)
+    )]
+    VersionNotInstalled {
+        version: String,
+        found: Vec<(String, PathBuf)>,
+    },
 
     /// A file or folder operation failed.
     #[error("{}: {source}; check that the path exists and that strata may read and write it", .path.display())]
@@ -197,11 +214,22 @@ pub fn cluster_dir(project_root: &Path) -> PathBuf {
 /// waits until it accepts connections. Idempotent: a running server is returned with
 /// `started = false`.
 pub fn start(project_root: &Path, opts: &Options) -> Result<Server, LocalDbError> {
+    start_version(project_root, opts, None)
+}
+
+/// [`start`] with the server binaries of major `version` (`[local] version` in strata.toml),
+/// chosen among the installed ones by [`PgBinaries::find_version`]; `None` is [`start`].
+pub fn start_version(
+    project_root: &Path,
+    opts: &Options,
+    version: Option<&str>,
+) -> Result<Server, LocalDbError> {
+    let binaries = PgBinaries::find_version(version, Some(project_root))?;
     let found = location::resolve(project_root)?;
     if found.relocated {
         location::prepare_relocated(project_root, &found.dir)?;
     }
-    let mut server = start_at(&found.dir, opts)?;
+    let mut server = server::start_with(&binaries, &found.dir, opts)?;
     server.relocated = found.relocated;
     Ok(server)
 }
@@ -228,6 +256,15 @@ pub fn stop(project_root: &Path) -> Result<bool, LocalDbError> {
 pub fn start_at(cluster_dir: &Path, opts: &Options) -> Result<Server, LocalDbError> {
     let binaries = PgBinaries::find()?;
     server::start_with(&binaries, cluster_dir, opts)
+}
+
+/// [`start_at`] with given binaries (the test harness's `STRATA_TEST_PG_BIN`).
+pub fn start_at_with(
+    binaries: &PgBinaries,
+    cluster_dir: &Path,
+    opts: &Options,
+) -> Result<Server, LocalDbError> {
+    server::start_with(binaries, cluster_dir, opts)
 }
 
 /// [`status`] with an explicit cluster folder.

@@ -28,6 +28,9 @@ const LOG_TAIL_LINES: usize = 20;
 const MAX_SOCKET_PATH: usize = 100;
 /// The database that always exists; `status` names it because it knows no other.
 const MAINTENANCE_DB: &str = "postgres";
+/// The bin folder the cluster was last started with, so that `stop` uses the same version's
+/// `pg_ctl` (a cluster of `[local] version = 17` on a machine whose default is 15).
+const BINDIR_FILE: &str = "bindir";
 
 pub(crate) fn start_with(
     binaries: &PgBinaries,
@@ -61,10 +64,11 @@ pub(crate) fn start_with(
             if !created {
                 check_version(binaries, &data)?;
             }
-            (
-                launch(binaries, &account, &cluster_dir, opts.durable)?,
-                true,
-            )
+            let port = launch(binaries, &account, &cluster_dir, opts.durable)?;
+            let record = cluster_dir.join(BINDIR_FILE);
+            std::fs::write(&record, binaries.bindir.as_os_str().as_encoded_bytes())
+                .map_err(LocalDbError::io(&record))?;
+            (port, true)
         }
     };
     wait_ready(binaries, &account, &cluster_dir, port)?;
@@ -104,7 +108,7 @@ pub(crate) fn stop_in(cluster_dir: &Path) -> Result<bool, LocalDbError> {
     if postmaster::running(&data)?.is_none() {
         return Ok(false);
     }
-    let binaries = PgBinaries::find()?;
+    let binaries = started_with(&cluster_dir)?;
     let account = Account::for_cluster(&cluster_dir)?;
     let mut command = account.command(&binaries.tool("pg_ctl"), &cluster_dir);
     command
@@ -116,6 +120,18 @@ pub(crate) fn stop_in(cluster_dir: &Path) -> Result<bool, LocalDbError> {
         return Ok(true);
     }
     Err(command_failed(&command, &output, ""))
+}
+
+/// The binaries recorded at the last start when they still exist, else the default search.
+fn started_with(cluster_dir: &Path) -> Result<PgBinaries, LocalDbError> {
+    let recorded = std::fs::read_to_string(cluster_dir.join(BINDIR_FILE))
+        .ok()
+        .map(|text| PathBuf::from(text.trim_end()))
+        .filter(|dir| dir.join("pg_ctl").is_file());
+    match recorded {
+        Some(bindir) => Ok(PgBinaries { bindir }),
+        None => PgBinaries::find(),
+    }
 }
 
 fn absolute(path: &Path) -> Result<PathBuf, LocalDbError> {

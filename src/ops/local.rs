@@ -8,6 +8,7 @@ use serde::Serialize;
 
 /// Starts (or finds running) the project's local server, without saying so.
 pub(crate) fn start_server(ws: &Workspace) -> Result<Server> {
+    ws.require_project()?;
     Ok(localdb::start(
         &ws.cfg.root,
         &Options {
@@ -68,6 +69,8 @@ pub enum DbOutcome {
 
 /// `strata db start|stop|status|url`.
 pub fn db(ws: &Workspace, action: DbAction, sink: &mut dyn Sink) -> Result<DbOutcome> {
+    // The local database belongs to a project: never create one in any other folder.
+    ws.require_project()?;
     let root = &ws.cfg.root;
     let running = |s: &Server| DbOutcome::Running {
         url: s.url_for(LOCAL_DATABASE),

@@ -16,11 +16,13 @@ pub mod check;
 pub mod diff;
 pub mod down;
 pub mod init;
+pub mod lint;
 pub mod local;
 pub mod new;
 pub mod policies;
 pub mod repair;
 pub mod reset;
+pub mod scope;
 pub mod seed;
 pub mod status;
 pub mod test;
@@ -66,6 +68,16 @@ impl Workspace {
         match target {
             Target::Url { info, .. } => Ok(info.clone()),
             Target::Local { .. } => {
+                // Never create or start a database outside a project (SPEC section 1); the
+                // command line stops earlier with the command's name, this is the backstop.
+                if !scope::in_project(&self.cfg) {
+                    return Err(scope::ScopeError::NotAProject {
+                        command: None,
+                        needs: scope::Needs::Database,
+                        start: self.cfg.root.clone(),
+                    }
+                    .into());
+                }
                 let server = local::start_local(self, sink)?;
                 Ok(ConnInfo::parse(&server.url())?)
             }
@@ -85,16 +97,58 @@ impl Workspace {
             lock_timeout: self.cfg.database.lock_timeout.clone(),
             statement_timeout: self.cfg.database.statement_timeout.clone(),
             lock_wait: self.lock_wait,
+            search_path: None,
         }
     }
 
-    /// The project's migrations and rollbacks, every file problem collected.
+    /// The project's migrations and rollbacks, every file problem collected. A missing
+    /// `migrations/` is an error (exit 2), never "nothing to apply".
     pub fn load_project(&self) -> Result<Project> {
+        self.require_project()?;
         Ok(project::load(
             &self.cfg.root,
-            &self.cfg.migrations_dir(),
-            &self.cfg.rollbacks_dir(),
+            &self.migrations_dir()?,
+            &self.rollbacks_dir()?,
         )?)
+    }
+
+    /// Stops when there is no project (the backstop behind the command line's check).
+    pub fn require_project(&self) -> Result<()> {
+        if scope::in_project(&self.cfg) {
+            Ok(())
+        } else {
+            Err(scope::ScopeError::NotAProject {
+                command: None,
+                needs: scope::Needs::Project,
+                start: self.cfg.root.clone(),
+            }
+            .into())
+        }
+    }
+
+    /// `migrations/` (must exist).
+    pub fn migrations_dir(&self) -> Result<PathBuf> {
+        Ok(scope::folder(&self.cfg, scope::Folder::Migrations)?)
+    }
+
+    /// `rollbacks/` (optional at its default place; a missing one holds no rollbacks).
+    pub fn rollbacks_dir(&self) -> Result<PathBuf> {
+        Ok(scope::folder(&self.cfg, scope::Folder::Rollbacks)?)
+    }
+
+    /// `policies/` (optional at its default place).
+    pub fn policies_dir(&self) -> Result<PathBuf> {
+        Ok(scope::folder(&self.cfg, scope::Folder::Policies)?)
+    }
+
+    /// `seeds/` (optional at its default place).
+    pub fn seeds_dir(&self) -> Result<PathBuf> {
+        Ok(scope::folder(&self.cfg, scope::Folder::Seeds)?)
+    }
+
+    /// `tests/validation/` (optional at its default place).
+    pub fn validation_dir(&self) -> Result<PathBuf> {
+        Ok(scope::folder(&self.cfg, scope::Folder::Validation)?)
     }
 
     /// The schemas strata never compares or audits (its own history).

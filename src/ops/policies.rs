@@ -23,7 +23,7 @@ pub(crate) async fn converge(
     prune: bool,
     dry_run: bool,
 ) -> Result<Option<ConvergeReport>> {
-    let files = policy::load(&ws.cfg.root, &ws.cfg.policies_dir())?;
+    let files = policy::load(&ws.cfg.root, &ws.policies_dir()?)?;
     if files.is_empty() {
         return Ok(None);
     }

@@ -29,7 +29,7 @@ pub async fn reset(
     config::guard_protected(&target, "reset", opts.yes, true)?;
     // Read and check every file before dropping anything.
     let project = ws.load_project()?;
-    let seeds = seed::discover(&ws.cfg.root, &ws.cfg.seeds_dir())?;
+    let seeds = seed::discover(&ws.cfg.root, &ws.seeds_dir()?)?;
     let mut conn = ws.connect(&target, sink).await?;
     let result = async {
         let dropped = seed::reset::drop_managed(

@@ -71,7 +71,7 @@ pub(crate) async fn load(
 pub async fn seed(ws: &Workspace, opts: &SeedOpts, sink: &mut dyn Sink) -> Result<SeedOutcome> {
     let target = ws.target()?;
     config::guard_protected(&target, "seed", opts.yes, false)?;
-    let dir = ws.cfg.seeds_dir();
+    let dir = ws.seeds_dir()?;
     let files = seed::discover(&ws.cfg.root, &dir)?;
     if files.is_empty() {
         return Ok(SeedOutcome::NoSeeds {

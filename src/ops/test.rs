@@ -32,7 +32,7 @@ impl TestOutcome {
 }
 
 pub async fn test(ws: &Workspace, opts: &TestOptions, sink: &mut dyn Sink) -> Result<TestOutcome> {
-    let dir = ws.cfg.validation_dir();
+    let dir = ws.validation_dir()?;
     // Every suite is parsed before anything runs: a malformed one stops the run.
     let files = validation::load(&ws.cfg.root, &dir)?;
     let shown_dir = ws.display(&dir);

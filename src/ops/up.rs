@@ -103,15 +103,18 @@ pub(crate) async fn apply(
     opts: &UpOptions,
     sink: &mut dyn Sink,
 ) -> Result<UpOutcome> {
-    let settings = ws.settings();
+    let mut settings = ws.settings();
     let rows = engine::prepare(conn, &settings, &mut EngineEvents(sink)).await?;
     let state = history::fold(&rows);
     let steps =
         engine::plan_up(project, &state, opts.to, opts.out_of_order).map_err(Error::Refused)?;
     if !steps.is_empty() {
         let texts = steps.iter().map(|m| m.file.text.as_str());
-        if crate::auth::ensure_shim(conn, &ws.cfg.auth, texts).await? {
-            sink.event(&Event::Engine(engine::Event::ShimInstalled));
+        if let Some(report) = crate::auth::ensure_shim(conn, &ws.cfg.auth, texts).await? {
+            // The database's new search_path reaches new sessions only; this run's migrations
+            // get it per transaction.
+            settings.search_path = report.search_path.clone();
+            sink.event(&Event::Engine(engine::Event::ShimInstalled(report)));
         }
     }
     let started = std::time::Instant::now();

@@ -401,12 +401,8 @@ async fn exec_declaration(
         Ok(_) => Ok(()),
         Err(e) => {
             let failure = PgFailure::from_sqlx(&e);
-            if failure.code.is_empty() {
-                return Err(DbError::Query {
-                    context: format!("running {}", file.display),
-                    failure,
-                }
-                .into());
+            if failure.code.is_empty() || db::connection_lost(&e) {
+                return Err(DbError::query(format!("running {}", file.display), &e).into());
             }
             let here = &file.text[span.start..span.end];
             let offset = match failure.position {

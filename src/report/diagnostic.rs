@@ -239,6 +239,8 @@ fn kind(e: &Error) -> &'static str {
         Error::Baseline(_) => "baseline",
         Error::Policy(_) => "policy-failed",
         Error::Usage(_) | Error::BadVersion { .. } => "usage",
+        Error::Scope(crate::ops::scope::ScopeError::NotAProject { .. }) => "not-a-project",
+        Error::Scope(_) => "folder",
         Error::Io { .. } => "io",
         Error::Validation(_) => "validation",
         Error::Seed(_) => "seed-failed",
@@ -250,6 +252,7 @@ fn db_kind(d: &DbError) -> &'static str {
     match d {
         DbError::Connect { .. } => "connection",
         DbError::Query { .. } => "query",
+        DbError::ConnectionLost { .. } => "connection-lost",
         DbError::LockTimeout { .. } => "lock-timeout",
         DbError::PoolerDetected => "pooler",
     }

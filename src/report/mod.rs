@@ -7,6 +7,7 @@
 pub mod audit;
 mod diagnostic;
 mod diff;
+pub mod lint;
 mod migrate;
 mod policies;
 mod progress;

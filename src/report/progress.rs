@@ -60,9 +60,10 @@ impl Progress {
     fn engine(&mut self, e: &EngineEvent) {
         match e {
             EngineEvent::LockWaiting(holder) => self.lock_waiting(holder.as_ref()),
-            EngineEvent::ShimInstalled => self.note(
-                "installed the Supabase auth shim (schema auth, roles anon/authenticated/service_role)",
-            ),
+            EngineEvent::ShimInstalled(report) => self.note(&format!(
+                "installed the Supabase auth shim: {}",
+                report.summary()
+            )),
             EngineEvent::Plan { total, .. } => {
                 if !self.quiet && self.terminal && *total > 1 {
                     let bar = ProgressBar::new(*total as u64);

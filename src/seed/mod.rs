@@ -360,6 +360,13 @@ fn read_sql_seeds(
             Ok(spans) => {
                 for s in spans {
                     let stmt = s.text(&src.text);
+                    if let Some(what) = sql::client_data(stmt) {
+                        let (line, col) = index.line_col(&src.text, s.start);
+                        problems.push(format!(
+                            "{}:{line}:{col}: `{what}` exchanges data with the client, which strata does not do (it would wait forever); put the rows in a CSV seed (seeds/NNN_table.csv)",
+                            f.display
+                        ));
+                    }
                     if sql::is_transaction_control(stmt) {
                         let (line, col) = index.line_col(&src.text, s.start);
                         let short: String = stmt.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -3,7 +3,8 @@
 //!
 //! What strata manages: the configured `[database] schemas` (dropped with CASCADE), strata's
 //! history schema (dropped; `up` creates it), and the Supabase auth shim
-//! when strata installed it (schema `auth` whose `auth.users` carries the shim's comment): it is
+//! when strata installed it (schema `auth` whose `auth.users` carries the shim's comment, and
+//! the schemas `extensions`, `storage`, `vault` whose comment says the shim made them): it is
 //! dropped so that `up` installs it again, with its grants on the new `public`, and without the
 //! users an earlier seed put in `auth.users`. A real Supabase `auth` schema is never touched.
 //!
@@ -74,9 +75,22 @@ pub async fn drop_managed(
     for s in &dropped {
         script.push_str(&format!("DROP SCHEMA {} CASCADE;\n", quote_ident(s)));
     }
-    let drop_shim = shim && !dropped.iter().any(|s| s == "auth");
-    if drop_shim {
-        script.push_str("DROP SCHEMA auth CASCADE;\n");
+    // The shim's other parts (extensions, storage, vault) mark their schemas with a comment.
+    let mut shim_schemas: Vec<String> = sqlx::query_scalar(
+        "SELECT nspname::text FROM pg_namespace \
+          WHERE nspname IN ('vault', 'storage', 'extensions', 'auth') \
+            AND obj_description(oid, 'pg_namespace') LIKE 'strata auth shim%' ORDER BY 1 DESC",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| DbError::query("looking for strata's shim schemas", &e))?;
+    if shim && !shim_schemas.iter().any(|s| s == "auth") {
+        shim_schemas.push("auth".into());
+    }
+    shim_schemas.retain(|s| !dropped.contains(s));
+    let drop_shim = !shim_schemas.is_empty();
+    for s in &shim_schemas {
+        script.push_str(&format!("DROP SCHEMA {} CASCADE;\n", quote_ident(s)));
     }
     let recreated: Vec<String> = schemas.iter().filter(|s| *s == "public").cloned().collect();
     for s in &recreated {
@@ -102,12 +116,10 @@ pub async fn drop_managed(
         return Err(DbError::query("dropping the managed schemas", &e));
     }
     let mut schemas_dropped = dropped;
-    if drop_shim {
-        schemas_dropped.push("auth".into());
-    }
+    schemas_dropped.extend(shim_schemas);
     Ok(Dropped {
         schemas: schemas_dropped,
         recreated,
-        auth_shim: shim,
+        auth_shim: shim || drop_shim,
     })
 }

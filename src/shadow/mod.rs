@@ -185,8 +185,12 @@ pub async fn apply_migrations(
         .iter()
         .map(|m| m.file.text.as_str())
         .chain(extra_texts.iter().copied());
-    crate::auth::ensure_shim(conn, auth, texts).await?;
-    engine::apply_up(conn, steps, settings, &mut obs).await?;
+    let report = crate::auth::ensure_shim(conn, auth, texts).await?;
+    let mut settings = settings.clone();
+    if let Some(report) = report {
+        settings.search_path = report.search_path;
+    }
+    engine::apply_up(conn, steps, &settings, &mut obs).await?;
     Ok(())
 }
 
@@ -213,6 +217,17 @@ pub async fn apply_policies(
 
 /// Makes sure the template for `spec` exists on the server; returns its name.
 pub async fn ensure_template(server: &ConnInfo, spec: &Spec<'_>) -> Result<String, ShadowError> {
+    ensure_template_for(server, spec, "shadow").await
+}
+
+/// [`ensure_template`] for one purpose (`shadow` for the declared state, `lint` for the state
+/// before the migrations being linted): a new template drops only the project's older
+/// templates of the same purpose, so `diff` and `lint` do not evict each other's.
+pub async fn ensure_template_for(
+    server: &ConnInfo,
+    spec: &Spec<'_>,
+    purpose: &str,
+) -> Result<String, ShadowError> {
     let tpl = template_name(spec);
     let mut conn = admin(server).await?;
     let exists: bool =
@@ -248,7 +263,7 @@ pub async fn ensure_template(server: &ConnInfo, spec: &Spec<'_>) -> Result<Strin
         drop_database(server, &build).await?;
         return Ok(tpl);
     }
-    let owner_note = format!("strata shadow template for {}", spec.root.display());
+    let owner_note = format!("strata {purpose} template for {}", spec.root.display());
     let _ = db::execute_script(
         &mut conn,
         &format!(
@@ -464,6 +479,7 @@ mod tests {
             lock_timeout: None,
             statement_timeout: None,
             lock_wait: Duration::from_secs(1),
+            search_path: None,
         };
         let p1 = [file("policies/a.sql", "select 1")];
         let p2 = [file("policies/a.sql", "select 2")];

@@ -19,7 +19,53 @@ use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use strata::localdb::{self, Options, Server};
+use strata::localdb::{self, Options, PgBinaries, Server};
+
+/// Environment variable naming the bin folder of the server the tests run against.
+pub const TEST_PG_BIN_ENV: &str = "STRATA_TEST_PG_BIN";
+
+/// The server binaries of the tests: `STRATA_TEST_PG_BIN` (relative paths are relative to the
+/// repository), else the installed ones found the way strata finds them.
+pub fn pg_binaries() -> &'static PgBinaries {
+    static BINARIES: OnceLock<PgBinaries> = OnceLock::new();
+    BINARIES.get_or_init(|| match std::env::var_os(TEST_PG_BIN_ENV) {
+        Some(dir) if !dir.is_empty() => {
+            let dir = super::repo_root().join(PathBuf::from(dir));
+            let dir = std::fs::canonicalize(&dir)
+                .unwrap_or_else(|e| panic!("{TEST_PG_BIN_ENV}={}: {e}", dir.display()));
+            assert!(
+                dir.join("initdb").is_file() && dir.join("pg_ctl").is_file(),
+                "{TEST_PG_BIN_ENV}={} holds no initdb and pg_ctl (scripts/fetch-postgres fetches them)",
+                dir.display()
+            );
+            PgBinaries { bindir: dir }
+        }
+        _ => PgBinaries::find().unwrap_or_else(|e| panic!("no PostgreSQL for the tests: {e}")),
+    })
+}
+
+/// The major version of the test server (`15`, `18`), from its binaries.
+pub fn pg_major() -> u32 {
+    static MAJOR: OnceLock<u32> = OnceLock::new();
+    *MAJOR.get_or_init(|| {
+        let text = pg_binaries()
+            .major_version()
+            .unwrap_or_else(|e| panic!("version of the test PostgreSQL: {e}"));
+        text.parse()
+            .unwrap_or_else(|e| panic!("version of the test PostgreSQL {text:?}: {e}"))
+    })
+}
+
+/// `psql` of the test server's bin folder when it has one (a 15 psql prints warnings against
+/// an 18 server), else the one on PATH.
+pub fn psql_program() -> PathBuf {
+    let own = pg_binaries().tool("psql");
+    if own.is_file() {
+        own
+    } else {
+        PathBuf::from("psql")
+    }
+}
 
 /// This process's registration: the `<cluster>.users` file, locked shared. Never dropped (a
 /// static), so the lock lasts until the process exits.
@@ -41,14 +87,18 @@ pub fn cluster() -> &'static Server {
 /// Names another cluster folder for the suite (the lifecycle tests use it for a private one).
 pub const DIR_ENV: &str = "STRATA_TEST_PG_DIR";
 
-/// `$TMPDIR/strata-test-pg-<hash of this target folder>` (one cluster per checkout and profile),
-/// or the folder `STRATA_TEST_PG_DIR` names.
+/// `$TMPDIR/strata-test-pg-<hash of this target folder and the bin folder>` (one cluster per
+/// checkout, profile and PostgreSQL version), or the folder `STRATA_TEST_PG_DIR` names.
 pub fn cluster_dir() -> PathBuf {
     match std::env::var_os(DIR_ENV) {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
         _ => std::env::temp_dir().join(format!(
             "strata-test-pg-{}",
-            path_hash(env!("CARGO_TARGET_TMPDIR"))
+            path_hash(&format!(
+                "{}\n{}",
+                env!("CARGO_TARGET_TMPDIR"),
+                pg_binaries().bindir.display()
+            ))
         )),
     }
 }
@@ -81,7 +131,8 @@ fn start_registered(dir: &Path) -> Result<Server, String> {
             );
         }
     }
-    localdb::start_at(
+    localdb::start_at_with(
+        pg_binaries(),
         dir,
         &Options {
             durable: false,

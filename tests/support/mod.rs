@@ -1,10 +1,17 @@
 //! Test harness: a real PostgreSQL started by the suite itself (one throwaway cluster shared by
 //! every test process and stopped by the last one to exit, see `cluster.rs`), one fresh database
 //! per test, temp project folders, and a runner for the built `strata` binary.
+//!
+//! The server is the installed one (found the way strata finds it), or the bin folder named by
+//! `STRATA_TEST_PG_BIN` (e.g. `.cache/pg/18/bin` from `scripts/fetch-postgres 18`; relative
+//! paths are relative to the repository). Each bin folder gets its own cluster; `psql` comes from
+//! that folder when it has one, and the `strata` runs of the tests use it for their own local
+//! servers (`STRATA_PG_BINDIR`).
 #![allow(dead_code)]
 
 pub mod cluster;
-pub use cluster::cluster;
+#[allow(unused_imports)]
+pub use cluster::{cluster, pg_binaries, pg_major, psql_program, TEST_PG_BIN_ENV};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -74,7 +81,7 @@ pub fn psql(url: &str, sql: &str) -> String {
 }
 
 pub fn try_psql(url: &str, sql: &str) -> (bool, String) {
-    let out = Command::new("psql")
+    let out = Command::new(psql_program())
         .args([
             "-X",
             "-q",
@@ -106,13 +113,44 @@ pub struct Project {
 }
 
 impl Project {
+    /// A project: `strata.toml` (defaults) and an empty `migrations/`.
     pub fn new() -> Project {
+        let p = Project::bare();
+        p.write("strata.toml", "# strata test project (defaults)\n");
+        let migrations = p.path().join("migrations");
+        std::fs::create_dir_all(&migrations)
+            .unwrap_or_else(|e| panic!("mkdir {migrations:?}: {e}"));
+        p
+    }
+
+    /// An empty folder: not a project (no `strata.toml`).
+    pub fn bare() -> Project {
         Project {
             dir: tempfile::Builder::new()
                 .prefix("strata-proj-")
                 .tempdir()
                 .unwrap_or_else(|e| panic!("tempdir: {e}")),
         }
+    }
+
+    /// Every file and folder under the project, relative, sorted (to show nothing was created).
+    pub fn listing(&self) -> Vec<String> {
+        fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let p = entry.path();
+                out.push(p.strip_prefix(root).unwrap_or(&p).display().to_string());
+                if p.is_dir() {
+                    walk(root, &p, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.path(), self.path(), &mut out);
+        out.sort();
+        out
     }
 
     pub fn path(&self) -> &Path {
@@ -206,6 +244,9 @@ pub fn strata_cmd(dir: &Path) -> Command {
         .env_remove("DATABASE_URL")
         .env_remove("STRATA_ENV")
         .env_remove("PROD_DATABASE_URL");
+    if std::env::var_os(TEST_PG_BIN_ENV).is_some_and(|v| !v.is_empty()) {
+        cmd.env(strata::localdb::BINDIR_ENV, &pg_binaries().bindir);
+    }
     cmd
 }
 
@@ -305,7 +346,7 @@ pub fn shadow_url() -> String {
 /// otherwise); returns (success, stdout+stderr).
 pub fn psql_script(url: &str, script: &str) -> (bool, String) {
     use std::io::Write as _;
-    let child = Command::new("psql")
+    let child = Command::new(psql_program())
         .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", "-"])
         .env_remove("PGHOST")
         .env_remove("PGUSER")

@@ -1,17 +1,21 @@
--- strata's Supabase-compatible auth shim for plain PostgreSQL (15+).
+-- strata's Supabase shim, part "auth", for plain PostgreSQL (14+).
 --
--- strata installs this when `[auth] model = "supabase"` and `shim = true` and the
--- database has no `auth` schema, so that migrations written for Supabase
--- (`auth.uid()`, `auth.users`, roles anon/authenticated/service_role, the default
--- grants on `public`) apply and can be tested on a stock server.
+-- strata installs this when `[auth] model = "supabase"`, the part is enabled in
+-- `[auth] shim`, the database has no `auth` schema, and the project really uses
+-- Supabase's objects (`auth.<name>` or the API roles as identifiers; see
+-- docs/supabase-shim.md), so that migrations written for Supabase apply and can be
+-- tested on a stock server.
 --
 -- What it provides:
---   * roles anon, authenticated (NOLOGIN), service_role (NOLOGIN BYPASSRLS)
---   * schema auth with auth.users (GoTrue's main columns, so seed files that insert
---     full rows work), auth.uid(), auth.role(), auth.email(), auth.jwt()
---   * schema extensions (where Supabase keeps extensions; left empty here)
---   * Supabase's grants on schema public: the API roles may use every object,
---     row level security decides which rows they see
+--   * roles anon, authenticated (NOLOGIN NOINHERIT), service_role (NOLOGIN NOINHERIT
+--     BYPASSRLS) and authenticator (NOLOGIN NOINHERIT, member of the three), as
+--     Supabase creates them
+--   * schema auth with auth.users and auth.identities (GoTrue's columns, so that seed
+--     files that insert full rows work), auth.uid(), auth.role(), auth.email(),
+--     auth.jwt()
+--   * Supabase's privileges on schema public: USAGE and default privileges ALL on
+--     tables, sequences and functions for postgres, anon, authenticated, service_role;
+--     row level security decides which rows each role sees
 --
 -- The claim functions read current_setting('request.jwt.claims', true), the JSON
 -- PostgREST sets for each request (and what `-- as:` in validation suites sets),
@@ -27,8 +31,9 @@
 --     so running the file twice changes nothing;
 --   * no BEGIN/COMMIT, no VACUUM, nothing that refuses to run in a transaction.
 --
--- It does not provide Supabase-only roles (authenticator, supabase_admin, ...), the
--- storage/realtime/vault schemas or non-contrib extensions.
+-- It does not provide Supabase's other roles (supabase_admin, supabase_auth_admin,
+-- dashboard_user, ...), realtime or graphql, nor extensions outside PostgreSQL's
+-- contrib (pg_cron, pg_net, http, vector, pgsodium, pg_graphql, pg_tle).
 
 -- ---------------------------------------------------------------------------
 -- Roles (cluster-wide)
@@ -54,15 +59,29 @@ EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
 END
 $$;
 
+-- PostgREST's login role switches to the three API roles (NOLOGIN here: nothing logs in).
+DO $$
+BEGIN
+    CREATE ROLE authenticator NOLOGIN NOINHERIT;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+END
+$$;
+
+DO $$
+BEGIN
+    GRANT anon, authenticated, service_role TO authenticator;
+EXCEPTION WHEN unique_violation THEN NULL;
+END
+$$;
+
 -- ---------------------------------------------------------------------------
 -- Schemas
 -- ---------------------------------------------------------------------------
 CREATE SCHEMA IF NOT EXISTS auth;
-CREATE SCHEMA IF NOT EXISTS extensions;
+COMMENT ON SCHEMA auth IS 'strata auth shim: stand-in for Supabase''s auth schema';
 
-GRANT USAGE ON SCHEMA auth       TO anon, authenticated, service_role;
-GRANT USAGE ON SCHEMA extensions TO anon, authenticated, service_role;
-GRANT USAGE ON SCHEMA public     TO anon, authenticated, service_role;
+GRANT USAGE ON SCHEMA auth   TO anon, authenticated, service_role;
+GRANT USAGE ON SCHEMA public TO anon, authenticated, service_role;
 
 -- ---------------------------------------------------------------------------
 -- auth.users: the columns GoTrue's table has
@@ -111,10 +130,26 @@ CREATE INDEX IF NOT EXISTS users_email_idx       ON auth.users (email);
 COMMENT ON TABLE auth.users IS
     'strata auth shim: stand-in for Supabase GoTrue''s auth.users';
 
+-- auth.identities: one row per sign-in method of a user (GoTrue's columns).
+CREATE TABLE IF NOT EXISTS auth.identities (
+    provider_id     text        NOT NULL,
+    user_id         uuid        NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+    identity_data   jsonb       NOT NULL,
+    provider        text        NOT NULL,
+    last_sign_in_at timestamptz,
+    created_at      timestamptz,
+    updated_at      timestamptz,
+    email           text        GENERATED ALWAYS AS (lower(identity_data ->> 'email')) STORED,
+    id              uuid        NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY,
+    CONSTRAINT identities_provider_id_provider_unique UNIQUE (provider_id, provider)
+);
+CREATE INDEX IF NOT EXISTS identities_user_id_idx ON auth.identities (user_id);
+CREATE INDEX IF NOT EXISTS identities_email_idx   ON auth.identities (email text_pattern_ops);
+
 -- As on Supabase: the API roles cannot read auth.users; service_role can do
 -- anything with it. The owner (the role running strata) can reference it from
 -- foreign keys in public, as Supabase's postgres role can.
-GRANT ALL ON TABLE auth.users TO service_role;
+GRANT ALL ON TABLE auth.users, auth.identities TO service_role;
 
 -- ---------------------------------------------------------------------------
 -- Claim functions
@@ -175,15 +210,25 @@ GRANT EXECUTE ON FUNCTION auth.jwt(), auth.uid(), auth.role(), auth.email()
     TO anon, authenticated, service_role;
 
 -- ---------------------------------------------------------------------------
--- Supabase's grants on public: privileges are wide open, RLS policies decide
--- which rows each role sees. Existing objects now, future ones by default
--- (default privileges apply to objects created by the role running this file,
--- which is the role strata uses for migrations).
+-- Supabase's privileges on public (supabase/postgres, initial schema): API roles may
+-- use every object, row level security decides which rows. Default privileges are
+-- those of the role running this file (the role strata applies migrations as, like
+-- Supabase's postgres); the grantee postgres is included when that role exists.
+-- Objects that already exist get the same grants, as if the database had been a
+-- Supabase database from the start.
 -- ---------------------------------------------------------------------------
-GRANT ALL ON ALL TABLES    IN SCHEMA public TO anon, authenticated, service_role;
-GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO anon, authenticated, service_role;
-GRANT ALL ON ALL FUNCTIONS IN SCHEMA public TO anon, authenticated, service_role;
-
-ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES    TO anon, authenticated, service_role;
-ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON SEQUENCES TO anon, authenticated, service_role;
-ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON FUNCTIONS TO anon, authenticated, service_role;
+DO $$
+DECLARE
+    grantees text := 'anon, authenticated, service_role';
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'postgres') THEN
+        grantees := 'postgres, ' || grantees;
+    END IF;
+    EXECUTE 'GRANT ALL ON ALL TABLES    IN SCHEMA public TO ' || grantees;
+    EXECUTE 'GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO ' || grantees;
+    EXECUTE 'GRANT ALL ON ALL FUNCTIONS IN SCHEMA public TO ' || grantees;
+    EXECUTE 'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES    TO ' || grantees;
+    EXECUTE 'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON SEQUENCES TO ' || grantees;
+    EXECUTE 'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON FUNCTIONS TO ' || grantees;
+END
+$$;
