@@ -202,7 +202,12 @@ fn kratos_rollbacks_verified_incrementally_match_full_reads() {
     assert_eq!(ups, 80);
     let r = p.strata(
         None,
-        &["verify-rollbacks", "--crosscheck", "--shadow-url", &shadow_url()],
+        &[
+            "verify-rollbacks",
+            "--crosscheck",
+            "--shadow-url",
+            &shadow_url(),
+        ],
     );
     r.assert_not_contains("cross-checking")
         .assert_not_contains("stopped at")

@@ -187,7 +187,12 @@ fn incremental_snapshots_see_every_kind_of_change_and_match_full_reads() {
     }
     let r = p.strata(
         None,
-        &["verify-rollbacks", "--crosscheck", "--shadow-url", &shadow_url()],
+        &[
+            "verify-rollbacks",
+            "--crosscheck",
+            "--shadow-url",
+            &shadow_url(),
+        ],
     );
     r.assert_code(1)
         .assert_not_contains("cross-checking")
@@ -210,23 +215,69 @@ fn incremental_snapshots_see_every_kind_of_change_and_match_full_reads() {
             .as_array()
             .map(|a| {
                 a.iter()
-                    .map(|d| format!("{} {}", d["kind"].as_str().unwrap_or(""), d["object"].as_str().unwrap_or("")))
+                    .map(|d| {
+                        format!(
+                            "{} {}",
+                            d["kind"].as_str().unwrap_or(""),
+                            d["object"].as_str().unwrap_or("")
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default()
     };
     assert_eq!(v["migrations"][0]["result"], "exact");
     assert_eq!(v["migrations"][1]["result"], "exact");
-    assert!(differing(2).contains(&"comment COLUMN app.t.c".to_string()), "{:?}", differing(2));
-    assert!(differing(3).iter().any(|d| d.starts_with("grant ")), "{:?}", differing(3));
-    assert!(differing(4).contains(&"column app.t.c".to_string()), "{:?}", differing(4));
-    assert!(differing(5).contains(&"function app.f(integer)".to_string()), "{:?}", differing(5));
-    assert!(differing(6).contains(&"type app.mood".to_string()), "{:?}", differing(6));
-    assert!(differing(7).contains(&"view app.v".to_string()), "{:?}", differing(7));
-    assert!(differing(8).contains(&"sequence app.s".to_string()), "{:?}", differing(8));
-    assert!(differing(9).contains(&"policy app.t.p".to_string()), "{:?}", differing(9));
-    assert!(differing(10).contains(&"table app.t".to_string()), "{:?}", differing(10));
-    assert!(differing(10).contains(&"table app.t3".to_string()), "{:?}", differing(10));
+    assert!(
+        differing(2).contains(&"comment COLUMN app.t.c".to_string()),
+        "{:?}",
+        differing(2)
+    );
+    assert!(
+        differing(3).iter().any(|d| d.starts_with("grant ")),
+        "{:?}",
+        differing(3)
+    );
+    assert!(
+        differing(4).contains(&"column app.t.c".to_string()),
+        "{:?}",
+        differing(4)
+    );
+    assert!(
+        differing(5).contains(&"function app.f(integer)".to_string()),
+        "{:?}",
+        differing(5)
+    );
+    assert!(
+        differing(6).contains(&"type app.mood".to_string()),
+        "{:?}",
+        differing(6)
+    );
+    assert!(
+        differing(7).contains(&"view app.v".to_string()),
+        "{:?}",
+        differing(7)
+    );
+    assert!(
+        differing(8).contains(&"sequence app.s".to_string()),
+        "{:?}",
+        differing(8)
+    );
+    assert!(
+        differing(9).contains(&"policy app.t.p".to_string()),
+        "{:?}",
+        differing(9)
+    );
+    assert!(
+        differing(10).contains(&"table app.t".to_string()),
+        "{:?}",
+        differing(10)
+    );
+    assert!(
+        differing(10).contains(&"table app.t3".to_string()),
+        "{:?}",
+        differing(10)
+    );
 }
 
 /// A migration that fails on the shadow stops the run, but the verdicts so far are reported
@@ -253,7 +304,13 @@ fn a_migration_that_fails_stops_the_run_after_reporting_what_was_checked() {
         .assert_not_contains("never");
     let r = p.strata(
         None,
-        &["verify-rollbacks", "--format", "json", "--shadow-url", &shadow_url()],
+        &[
+            "verify-rollbacks",
+            "--format",
+            "json",
+            "--shadow-url",
+            &shadow_url(),
+        ],
     );
     r.assert_code(1);
     let v: serde_json::Value =

@@ -222,14 +222,23 @@ async fn read_all(
     let mut oids: OidMap = HashMap::new();
     let t = &mut cat.timings;
 
-    let rows: Vec<SchemaRow> = fetch(conn, t, "schemas", Q_SCHEMAS, schemas, exclude, by("oid")).await?;
+    let rows: Vec<SchemaRow> =
+        fetch(conn, t, "schemas", Q_SCHEMAS, schemas, exclude, by("oid")).await?;
     for r in rows {
         oids.insert(("pg_namespace", r.oid, 0), oref(ObjectKind::Schema, &r.key));
         cat.schemas.insert(r.key.clone(), r.model());
     }
 
-    let rows: Vec<ExtensionRow> =
-        fetch(conn, t, "extensions", Q_EXTENSIONS, schemas, exclude, by("oid")).await?;
+    let rows: Vec<ExtensionRow> = fetch(
+        conn,
+        t,
+        "extensions",
+        Q_EXTENSIONS,
+        schemas,
+        exclude,
+        by("oid"),
+    )
+    .await?;
     for r in rows {
         cat.extensions.insert(r.key.clone(), r.model());
     }
@@ -240,7 +249,16 @@ async fn read_all(
         cat.types.insert(r.key.clone(), r.model());
     }
 
-    let rows: Vec<SequenceRow> = fetch(conn, t, "sequences", Q_SEQUENCES, schemas, exclude, by("oid")).await?;
+    let rows: Vec<SequenceRow> = fetch(
+        conn,
+        t,
+        "sequences",
+        Q_SEQUENCES,
+        schemas,
+        exclude,
+        by("oid"),
+    )
+    .await?;
     for r in rows {
         oids.insert(("pg_class", r.oid, 0), oref(ObjectKind::Sequence, &r.key));
         cat.sequences.insert(r.key.clone(), r.model());
@@ -250,7 +268,8 @@ async fn read_all(
     let mut table_by_oid: HashMap<i64, String> = HashMap::new();
     let mut view_by_oid: HashMap<i64, (String, ObjectKind)> = HashMap::new();
 
-    let rows: Vec<TableRow> = fetch(conn, t, "tables", Q_TABLES, schemas, exclude, by("oid")).await?;
+    let rows: Vec<TableRow> =
+        fetch(conn, t, "tables", Q_TABLES, schemas, exclude, by("oid")).await?;
     for r in rows {
         oids.insert(("pg_class", r.oid, 0), oref(ObjectKind::Table, &r.key));
         oids.insert(("pg_type", r.type_oid, 0), oref(ObjectKind::Table, &r.key));
@@ -267,7 +286,16 @@ async fn read_all(
         cat.views.insert(r.key.clone(), r.model());
     }
 
-    let rows: Vec<ColumnRow> = fetch(conn, t, "columns", Q_COLUMNS, schemas, exclude, by("rel_oid")).await?;
+    let rows: Vec<ColumnRow> = fetch(
+        conn,
+        t,
+        "columns",
+        Q_COLUMNS,
+        schemas,
+        exclude,
+        by("rel_oid"),
+    )
+    .await?;
     for r in rows {
         let (rel, num) = (r.rel_oid, r.num);
         if let Some(tkey) = table_by_oid.get(&rel) {
@@ -295,8 +323,16 @@ async fn read_all(
         }
     }
 
-    let rows: Vec<ConstraintRow> =
-        fetch(conn, t, "constraints", Q_CONSTRAINTS, schemas, exclude, by("rel_oid")).await?;
+    let rows: Vec<ConstraintRow> = fetch(
+        conn,
+        t,
+        "constraints",
+        Q_CONSTRAINTS,
+        schemas,
+        exclude,
+        by("rel_oid"),
+    )
+    .await?;
     for r in rows {
         let Some(tkey) = table_by_oid.get(&r.rel_oid) else {
             continue;
@@ -318,34 +354,78 @@ async fn read_all(
         }
     }
 
-    let rows: Vec<IndexRow> = fetch(conn, t, "indexes", Q_INDEXES, schemas, exclude, by("rel_oid")).await?;
+    let rows: Vec<IndexRow> = fetch(
+        conn,
+        t,
+        "indexes",
+        Q_INDEXES,
+        schemas,
+        exclude,
+        by("rel_oid"),
+    )
+    .await?;
     for r in rows {
         oids.insert(("pg_class", r.oid, 0), oref(ObjectKind::Index, &r.key));
         cat.indexes.insert(r.key.clone(), r.model());
     }
 
-    let rows: Vec<FunctionRow> = fetch(conn, t, "functions", Q_FUNCTIONS, schemas, exclude, by("oid")).await?;
+    let rows: Vec<FunctionRow> = fetch(
+        conn,
+        t,
+        "functions",
+        Q_FUNCTIONS,
+        schemas,
+        exclude,
+        by("oid"),
+    )
+    .await?;
     for r in rows {
         oids.insert(("pg_proc", r.oid, 0), oref(r.kind(), &r.key));
         cat.functions.insert(r.key.clone(), r.model());
     }
 
-    let rows: Vec<TriggerRow> = fetch(conn, t, "triggers", Q_TRIGGERS, schemas, exclude, by("rel_oid")).await?;
+    let rows: Vec<TriggerRow> = fetch(
+        conn,
+        t,
+        "triggers",
+        Q_TRIGGERS,
+        schemas,
+        exclude,
+        by("rel_oid"),
+    )
+    .await?;
     for r in rows {
         let key = format!("{}.{}", r.table_key, crate::sql::quote_ident(&r.name));
         oids.insert(("pg_trigger", r.oid, 0), oref(ObjectKind::Trigger, &key));
         cat.triggers.insert(key, r.model());
     }
 
-    let rows: Vec<PolicyRow> = fetch(conn, t, "policies", Q_POLICIES, schemas, exclude, by("rel_oid")).await?;
+    let rows: Vec<PolicyRow> = fetch(
+        conn,
+        t,
+        "policies",
+        Q_POLICIES,
+        schemas,
+        exclude,
+        by("rel_oid"),
+    )
+    .await?;
     for r in rows {
         let key = format!("{}.{}", r.table_key, crate::sql::quote_ident(&r.name));
         oids.insert(("pg_policy", r.oid, 0), oref(ObjectKind::Policy, &key));
         cat.policies.insert(key, r.model());
     }
 
-    let rows: Vec<DependencyRow> =
-        fetch(conn, t, "dependencies", Q_DEPENDENCIES, schemas, exclude, whole).await?;
+    let rows: Vec<DependencyRow> = fetch(
+        conn,
+        t,
+        "dependencies",
+        Q_DEPENDENCIES,
+        schemas,
+        exclude,
+        whole,
+    )
+    .await?;
     let mut edges = std::collections::BTreeSet::new();
     for r in rows {
         let (Some(class), Some(ref_class)) = (static_class(&r.class), static_class(&r.ref_class))
@@ -380,7 +460,16 @@ async fn read_all(
         })
         .collect();
 
-    let rows: Vec<OwnerRow> = fetch(conn, t, "relation owners", Q_OWNERS, schemas, exclude, whole).await?;
+    let rows: Vec<OwnerRow> = fetch(
+        conn,
+        t,
+        "relation owners",
+        Q_OWNERS,
+        schemas,
+        exclude,
+        whole,
+    )
+    .await?;
     cat.owners = rows.into_iter().map(|r| (r.key, r.owner)).collect();
 
     let rows: Vec<RoleRow> = fetch(conn, t, "roles", Q_ROLES, schemas, exclude, whole).await?;

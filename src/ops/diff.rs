@@ -115,14 +115,12 @@ pub async fn diff(ws: &Workspace, opts: &DiffOptions, sink: &mut dyn Sink) -> Re
                 root: &ws.cfg.root,
             };
             // The live side is read while the shadow side is built or read.
-            let (live, (declared, t_declared)) = tokio::join!(
-                introspect_url(&source, &schemas, &ex),
-                async {
+            let (live, (declared, t_declared)) =
+                tokio::join!(introspect_url(&source, &schemas, &ex), async {
                     let started = Instant::now();
                     let r = shadow::declared(&server, &spec, &schemas, &ex).await;
                     (r, started.elapsed())
-                }
-            );
+                });
             let (live, t_live) = live?;
             timing(sink, &format!("introspected {source}"), t_live);
             timing(

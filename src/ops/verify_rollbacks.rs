@@ -210,7 +210,8 @@ struct Times {
 
 impl Times {
     fn report(&self, sink: &mut dyn Sink) {
-        let mut t = |phase: String, elapsed: Duration| sink.event(&Event::Timing { phase, elapsed });
+        let mut t =
+            |phase: String, elapsed: Duration| sink.event(&Event::Timing { phase, elapsed });
         t("applied migrations and rollbacks".into(), self.apply);
         t("catalog fingerprints".into(), self.fingerprints);
         t(

@@ -177,10 +177,7 @@ impl Render for VerifyOutcome {
                 }
                 StopStep::Snapshot => "reading the shadow database's catalog failed",
             };
-            out.push_str(&format!(
-                "\nstopped at {} {}: {what}:\n",
-                s.version, s.name
-            ));
+            out.push_str(&format!("\nstopped at {} {}: {what}:\n", s.version, s.name));
             match &s.error.statement {
                 Some(f) => out.push_str(&super::diagnostic::render_statement_failure(f)),
                 None => out.push_str(&format!("{}\n", s.error.message)),

@@ -75,7 +75,8 @@ pub async fn store(conn: &mut PgConnection, history_schema: &str, key: &str, cat
         return;
     };
     let table = format!("{}.{TABLE}", quote_ident(history_schema));
-    let create = format!("CREATE TABLE IF NOT EXISTS {table} (key text PRIMARY KEY, body text NOT NULL)");
+    let create =
+        format!("CREATE TABLE IF NOT EXISTS {table} (key text PRIMARY KEY, body text NOT NULL)");
     if db::execute_script(conn, &create).await.is_err() {
         return;
     }

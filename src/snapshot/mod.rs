@@ -155,7 +155,10 @@ fn keys_of(keys: &BTreeSet<TopKey>, kind: TopKind) -> BTreeSet<&str> {
         .collect()
 }
 
-fn cut<V: Clone>(m: &BTreeMap<String, V>, keep: impl Fn(&String, &V) -> bool) -> BTreeMap<String, V> {
+fn cut<V: Clone>(
+    m: &BTreeMap<String, V>,
+    keep: impl Fn(&String, &V) -> bool,
+) -> BTreeMap<String, V> {
     m.iter()
         .filter(|(k, v)| keep(k, v))
         .map(|(k, v)| (k.clone(), v.clone()))
