@@ -244,7 +244,9 @@ struct Verifier<'a> {
     times: Times,
 }
 
-/// Why a step of the run failed.
+/// Why a step of the run failed. (`ShadowError` carries PostgreSQL's whole report by value,
+/// like the rest of the crate; boxing it is a crate-wide decision.)
+#[allow(clippy::large_enum_variant)]
 enum Fault {
     Shadow(ShadowError),
     /// `crosscheck`: the incrementally kept model differs from a full read.
