@@ -9,12 +9,13 @@ use serde::Serialize;
 /// Starts (or finds running) the project's local server, without saying so.
 pub(crate) fn start_server(ws: &Workspace) -> Result<Server> {
     ws.require_project()?;
-    Ok(localdb::start(
+    Ok(localdb::start_version(
         &ws.cfg.root,
         &Options {
             durable: true,
             database: LOCAL_DATABASE.into(),
         },
+        ws.cfg.local.version.as_deref(),
     )?)
 }
 

@@ -309,6 +309,10 @@ impl Verifier<'_> {
                 .await;
         self.times.apply += t.elapsed();
         self.database = Some((name, conn));
+        // The shim's search_path, for the migrations this connection applies next.
+        if let Ok(Some(path)) = &applied {
+            self.settings.search_path = Some(path.clone());
+        }
         applied?;
         if !done.is_empty() {
             self.times.rebuilds += 1;
