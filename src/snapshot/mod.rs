@@ -10,15 +10,17 @@
 //! Why it is shaped so:
 //! - Reading the whole catalog before and after every migration made verify-rollbacks grow with
 //!   migrations × schema size (most of it PostgreSQL's deparsers). A fingerprint is an md5 over
-//!   an object's raw catalog rows, computed by the server without deparsing, so one cheap query
-//!   says which objects a migration and its rollback touched; only those are read in full
-//!   ([`crate::catalog::introspect_only`]) and compared.
+//!   the row versions (`xmin`) of an object's catalog rows, computed by the server without
+//!   deparsing or turning rows into text, so one cheap query says which objects a migration and
+//!   its rollback touched; only those are read in full ([`crate::catalog::introspect_only`])
+//!   and compared.
 //! - A top-level object is a schema, extension, type, sequence, relation (with its columns,
 //!   constraints, indexes, triggers, policies and comments) or function, keyed exactly as the
 //!   catalog reader keys it, so a set of keys cuts both the model and a fresh read the same way.
-//! - Fingerprints may differ for objects that read the same (a recreated index has a new oid):
-//!   that costs one full read of the object, never a wrong verdict. They never stay equal when
-//!   what the catalog reader reads changes, because they cover the same catalog rows.
+//! - Fingerprints may differ for objects that read the same (a row written back unchanged, a
+//!   recreated index): that costs one full read of the object, never a wrong verdict. They never
+//!   stay equal when what the catalog reader reads changes, because they cover the same catalog
+//!   rows and every write of a row gives it a new `xmin`.
 //! - [`restrict`] and [`patch`] destructure [`Catalog`] without `..`: a field added to the model
 //!   does not compile here until someone decides how it is cut.
 
