@@ -91,17 +91,27 @@ pub async fn introspect(
     result
 }
 
-/// Like [`introspect`], but only the objects whose oid is in `oids`: schemas, extensions, types,
-/// sequences, functions, and relations with their columns, constraints, indexes, triggers and
-/// policies (relations are matched by their own oid). Dependencies, unmodelled objects, owners
-/// and roles are left empty. For `verify-rollbacks`, which reads only what a migration touched
-/// (see `snapshot`); the caller keeps only the objects it asked for (an oid is unique within
-/// one catalog table, not across them).
+/// The objects [`introspect_only`] reads, by oid and kind (a relation with its columns,
+/// constraints, indexes, triggers and policies). A kind with no oids is not queried at all.
+#[derive(Debug, Clone, Default)]
+pub struct Only {
+    pub schemas: Vec<i64>,
+    pub extensions: Vec<i64>,
+    pub types: Vec<i64>,
+    pub sequences: Vec<i64>,
+    /// Tables, views and materialized views.
+    pub relations: Vec<i64>,
+    pub functions: Vec<i64>,
+}
+
+/// Like [`introspect`], but only the objects in `only`. Dependencies, unmodelled objects,
+/// owners and roles are left empty. For `verify-rollbacks`, which reads only what a migration
+/// touched (see `snapshot`).
 pub async fn introspect_only(
     conn: &mut PgConnection,
     schemas: &[String],
     exclude_schemas: &[String],
-    oids: &[i64],
+    only: &Only,
 ) -> Result<Catalog, DbError> {
     // The same statements run after every migration: a generic plan is made once and reused
     // (planning these queries costs about as much as running them on a small schema).
@@ -112,7 +122,7 @@ pub async fn introspect_only(
     )
     .await
     .map_err(|e| DbError::query("starting the catalog snapshot", &e))?;
-    let result = read_all(conn, schemas, exclude_schemas, Some(oids)).await;
+    let result = read_all(conn, schemas, exclude_schemas, Some(only)).await;
     let _ = db::execute_script(conn, "ROLLBACK").await;
     result
 }
@@ -207,11 +217,12 @@ async fn read_all(
     conn: &mut PgConnection,
     schemas: &[String],
     exclude: &[String],
-    only: Option<&[i64]>,
+    only: Option<&Only>,
 ) -> Result<Catalog, DbError> {
     // With `only`: what each query is filtered by, and the whole-catalog reads skipped.
-    let by = |column: &'static str| match only {
+    let by = |oids: Option<&[i64]>, column: &'static str| match oids {
         None => Filter::All,
+        Some([]) => Filter::Skip,
         Some(oids) => Filter::Only(column, oids),
     };
     let whole = match only {
@@ -222,8 +233,16 @@ async fn read_all(
     let mut oids: OidMap = HashMap::new();
     let t = &mut cat.timings;
 
-    let rows: Vec<SchemaRow> =
-        fetch(conn, t, "schemas", Q_SCHEMAS, schemas, exclude, by("oid")).await?;
+    let rows: Vec<SchemaRow> = fetch(
+        conn,
+        t,
+        "schemas",
+        Q_SCHEMAS,
+        schemas,
+        exclude,
+        by(only.map(|o| &o.schemas[..]), "oid"),
+    )
+    .await?;
     for r in rows {
         oids.insert(("pg_namespace", r.oid, 0), oref(ObjectKind::Schema, &r.key));
         cat.schemas.insert(r.key.clone(), r.model());
@@ -236,14 +255,23 @@ async fn read_all(
         Q_EXTENSIONS,
         schemas,
         exclude,
-        by("oid"),
+        by(only.map(|o| &o.extensions[..]), "oid"),
     )
     .await?;
     for r in rows {
         cat.extensions.insert(r.key.clone(), r.model());
     }
 
-    let rows: Vec<TypeRow> = fetch(conn, t, "types", Q_TYPES, schemas, exclude, by("oid")).await?;
+    let rows: Vec<TypeRow> = fetch(
+        conn,
+        t,
+        "types",
+        Q_TYPES,
+        schemas,
+        exclude,
+        by(only.map(|o| &o.types[..]), "oid"),
+    )
+    .await?;
     for r in rows {
         oids.insert(("pg_type", r.oid, 0), oref(ObjectKind::Type, &r.key));
         cat.types.insert(r.key.clone(), r.model());
@@ -256,7 +284,7 @@ async fn read_all(
         Q_SEQUENCES,
         schemas,
         exclude,
-        by("oid"),
+        by(only.map(|o| &o.sequences[..]), "oid"),
     )
     .await?;
     for r in rows {
@@ -268,8 +296,16 @@ async fn read_all(
     let mut table_by_oid: HashMap<i64, String> = HashMap::new();
     let mut view_by_oid: HashMap<i64, (String, ObjectKind)> = HashMap::new();
 
-    let rows: Vec<TableRow> =
-        fetch(conn, t, "tables", Q_TABLES, schemas, exclude, by("oid")).await?;
+    let rows: Vec<TableRow> = fetch(
+        conn,
+        t,
+        "tables",
+        Q_TABLES,
+        schemas,
+        exclude,
+        by(only.map(|o| &o.relations[..]), "oid"),
+    )
+    .await?;
     for r in rows {
         oids.insert(("pg_class", r.oid, 0), oref(ObjectKind::Table, &r.key));
         oids.insert(("pg_type", r.type_oid, 0), oref(ObjectKind::Table, &r.key));
@@ -277,7 +313,16 @@ async fn read_all(
         cat.tables.insert(r.key.clone(), r.model());
     }
 
-    let rows: Vec<ViewRow> = fetch(conn, t, "views", Q_VIEWS, schemas, exclude, by("oid")).await?;
+    let rows: Vec<ViewRow> = fetch(
+        conn,
+        t,
+        "views",
+        Q_VIEWS,
+        schemas,
+        exclude,
+        by(only.map(|o| &o.relations[..]), "oid"),
+    )
+    .await?;
     for r in rows {
         let kind = r.kind();
         oids.insert(("pg_class", r.oid, 0), oref(kind, &r.key));
@@ -293,7 +338,7 @@ async fn read_all(
         Q_COLUMNS,
         schemas,
         exclude,
-        by("rel_oid"),
+        by(only.map(|o| &o.relations[..]), "rel_oid"),
     )
     .await?;
     for r in rows {
@@ -330,7 +375,7 @@ async fn read_all(
         Q_CONSTRAINTS,
         schemas,
         exclude,
-        by("rel_oid"),
+        by(only.map(|o| &o.relations[..]), "rel_oid"),
     )
     .await?;
     for r in rows {
@@ -361,7 +406,7 @@ async fn read_all(
         Q_INDEXES,
         schemas,
         exclude,
-        by("rel_oid"),
+        by(only.map(|o| &o.relations[..]), "rel_oid"),
     )
     .await?;
     for r in rows {
@@ -376,7 +421,7 @@ async fn read_all(
         Q_FUNCTIONS,
         schemas,
         exclude,
-        by("oid"),
+        by(only.map(|o| &o.functions[..]), "oid"),
     )
     .await?;
     for r in rows {
@@ -391,7 +436,7 @@ async fn read_all(
         Q_TRIGGERS,
         schemas,
         exclude,
-        by("rel_oid"),
+        by(only.map(|o| &o.relations[..]), "rel_oid"),
     )
     .await?;
     for r in rows {
@@ -407,7 +452,7 @@ async fn read_all(
         Q_POLICIES,
         schemas,
         exclude,
-        by("rel_oid"),
+        by(only.map(|o| &o.relations[..]), "rel_oid"),
     )
     .await?;
     for r in rows {

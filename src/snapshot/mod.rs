@@ -139,14 +139,26 @@ pub async fn read(
     keys: &BTreeSet<TopKey>,
     now: &Fingerprints,
 ) -> Result<Catalog, DbError> {
-    let oids: Vec<i64> = keys
-        .iter()
-        .filter_map(|k| now.get(k).map(|p| p.oid))
-        .collect();
-    if oids.is_empty() {
+    let mut only = catalog::Only::default();
+    let mut any = false;
+    for k in keys {
+        let Some(p) = now.get(k) else {
+            continue;
+        };
+        any = true;
+        match k.0 {
+            TopKind::Schema => only.schemas.push(p.oid),
+            TopKind::Extension => only.extensions.push(p.oid),
+            TopKind::Type => only.types.push(p.oid),
+            TopKind::Sequence => only.sequences.push(p.oid),
+            TopKind::Relation => only.relations.push(p.oid),
+            TopKind::Function => only.functions.push(p.oid),
+        }
+    }
+    if !any {
         return Ok(Catalog::default());
     }
-    let cat = catalog::introspect_only(conn, schemas, exclude, &oids).await?;
+    let cat = catalog::introspect_only(conn, schemas, exclude, &only).await?;
     Ok(restrict(&cat, keys))
 }
 
