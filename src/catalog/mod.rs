@@ -220,11 +220,13 @@ async fn read_all(
     only: Option<&Only>,
 ) -> Result<Catalog, DbError> {
     // With `only`: what each query is filtered by, and the whole-catalog reads skipped.
-    let by = |oids: Option<&[i64]>, column: &'static str| match oids {
-        None => Filter::All,
-        Some([]) => Filter::Skip,
-        Some(oids) => Filter::Only(column, oids),
-    };
+    fn by<'a>(oids: Option<&'a [i64]>, column: &'static str) -> Filter<'a> {
+        match oids {
+            None => Filter::All,
+            Some([]) => Filter::Skip,
+            Some(oids) => Filter::Only(column, oids),
+        }
+    }
     let whole = match only {
         None => Filter::All,
         Some(_) => Filter::Skip,
