@@ -280,6 +280,128 @@ fn incremental_snapshots_see_every_kind_of_change_and_match_full_reads() {
     );
 }
 
+/// The kinds beyond relations, types and functions (collations, extended statistics, rules,
+/// publications, default privileges, event triggers), and renames that change how other
+/// objects print (a view, a publication and statistics name the renamed table and column
+/// without a write to their own rows): `--crosscheck` fails if the incrementally kept model
+/// goes stale, and each inexact rollback is named by its kind.
+#[test]
+fn incremental_snapshots_follow_every_kind_and_renames_of_what_objects_name() {
+    let p = Project::new();
+    p.write(
+        "strata.toml",
+        "[database]\nschemas = [\"public\", \"app\"]\n",
+    );
+    let steps: &[(&str, &str, &str)] = &[
+        (
+            "001_base",
+            "CREATE SCHEMA app;\nCREATE COLLATION app.c2 FROM \"C\";\n\
+             CREATE TABLE app.t (id int PRIMARY KEY, c text COLLATE app.c2, d int);\n\
+             CREATE VIEW app.v AS SELECT id, c FROM app.t;\n\
+             CREATE STATISTICS app.st (dependencies) ON id, d FROM app.t;\n\
+             CREATE RULE r AS ON INSERT TO app.t WHERE NEW.id < 0 DO INSTEAD NOTHING;\n\
+             CREATE PUBLICATION pub FOR TABLE app.t;\n\
+             ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO PUBLIC;\n\
+             CREATE FUNCTION app.evt() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;\n\
+             CREATE EVENT TRIGGER et ON ddl_command_start EXECUTE FUNCTION app.evt();\n",
+            "DROP EVENT TRIGGER et;\nDROP FUNCTION app.evt();\n\
+             ALTER DEFAULT PRIVILEGES IN SCHEMA app REVOKE SELECT ON TABLES FROM PUBLIC;\n\
+             DROP PUBLICATION pub;\nDROP TABLE app.t CASCADE;\nDROP COLLATION app.c2;\n\
+             DROP SCHEMA app;\n",
+        ),
+        (
+            "002_rename_table",
+            "ALTER TABLE app.t RENAME TO t2;\n",
+            "ALTER TABLE app.t2 RENAME TO t;\n",
+        ),
+        (
+            "003_rename_column",
+            "ALTER TABLE app.t2 RENAME COLUMN c TO c2;\n",
+            "ALTER TABLE app.t2 RENAME COLUMN c2 TO c;\n",
+        ),
+        (
+            "004_collation_comment",
+            "COMMENT ON COLLATION app.c2 IS 'x';\n",
+            "COMMENT ON COLLATION app.c2 IS 'y';\n",
+        ),
+        (
+            "005_statistics",
+            "ALTER STATISTICS app.st SET STATISTICS 50;\n",
+            "-- forgot to reset it\n",
+        ),
+        (
+            "006_rule",
+            "ALTER TABLE app.t2 DISABLE RULE r;\n",
+            "-- forgot to enable it\n",
+        ),
+        (
+            "007_publication",
+            "ALTER PUBLICATION pub SET (publish = 'insert');\n",
+            "-- forgot to reset it\n",
+        ),
+        (
+            "008_default_privileges",
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT INSERT ON TABLES TO PUBLIC;\n",
+            "-- forgot to revoke it\n",
+        ),
+        (
+            "009_event_trigger",
+            "ALTER EVENT TRIGGER et DISABLE;\n",
+            "-- forgot to enable it\n",
+        ),
+    ];
+    for (name, up, down) in steps {
+        p.write(&format!("migrations/{name}.sql"), up)
+            .write(&format!("rollbacks/{name}.sql"), down);
+    }
+    let r = p.strata(
+        None,
+        &[
+            "verify-rollbacks",
+            "--crosscheck",
+            "--format",
+            "json",
+            "--shadow-url",
+            &shadow_url(),
+        ],
+    );
+    r.assert_code(1)
+        .assert_not_contains("cross-checking")
+        .assert_not_contains("\"stopped\"");
+    let v: serde_json::Value =
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
+    let result = |i: usize| {
+        v["migrations"][i]["result"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let kinds = |i: usize| -> Vec<String> {
+        v["migrations"][i]["differences"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|d| d["kind"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for i in 0..3 {
+        assert_eq!(result(i), "exact", "{i}: {:?}", v["migrations"][i]);
+    }
+    for (i, kind) in [
+        (3, "comment"),
+        (4, "statistics"),
+        (5, "rule"),
+        (6, "publication"),
+        (7, "default-privileges"),
+        (8, "event-trigger"),
+    ] {
+        assert_eq!(result(i), "not-exact", "{i}: {:?}", v["migrations"][i]);
+        assert!(kinds(i).iter().any(|k| k == kind), "{i}: {:?}", kinds(i));
+    }
+}
+
 /// A migration that fails on the shadow stops the run, but the verdicts so far are reported
 /// first, then the failure with its file and position.
 #[test]

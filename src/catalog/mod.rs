@@ -26,6 +26,7 @@
 mod code;
 pub mod model;
 mod rows;
+mod version;
 
 pub use code::UnexpectedCode;
 
@@ -38,39 +39,53 @@ use std::collections::HashMap;
 
 const Q_SCHEMAS: &str = include_str!("queries/schemas.sql");
 const Q_EXTENSIONS: &str = include_str!("queries/extensions.sql");
+const Q_COLLATIONS: &str = include_str!("queries/collations.sql");
 const Q_TYPES: &str = include_str!("queries/types.sql");
 const Q_SEQUENCES: &str = include_str!("queries/sequences.sql");
 const Q_TABLES: &str = include_str!("queries/tables.sql");
 const Q_COLUMNS: &str = include_str!("queries/columns.sql");
 const Q_CONSTRAINTS: &str = include_str!("queries/constraints.sql");
 const Q_INDEXES: &str = include_str!("queries/indexes.sql");
+const Q_STATISTICS: &str = include_str!("queries/statistics.sql");
 const Q_VIEWS: &str = include_str!("queries/views.sql");
+const Q_RULES: &str = include_str!("queries/rules.sql");
 const Q_FUNCTIONS: &str = include_str!("queries/functions.sql");
 const Q_TRIGGERS: &str = include_str!("queries/triggers.sql");
+const Q_EVENT_TRIGGERS: &str = include_str!("queries/event_triggers.sql");
 const Q_POLICIES: &str = include_str!("queries/policies.sql");
+const Q_PUBLICATIONS: &str = include_str!("queries/publications.sql");
+const Q_DEFAULT_PRIVILEGES: &str = include_str!("queries/default_privileges.sql");
+const Q_SECURITY_LABELS: &str = include_str!("queries/security_labels.sql");
 const Q_DEPENDENCIES: &str = include_str!("queries/dependencies.sql");
-const Q_UNMODELLED: &str = include_str!("queries/unmodelled.sql");
-const Q_OWNERS: &str = include_str!("queries/owners.sql");
+const Q_NOT_COMPARED: &str = include_str!("queries/not_compared.sql");
 const Q_ROLES: &str = include_str!("queries/roles.sql");
 
-/// Every query the reader runs: a cache of a catalog read is valid only for the same texts.
-pub const QUERY_TEXTS: [&str; 16] = [
-    Q_SCHEMAS,
-    Q_EXTENSIONS,
-    Q_TYPES,
-    Q_SEQUENCES,
-    Q_TABLES,
-    Q_COLUMNS,
-    Q_CONSTRAINTS,
-    Q_INDEXES,
-    Q_VIEWS,
-    Q_FUNCTIONS,
-    Q_TRIGGERS,
-    Q_POLICIES,
-    Q_DEPENDENCIES,
-    Q_UNMODELLED,
-    Q_OWNERS,
-    Q_ROLES,
+/// Every catalog query by name (each is run once per introspection). A cache of a catalog
+/// read is valid only for the same texts ([`reader_identity`]); [`Reader::fetch_filtered`]
+/// checks (in debug builds) that every query it runs is listed here.
+pub(crate) const QUERIES: &[(&str, &str)] = &[
+    ("schemas", Q_SCHEMAS),
+    ("extensions", Q_EXTENSIONS),
+    ("collations", Q_COLLATIONS),
+    ("types", Q_TYPES),
+    ("sequences", Q_SEQUENCES),
+    ("tables", Q_TABLES),
+    ("columns", Q_COLUMNS),
+    ("constraints", Q_CONSTRAINTS),
+    ("indexes", Q_INDEXES),
+    ("statistics", Q_STATISTICS),
+    ("views", Q_VIEWS),
+    ("rules", Q_RULES),
+    ("functions", Q_FUNCTIONS),
+    ("triggers", Q_TRIGGERS),
+    ("event triggers", Q_EVENT_TRIGGERS),
+    ("policies", Q_POLICIES),
+    ("publications", Q_PUBLICATIONS),
+    ("default privileges", Q_DEFAULT_PRIVILEGES),
+    ("security labels", Q_SECURITY_LABELS),
+    ("dependencies", Q_DEPENDENCIES),
+    ("objects not compared", Q_NOT_COMPARED),
+    ("roles", Q_ROLES),
 ];
 
 /// Reads the schemas `schemas` (minus `exclude_schemas`, e.g. strata's history schema) in one
@@ -92,21 +107,28 @@ pub async fn introspect(
 }
 
 /// The objects [`introspect_only`] reads, by oid and kind (a relation with its columns,
-/// constraints, indexes, triggers and policies). A kind with no oids is not queried at all.
+/// constraints, indexes, rules, triggers and policies). A kind with no oids is not queried at
+/// all; default privileges and security labels are read whole or not at all.
 #[derive(Debug, Clone, Default)]
 pub struct Only {
     pub schemas: Vec<i64>,
     pub extensions: Vec<i64>,
+    pub collations: Vec<i64>,
     pub types: Vec<i64>,
     pub sequences: Vec<i64>,
     /// Tables, views and materialized views.
     pub relations: Vec<i64>,
+    pub statistics: Vec<i64>,
     pub functions: Vec<i64>,
+    pub event_triggers: Vec<i64>,
+    pub publications: Vec<i64>,
+    pub default_privileges: bool,
+    pub security_labels: bool,
 }
 
-/// Like [`introspect`], but only the objects in `only`. Dependencies, unmodelled objects,
-/// owners and roles are left empty. For `verify-rollbacks`, which reads only what a migration
-/// touched (see `snapshot`).
+/// Like [`introspect`], but only the objects in `only`. Dependencies, objects not compared and
+/// roles are left empty. For `verify-rollbacks`, which reads only what a migration touched
+/// (see `snapshot`).
 pub async fn introspect_only(
     conn: &mut PgConnection,
     schemas: &[String],
@@ -125,6 +147,29 @@ pub async fn introspect_only(
     let result = read_all(conn, schemas, exclude_schemas, Some(only)).await;
     let _ = db::execute_script(conn, "ROLLBACK").await;
     result
+}
+
+/// What shapes a catalog read besides the database: the server version, the role that reads
+/// (it decides owners "by default" and default-privilege keys) and every query as rendered
+/// for that version. A cached catalog is valid only for the same identity.
+pub async fn reader_identity(conn: &mut PgConnection) -> Result<String, DbError> {
+    let (version, role) = session(conn).await?;
+    let mut out = format!("{version}\n{role}\n");
+    for (name, q) in QUERIES {
+        out.push_str(name);
+        out.push('\n');
+        out.push_str(&version::render(q, version));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// `server_version_num` and the current role (quoted).
+async fn session(conn: &mut PgConnection) -> Result<(i32, String), DbError> {
+    sqlx::query_as("SELECT current_setting('server_version_num')::int4, quote_ident(current_user)")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| DbError::query("reading the server version", &e))
 }
 
 /// Reads the catalog inside the caller's open transaction (for `policies apply`, which compares
@@ -153,6 +198,19 @@ pub async fn introspect_in_transaction(
     Ok(cat)
 }
 
+/// One introspection's connection, scope and server version.
+struct Reader<'c> {
+    conn: &'c mut PgConnection,
+    schemas: &'c [String],
+    exclude: &'c [String],
+    /// `server_version_num`, for the version-dependent query fragments.
+    version: i32,
+    /// Reading only some objects ([`introspect_only`]): queries run with plain
+    /// [`Reader::fetch`] (dependencies, objects not compared, roles) are skipped.
+    partial: bool,
+    timings: Timings,
+}
+
 /// Which objects one query reads: all in the schemas, or (`Only`) the rows whose column
 /// `column` is one of the oids; `Skip` reads nothing.
 #[derive(Clone, Copy)]
@@ -162,45 +220,80 @@ enum Filter<'a> {
     Skip,
 }
 
-/// Runs one catalog query and decodes its rows; `$1` is the schemas in scope, `$2` those left
-/// out. A decode error (a catalog code strata does not know) names the query and the column.
-async fn fetch<R>(
-    conn: &mut PgConnection,
-    timings: &mut Timings,
-    what: &'static str,
-    sql: &'static str,
-    schemas: &[String],
-    exclude: &[String],
-    filter: Filter<'_>,
-) -> Result<Vec<R>, DbError>
-where
-    R: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
-{
-    let started = std::time::Instant::now();
-    let rows = match filter {
-        Filter::Skip => return Ok(Vec::new()),
-        Filter::All => {
-            sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql))
-                .bind(schemas)
-                .bind(exclude)
-                .fetch_all(&mut *conn)
-                .await
-        }
-        Filter::Only(column, oids) => {
-            // The planner pushes the condition down into the query's scans, so the deparsers
-            // run only for the rows asked for.
-            let wrapped = format!("SELECT * FROM (\n{sql}\n) q WHERE q.{column} = ANY($3)");
-            sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(wrapped))
-                .bind(schemas)
-                .bind(exclude)
-                .bind(oids)
-                .fetch_all(&mut *conn)
-                .await
+impl<'a> Filter<'a> {
+    /// For [`introspect_only`] (`Some`): the rows with these oids, none when there are none;
+    /// for a whole read (`None`): all.
+    fn by(oids: Option<&'a [i64]>, column: &'static str) -> Filter<'a> {
+        match oids {
+            None => Filter::All,
+            Some([]) => Filter::Skip,
+            Some(oids) => Filter::Only(column, oids),
         }
     }
-    .map_err(|e| DbError::query(format!("reading {what} from the catalog"), &e))?;
-    timings.0.push((what, started.elapsed()));
-    Ok(rows)
+
+    /// All or nothing: a kind read whole when `read`.
+    fn whole(read: bool) -> Filter<'a> {
+        if read {
+            Filter::All
+        } else {
+            Filter::Skip
+        }
+    }
+}
+
+impl Reader<'_> {
+    /// Runs one catalog query that reads the whole catalog (skipped when only some objects
+    /// are read) and decodes its rows; `$1` is the schemas in scope, `$2` those left out. A
+    /// decode error (a catalog code strata does not know) names the query and the column.
+    async fn fetch<R>(&mut self, what: &'static str, sql: &'static str) -> Result<Vec<R>, DbError>
+    where
+        R: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+    {
+        let filter = Filter::whole(!self.partial);
+        self.fetch_filtered(what, sql, filter).await
+    }
+
+    /// [`Reader::fetch`], limited by `filter`: with `Only`, the query is wrapped and `$3` is
+    /// the oids (the planner pushes the condition down into the query's scans, so the
+    /// deparsers run only for the rows asked for).
+    async fn fetch_filtered<R>(
+        &mut self,
+        what: &'static str,
+        sql: &'static str,
+        filter: Filter<'_>,
+    ) -> Result<Vec<R>, DbError>
+    where
+        R: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+    {
+        debug_assert!(
+            QUERIES.iter().any(|(_, q)| *q == sql),
+            "catalog query {what} is not listed in QUERIES (the declared catalog's cache key)"
+        );
+        let started = std::time::Instant::now();
+        let sql = version::render(sql, self.version);
+        let rows = match filter {
+            Filter::Skip => return Ok(Vec::new()),
+            Filter::All => {
+                sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql))
+                    .bind(self.schemas)
+                    .bind(self.exclude)
+                    .fetch_all(&mut *self.conn)
+                    .await
+            }
+            Filter::Only(column, oids) => {
+                let wrapped = format!("SELECT * FROM (\n{sql}\n) q WHERE q.{column} = ANY($3)");
+                sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(wrapped))
+                    .bind(self.schemas)
+                    .bind(self.exclude)
+                    .bind(oids)
+                    .fetch_all(&mut *self.conn)
+                    .await
+            }
+        }
+        .map_err(|e| DbError::query(format!("reading {what} from the catalog"), &e))?;
+        self.timings.0.push((what, started.elapsed()));
+        Ok(rows)
+    }
 }
 
 /// (catalog name, oid, sub id) → the modelled object it is.
@@ -213,83 +306,66 @@ fn oref(kind: ObjectKind, key: &str) -> ObjectRef {
     }
 }
 
+/// Reads every kind, or with `only` just those objects (see [`introspect_only`]).
 async fn read_all(
     conn: &mut PgConnection,
     schemas: &[String],
     exclude: &[String],
     only: Option<&Only>,
 ) -> Result<Catalog, DbError> {
-    // With `only`: what each query is filtered by, and the whole-catalog reads skipped.
-    fn by<'a>(oids: Option<&'a [i64]>, column: &'static str) -> Filter<'a> {
-        match oids {
-            None => Filter::All,
-            Some([]) => Filter::Skip,
-            Some(oids) => Filter::Only(column, oids),
-        }
-    }
-    let whole = match only {
-        None => Filter::All,
-        Some(_) => Filter::Skip,
-    };
-    let mut cat = Catalog::default();
-    let mut oids: OidMap = HashMap::new();
-    let t = &mut cat.timings;
-
-    let rows: Vec<SchemaRow> = fetch(
+    let (version, current_role) = session(conn).await?;
+    // What each query is limited to; with `only`, the whole-catalog reads are skipped.
+    let by = |oids: fn(&Only) -> &[i64], column| Filter::by(only.map(oids), column);
+    let whole = |read: fn(&Only) -> bool| Filter::whole(only.is_none_or(read));
+    let mut rd = Reader {
         conn,
-        t,
-        "schemas",
-        Q_SCHEMAS,
         schemas,
         exclude,
-        by(only.map(|o| &o.schemas[..]), "oid"),
-    )
-    .await?;
-    for r in rows {
+        version,
+        partial: only.is_some(),
+        timings: Timings::default(),
+    };
+    let mut cat = Catalog {
+        current_role,
+        ..Catalog::default()
+    };
+    let mut oids: OidMap = HashMap::new();
+    let mut extra_edges: Vec<(ObjectRef, ObjectRef)> = Vec::new();
+
+    for r in rd
+        .fetch_filtered::<SchemaRow>("schemas", Q_SCHEMAS, by(|o| &o.schemas, "oid"))
+        .await?
+    {
         oids.insert(("pg_namespace", r.oid, 0), oref(ObjectKind::Schema, &r.key));
         cat.schemas.insert(r.key.clone(), r.model());
     }
-
-    let rows: Vec<ExtensionRow> = fetch(
-        conn,
-        t,
-        "extensions",
-        Q_EXTENSIONS,
-        schemas,
-        exclude,
-        by(only.map(|o| &o.extensions[..]), "oid"),
-    )
-    .await?;
-    for r in rows {
+    for r in rd
+        .fetch_filtered::<ExtensionRow>("extensions", Q_EXTENSIONS, by(|o| &o.extensions, "oid"))
+        .await?
+    {
         cat.extensions.insert(r.key.clone(), r.model());
     }
-
-    let rows: Vec<TypeRow> = fetch(
-        conn,
-        t,
-        "types",
-        Q_TYPES,
-        schemas,
-        exclude,
-        by(only.map(|o| &o.types[..]), "oid"),
-    )
-    .await?;
-    for r in rows {
+    for r in rd
+        .fetch_filtered::<CollationRow>("collations", Q_COLLATIONS, by(|o| &o.collations, "oid"))
+        .await?
+    {
+        oids.insert(
+            ("pg_collation", r.oid, 0),
+            oref(ObjectKind::Collation, &r.key),
+        );
+        cat.collations.insert(r.key.clone(), r.model());
+    }
+    for r in rd
+        .fetch_filtered::<TypeRow>("types", Q_TYPES, by(|o| &o.types, "oid"))
+        .await?
+    {
         oids.insert(("pg_type", r.oid, 0), oref(ObjectKind::Type, &r.key));
         cat.types.insert(r.key.clone(), r.model());
     }
-
-    let rows: Vec<SequenceRow> = fetch(
-        conn,
-        t,
-        "sequences",
-        Q_SEQUENCES,
-        schemas,
-        exclude,
-        by(only.map(|o| &o.sequences[..]), "oid"),
-    )
-    .await?;
-    for r in rows {
+    for r in rd
+        .fetch_filtered::<SequenceRow>("sequences", Q_SEQUENCES, by(|o| &o.sequences, "oid"))
+        .await?
+    {
         oids.insert(("pg_class", r.oid, 0), oref(ObjectKind::Sequence, &r.key));
         cat.sequences.insert(r.key.clone(), r.model());
     }
@@ -298,52 +374,32 @@ async fn read_all(
     let mut table_by_oid: HashMap<i64, String> = HashMap::new();
     let mut view_by_oid: HashMap<i64, (String, ObjectKind)> = HashMap::new();
 
-    let rows: Vec<TableRow> = fetch(
-        conn,
-        t,
-        "tables",
-        Q_TABLES,
-        schemas,
-        exclude,
-        by(only.map(|o| &o.relations[..]), "oid"),
-    )
-    .await?;
-    for r in rows {
+    for r in rd
+        .fetch_filtered::<TableRow>("tables", Q_TABLES, by(|o| &o.relations, "oid"))
+        .await?
+    {
         oids.insert(("pg_class", r.oid, 0), oref(ObjectKind::Table, &r.key));
         oids.insert(("pg_type", r.type_oid, 0), oref(ObjectKind::Table, &r.key));
         table_by_oid.insert(r.oid, r.key.clone());
+        cat.owners.insert(r.key.clone(), r.owner.clone());
         cat.tables.insert(r.key.clone(), r.model());
     }
-
-    let rows: Vec<ViewRow> = fetch(
-        conn,
-        t,
-        "views",
-        Q_VIEWS,
-        schemas,
-        exclude,
-        by(only.map(|o| &o.relations[..]), "oid"),
-    )
-    .await?;
-    for r in rows {
+    for r in rd
+        .fetch_filtered::<ViewRow>("views", Q_VIEWS, by(|o| &o.relations, "oid"))
+        .await?
+    {
         let kind = r.kind();
         oids.insert(("pg_class", r.oid, 0), oref(kind, &r.key));
         oids.insert(("pg_type", r.type_oid, 0), oref(kind, &r.key));
         view_by_oid.insert(r.oid, (r.key.clone(), kind));
+        cat.owners.insert(r.key.clone(), r.owner.clone());
         cat.views.insert(r.key.clone(), r.model());
     }
 
-    let rows: Vec<ColumnRow> = fetch(
-        conn,
-        t,
-        "columns",
-        Q_COLUMNS,
-        schemas,
-        exclude,
-        by(only.map(|o| &o.relations[..]), "rel_oid"),
-    )
-    .await?;
-    for r in rows {
+    for r in rd
+        .fetch_filtered::<ColumnRow>("columns", Q_COLUMNS, by(|o| &o.relations, "rel_oid"))
+        .await?
+    {
         let (rel, num) = (r.rel_oid, r.num);
         if let Some(tkey) = table_by_oid.get(&rel) {
             let Some(table) = cat.tables.get_mut(tkey) else {
@@ -370,17 +426,14 @@ async fn read_all(
         }
     }
 
-    let rows: Vec<ConstraintRow> = fetch(
-        conn,
-        t,
-        "constraints",
-        Q_CONSTRAINTS,
-        schemas,
-        exclude,
-        by(only.map(|o| &o.relations[..]), "rel_oid"),
-    )
-    .await?;
-    for r in rows {
+    for r in rd
+        .fetch_filtered::<ConstraintRow>(
+            "constraints",
+            Q_CONSTRAINTS,
+            by(|o| &o.relations, "rel_oid"),
+        )
+        .await?
+    {
         let Some(tkey) = table_by_oid.get(&r.rel_oid) else {
             continue;
         };
@@ -400,81 +453,115 @@ async fn read_all(
             table.constraints.insert(r.name.clone(), r.model());
         }
     }
-
-    let rows: Vec<IndexRow> = fetch(
-        conn,
-        t,
-        "indexes",
-        Q_INDEXES,
-        schemas,
-        exclude,
-        by(only.map(|o| &o.relations[..]), "rel_oid"),
-    )
-    .await?;
-    for r in rows {
+    for r in rd
+        .fetch_filtered::<IndexRow>("indexes", Q_INDEXES, by(|o| &o.relations, "rel_oid"))
+        .await?
+    {
         oids.insert(("pg_class", r.oid, 0), oref(ObjectKind::Index, &r.key));
         cat.indexes.insert(r.key.clone(), r.model());
     }
-
-    let rows: Vec<FunctionRow> = fetch(
-        conn,
-        t,
-        "functions",
-        Q_FUNCTIONS,
-        schemas,
-        exclude,
-        by(only.map(|o| &o.functions[..]), "oid"),
-    )
-    .await?;
-    for r in rows {
+    for r in rd
+        .fetch_filtered::<StatisticsRow>("statistics", Q_STATISTICS, by(|o| &o.statistics, "oid"))
+        .await?
+    {
+        oids.insert(
+            ("pg_statistic_ext", r.oid, 0),
+            oref(ObjectKind::Statistics, &r.key),
+        );
+        cat.statistics.insert(r.key.clone(), r.model());
+    }
+    for r in rd
+        .fetch_filtered::<RuleRow>("rules", Q_RULES, by(|o| &o.relations, "rel_oid"))
+        .await?
+    {
+        let key = format!("{}.{}", r.relation_key, crate::sql::quote_ident(&r.name));
+        oids.insert(("pg_rewrite", r.oid, 0), oref(ObjectKind::Rule, &key));
+        cat.rules.insert(key, r.model());
+    }
+    for r in rd
+        .fetch_filtered::<FunctionRow>("functions", Q_FUNCTIONS, by(|o| &o.functions, "oid"))
+        .await?
+    {
         oids.insert(("pg_proc", r.oid, 0), oref(r.kind(), &r.key));
         cat.functions.insert(r.key.clone(), r.model());
     }
-
-    let rows: Vec<TriggerRow> = fetch(
-        conn,
-        t,
-        "triggers",
-        Q_TRIGGERS,
-        schemas,
-        exclude,
-        by(only.map(|o| &o.relations[..]), "rel_oid"),
-    )
-    .await?;
-    for r in rows {
+    for r in rd
+        .fetch_filtered::<TriggerRow>("triggers", Q_TRIGGERS, by(|o| &o.relations, "rel_oid"))
+        .await?
+    {
         let key = format!("{}.{}", r.table_key, crate::sql::quote_ident(&r.name));
         oids.insert(("pg_trigger", r.oid, 0), oref(ObjectKind::Trigger, &key));
         cat.triggers.insert(key, r.model());
     }
-
-    let rows: Vec<PolicyRow> = fetch(
-        conn,
-        t,
-        "policies",
-        Q_POLICIES,
-        schemas,
-        exclude,
-        by(only.map(|o| &o.relations[..]), "rel_oid"),
-    )
-    .await?;
-    for r in rows {
+    for r in rd
+        .fetch_filtered::<EventTriggerRow>(
+            "event triggers",
+            Q_EVENT_TRIGGERS,
+            by(|o| &o.event_triggers, "oid"),
+        )
+        .await?
+    {
+        oids.insert(
+            ("pg_event_trigger", r.oid, 0),
+            oref(ObjectKind::EventTrigger, &r.key),
+        );
+        cat.event_triggers.insert(r.key.clone(), r.model());
+    }
+    for r in rd
+        .fetch_filtered::<PolicyRow>("policies", Q_POLICIES, by(|o| &o.relations, "rel_oid"))
+        .await?
+    {
         let key = format!("{}.{}", r.table_key, crate::sql::quote_ident(&r.name));
         oids.insert(("pg_policy", r.oid, 0), oref(ObjectKind::Policy, &key));
         cat.policies.insert(key, r.model());
     }
+    for r in rd
+        .fetch_filtered::<PublicationRow>(
+            "publications",
+            Q_PUBLICATIONS,
+            by(|o| &o.publications, "oid"),
+        )
+        .await?
+    {
+        let key = r.key.clone();
+        let p = r.model();
+        // A published table is one with its table: it leaves and comes back with it.
+        for t in p.tables.keys() {
+            extra_edges.push((
+                oref(ObjectKind::PublicationTable, &format!("{key}.{t}")),
+                oref(ObjectKind::Table, t),
+            ));
+        }
+        cat.publications.insert(key, p);
+    }
+    for r in rd
+        .fetch_filtered::<DefaultPrivilegesRow>(
+            "default privileges",
+            Q_DEFAULT_PRIVILEGES,
+            whole(|o| o.default_privileges),
+        )
+        .await?
+    {
+        let d = r.model();
+        cat.default_privileges
+            .insert(default_privileges_key(&d, &cat.current_role), d);
+    }
+    for r in rd
+        .fetch_filtered::<SecurityLabelRow>(
+            "security labels",
+            Q_SECURITY_LABELS,
+            whole(|o| o.security_labels),
+        )
+        .await?
+    {
+        cat.security_labels.insert(r.key(), r.model());
+    }
 
-    let rows: Vec<DependencyRow> = fetch(
-        conn,
-        t,
-        "dependencies",
-        Q_DEPENDENCIES,
-        schemas,
-        exclude,
-        whole,
-    )
-    .await?;
-    let mut edges = std::collections::BTreeSet::new();
-    for r in rows {
+    let mut edges: std::collections::BTreeSet<_> = extra_edges.into_iter().collect();
+    for r in rd
+        .fetch::<DependencyRow>("dependencies", Q_DEPENDENCIES)
+        .await?
+    {
         let (Some(class), Some(ref_class)) = (static_class(&r.class), static_class(&r.ref_class))
         else {
             continue;
@@ -489,42 +576,36 @@ async fn read_all(
     }
     cat.dependencies = edges.into_iter().collect();
 
-    let rows: Vec<NotComparedRow> = fetch(
-        conn,
-        t,
-        "unmodelled objects",
-        Q_UNMODELLED,
-        schemas,
-        exclude,
-        whole,
-    )
-    .await?;
-    cat.not_compared = rows
-        .into_iter()
-        .map(|r| NotCompared {
-            kind: r.kind,
-            name: r.name,
-        })
-        .collect();
+    let rows = rd
+        .fetch::<NotComparedRow>("objects not compared", Q_NOT_COMPARED)
+        .await?;
+    cat.not_compared
+        .extend(rows.into_iter().map(NotComparedRow::model));
+    cat.not_compared.sort();
 
-    let rows: Vec<OwnerRow> = fetch(
-        conn,
-        t,
-        "relation owners",
-        Q_OWNERS,
-        schemas,
-        exclude,
-        whole,
-    )
-    .await?;
-    cat.owners = rows.into_iter().map(|r| (r.key, r.owner)).collect();
-
-    let rows: Vec<RoleRow> = fetch(conn, t, "roles", Q_ROLES, schemas, exclude, whole).await?;
+    let rows = rd.fetch::<RoleRow>("roles", Q_ROLES).await?;
     cat.roles = rows
         .into_iter()
         .map(|r| (r.key.clone(), r.model()))
         .collect();
+    cat.timings = rd.timings;
     Ok(cat)
+}
+
+/// `[FOR ROLE r] [IN SCHEMA s] ON TABLES`: the role is left out when it is the one that read
+/// the catalog, so that entries a migration made without `FOR ROLE` compare equal whoever ran
+/// it.
+pub fn default_privileges_key(d: &DefaultPrivileges, current_role: &str) -> String {
+    let mut key = String::new();
+    if d.role != current_role {
+        key.push_str(&format!("FOR ROLE {} ", d.role));
+    }
+    if let Some(s) = &d.schema {
+        key.push_str(&format!("IN SCHEMA {} ", crate::sql::quote_ident(s)));
+    }
+    key.push_str("ON ");
+    key.push_str(d.objects.sql());
+    key
 }
 
 fn static_class(name: &str) -> Option<&'static str> {
@@ -536,6 +617,10 @@ fn static_class(name: &str) -> Option<&'static str> {
         "pg_trigger" => "pg_trigger",
         "pg_policy" => "pg_policy",
         "pg_namespace" => "pg_namespace",
+        "pg_collation" => "pg_collation",
+        "pg_rewrite" => "pg_rewrite",
+        "pg_statistic_ext" => "pg_statistic_ext",
+        "pg_event_trigger" => "pg_event_trigger",
         _ => return None,
     })
 }

@@ -138,6 +138,9 @@ pub enum Command {
         /// Server for shadow databases (default: the project's local server)
         #[arg(long, value_name = "URL", env = "STRATA_SHADOW_URL")]
         shadow_url: Option<String>,
+        /// Objects of kinds strata does not model do not fail --exit-code (they are still listed)
+        #[arg(long)]
+        allow_unmodelled: bool,
     },
     /// Judge pending (or the named) migrations by running them on a shadow database: locks,
     /// table rewrites, validations, dropped or renamed objects, RLS and grants
@@ -380,6 +383,7 @@ async fn dispatch(cli: Cli, p: &Printer, sink: &mut Progress) -> Result<bool> {
             from,
             to,
             shadow_url,
+            allow_unmodelled,
         } => {
             let opts = ops::diff::DiffOptions {
                 exit_code,
@@ -387,6 +391,7 @@ async fn dispatch(cli: Cli, p: &Printer, sink: &mut Progress) -> Result<bool> {
                 from,
                 to,
                 shadow_url,
+                allow_unmodelled,
             };
             let o = ops::diff::diff(&ws, &opts, sink).await?;
             show(p, &o, o.failed())

@@ -4,7 +4,8 @@
 //! too: the first read stores it, as JSON, in a table of the template's history schema (never
 //! compared, never copied anywhere: templates are only read), and later runs load it instead of
 //! introspecting the template again. The row's key covers what else shapes the catalog: the
-//! schemas in scope and the catalog reader itself (strata's version and its query texts).
+//! schemas in scope and the catalog reader itself (strata's version, the server's version, the
+//! reading role, and every query as rendered for that server).
 //! Best effort: a cache that cannot be read, parsed or written is ignored, and the catalog is
 //! read from the template as before.
 
@@ -28,11 +29,13 @@ struct Cached {
     roles: BTreeMap<String, Role>,
 }
 
-/// The cache row's key for this scope and this build of the catalog reader.
-pub fn key(schemas: &[String], exclude: &[String]) -> String {
+/// The cache row's key for this scope, this build of the catalog reader and `identity`
+/// ([`crate::catalog::reader_identity`]: the server version, the reading role and every query
+/// as rendered for that version).
+pub fn key(schemas: &[String], exclude: &[String], identity: &str) -> String {
     let mut h = Sha256::new();
     h.update(env!("CARGO_PKG_VERSION"));
-    h.update(crate::catalog::QUERY_TEXTS.concat());
+    h.update(identity);
     for s in schemas {
         h.update(format!("+{s}"));
     }

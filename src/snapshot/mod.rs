@@ -14,13 +14,17 @@
 //!   deparsing or turning rows into text, so one cheap query says which objects a migration and
 //!   its rollback touched; only those are read in full ([`crate::catalog::introspect_only`])
 //!   and compared.
-//! - A top-level object is a schema, extension, type, sequence, relation (with its columns,
-//!   constraints, indexes, triggers, policies and comments) or function, keyed exactly as the
-//!   catalog reader keys it, so a set of keys cuts both the model and a fresh read the same way.
+//! - A top-level object is a schema, extension, collation, type, sequence, relation (with its
+//!   columns, constraints, indexes, rules, triggers, policies and comments), extended
+//!   statistics, function, event trigger or publication, keyed exactly as the catalog reader
+//!   keys it, so a set of keys cuts both the model and a fresh read the same way. Default
+//!   privileges and security labels are one object each (fingerprinted over their content).
 //! - Fingerprints may differ for objects that read the same (a row written back unchanged, a
 //!   recreated index): that costs one full read of the object, never a wrong verdict. They never
 //!   stay equal when what the catalog reader reads changes, because they cover the same catalog
-//!   rows and every write of a row gives it a new `xmin`.
+//!   rows and every write of a row gives it a new `xmin`, and the rows of what the object's
+//!   parts depend on (`pg_depend`), which the deparsers print by name. (Role renames are not
+//!   followed: owners and grantees print role names, and roles are not in `pg_depend`.)
 //! - [`restrict`] and [`patch`] destructure [`Catalog`] without `..`: a field added to the model
 //!   does not compile here until someone decides how it is cut.
 
@@ -40,11 +44,20 @@ const Q_FINGERPRINTS: &str = include_str!("fingerprints.sql");
 pub enum TopKind {
     Schema,
     Extension,
+    Collation,
     Type,
     Sequence,
-    /// A table, view or materialized view with everything that hangs off it.
+    /// A table, view or materialized view with everything that hangs off it (columns,
+    /// constraints, indexes, rules, triggers, policies).
     Relation,
+    Statistics,
     Function,
+    EventTrigger,
+    Publication,
+    /// Every `ALTER DEFAULT PRIVILEGES` entry in scope, as one object (key `""`).
+    DefaultPrivileges,
+    /// Every security label, as one object (key `""`).
+    SecurityLabels,
 }
 
 impl TopKind {
@@ -52,10 +65,16 @@ impl TopKind {
         Some(match s {
             "schema" => TopKind::Schema,
             "extension" => TopKind::Extension,
+            "collation" => TopKind::Collation,
             "type" => TopKind::Type,
             "sequence" => TopKind::Sequence,
             "relation" => TopKind::Relation,
+            "statistics" => TopKind::Statistics,
             "function" => TopKind::Function,
+            "event-trigger" => TopKind::EventTrigger,
+            "publication" => TopKind::Publication,
+            "default-privileges" => TopKind::DefaultPrivileges,
+            "security-labels" => TopKind::SecurityLabels,
             _ => return None,
         })
     }
@@ -149,10 +168,16 @@ pub async fn read(
         match k.0 {
             TopKind::Schema => only.schemas.push(p.oid),
             TopKind::Extension => only.extensions.push(p.oid),
+            TopKind::Collation => only.collations.push(p.oid),
             TopKind::Type => only.types.push(p.oid),
             TopKind::Sequence => only.sequences.push(p.oid),
             TopKind::Relation => only.relations.push(p.oid),
+            TopKind::Statistics => only.statistics.push(p.oid),
             TopKind::Function => only.functions.push(p.oid),
+            TopKind::EventTrigger => only.event_triggers.push(p.oid),
+            TopKind::Publication => only.publications.push(p.oid),
+            TopKind::DefaultPrivileges => only.default_privileges = true,
+            TopKind::SecurityLabels => only.security_labels = true,
         }
     }
     if !any {
@@ -179,7 +204,42 @@ fn cut<V: Clone>(
         .collect()
 }
 
-/// The part of `cat` that belongs to the objects `keys`. Dependencies, unmodelled objects,
+/// The keys of each kind in a set of top-level keys.
+struct Keys<'a> {
+    schemas: BTreeSet<&'a str>,
+    extensions: BTreeSet<&'a str>,
+    collations: BTreeSet<&'a str>,
+    types: BTreeSet<&'a str>,
+    sequences: BTreeSet<&'a str>,
+    relations: BTreeSet<&'a str>,
+    statistics: BTreeSet<&'a str>,
+    functions: BTreeSet<&'a str>,
+    event_triggers: BTreeSet<&'a str>,
+    publications: BTreeSet<&'a str>,
+    default_privileges: bool,
+    security_labels: bool,
+}
+
+impl<'a> Keys<'a> {
+    fn of(keys: &'a BTreeSet<TopKey>) -> Keys<'a> {
+        Keys {
+            schemas: keys_of(keys, TopKind::Schema),
+            extensions: keys_of(keys, TopKind::Extension),
+            collations: keys_of(keys, TopKind::Collation),
+            types: keys_of(keys, TopKind::Type),
+            sequences: keys_of(keys, TopKind::Sequence),
+            relations: keys_of(keys, TopKind::Relation),
+            statistics: keys_of(keys, TopKind::Statistics),
+            functions: keys_of(keys, TopKind::Function),
+            event_triggers: keys_of(keys, TopKind::EventTrigger),
+            publications: keys_of(keys, TopKind::Publication),
+            default_privileges: !keys_of(keys, TopKind::DefaultPrivileges).is_empty(),
+            security_labels: !keys_of(keys, TopKind::SecurityLabels).is_empty(),
+        }
+    }
+}
+
+/// The part of `cat` that belongs to the objects `keys`. Dependencies, objects not compared,
 /// owners and roles are left out: they are not compared object by object.
 pub fn restrict(cat: &Catalog, keys: &BTreeSet<TopKey>) -> Catalog {
     let Catalog {
@@ -193,29 +253,43 @@ pub fn restrict(cat: &Catalog, keys: &BTreeSet<TopKey>) -> Catalog {
         functions,
         triggers,
         policies,
+        default_privileges,
+        event_triggers,
+        publications,
+        statistics,
+        rules,
+        collations,
+        security_labels,
+        current_role,
         not_compared: _,
         dependencies: _,
         owners: _,
         roles: _,
         timings: _,
     } = cat;
-    let sch = keys_of(keys, TopKind::Schema);
-    let ext = keys_of(keys, TopKind::Extension);
-    let typ = keys_of(keys, TopKind::Type);
-    let seq = keys_of(keys, TopKind::Sequence);
-    let rel = keys_of(keys, TopKind::Relation);
-    let fun = keys_of(keys, TopKind::Function);
+    let k = Keys::of(keys);
+    let rel = &k.relations;
     Catalog {
-        schemas: cut(schemas, |k, _| sch.contains(k.as_str())),
-        extensions: cut(extensions, |k, _| ext.contains(k.as_str())),
-        types: cut(types, |k, _| typ.contains(k.as_str())),
-        sequences: cut(sequences, |k, _| seq.contains(k.as_str())),
-        tables: cut(tables, |k, _| rel.contains(k.as_str())),
+        schemas: cut(schemas, |key, _| k.schemas.contains(key.as_str())),
+        extensions: cut(extensions, |key, _| k.extensions.contains(key.as_str())),
+        types: cut(types, |key, _| k.types.contains(key.as_str())),
+        sequences: cut(sequences, |key, _| k.sequences.contains(key.as_str())),
+        tables: cut(tables, |key, _| rel.contains(key.as_str())),
         indexes: cut(indexes, |_, i| rel.contains(i.table.as_str())),
-        views: cut(views, |k, _| rel.contains(k.as_str())),
-        functions: cut(functions, |k, _| fun.contains(k.as_str())),
+        views: cut(views, |key, _| rel.contains(key.as_str())),
+        functions: cut(functions, |key, _| k.functions.contains(key.as_str())),
         triggers: cut(triggers, |_, t| rel.contains(t.table.as_str())),
         policies: cut(policies, |_, p| rel.contains(p.table.as_str())),
+        default_privileges: cut(default_privileges, |_, _| k.default_privileges),
+        event_triggers: cut(event_triggers, |key, _| {
+            k.event_triggers.contains(key.as_str())
+        }),
+        publications: cut(publications, |key, _| k.publications.contains(key.as_str())),
+        statistics: cut(statistics, |key, _| k.statistics.contains(key.as_str())),
+        rules: cut(rules, |_, r| rel.contains(r.relation.as_str())),
+        collations: cut(collations, |key, _| k.collations.contains(key.as_str())),
+        security_labels: cut(security_labels, |_, _| k.security_labels),
+        current_role: current_role.clone(),
         not_compared: Vec::new(),
         dependencies: Vec::new(),
         owners: BTreeMap::new(),
@@ -234,8 +308,9 @@ fn replace<V>(
 }
 
 /// Replaces the objects `keys` in `model` by `fresh` (a [`read`] of the same keys): objects that
-/// are gone are removed, changed ones replaced, new ones added. Dependencies, unmodelled objects,
-/// owners and roles of the model are dropped (a patched model is for [`restrict`] only).
+/// are gone are removed, changed ones replaced, new ones added. Dependencies, objects not
+/// compared, owners and roles of the model are dropped (a patched model is for [`restrict`]
+/// only).
 pub fn patch(model: &mut Catalog, keys: &BTreeSet<TopKey>, fresh: Catalog) {
     let Catalog {
         schemas,
@@ -248,33 +323,43 @@ pub fn patch(model: &mut Catalog, keys: &BTreeSet<TopKey>, fresh: Catalog) {
         functions,
         triggers,
         policies,
+        default_privileges,
+        event_triggers,
+        publications,
+        statistics,
+        rules,
+        collations,
+        security_labels,
+        current_role,
         not_compared: _,
         dependencies: _,
         owners: _,
         roles: _,
         timings: _,
     } = fresh;
-    let sch = keys_of(keys, TopKind::Schema);
-    let ext = keys_of(keys, TopKind::Extension);
-    let typ = keys_of(keys, TopKind::Type);
-    let seq = keys_of(keys, TopKind::Sequence);
-    let rel = keys_of(keys, TopKind::Relation);
-    let fun = keys_of(keys, TopKind::Function);
-    replace(&mut model.schemas, schemas, |k, _| sch.contains(k.as_str()));
-    replace(&mut model.extensions, extensions, |k, _| {
-        ext.contains(k.as_str())
+    let k = Keys::of(keys);
+    let rel = &k.relations;
+    replace(&mut model.schemas, schemas, |key, _| {
+        k.schemas.contains(key.as_str())
     });
-    replace(&mut model.types, types, |k, _| typ.contains(k.as_str()));
-    replace(&mut model.sequences, sequences, |k, _| {
-        seq.contains(k.as_str())
+    replace(&mut model.extensions, extensions, |key, _| {
+        k.extensions.contains(key.as_str())
     });
-    replace(&mut model.tables, tables, |k, _| rel.contains(k.as_str()));
+    replace(&mut model.types, types, |key, _| {
+        k.types.contains(key.as_str())
+    });
+    replace(&mut model.sequences, sequences, |key, _| {
+        k.sequences.contains(key.as_str())
+    });
+    replace(&mut model.tables, tables, |key, _| {
+        rel.contains(key.as_str())
+    });
     replace(&mut model.indexes, indexes, |_, i| {
         rel.contains(i.table.as_str())
     });
-    replace(&mut model.views, views, |k, _| rel.contains(k.as_str()));
-    replace(&mut model.functions, functions, |k, _| {
-        fun.contains(k.as_str())
+    replace(&mut model.views, views, |key, _| rel.contains(key.as_str()));
+    replace(&mut model.functions, functions, |key, _| {
+        k.functions.contains(key.as_str())
     });
     replace(&mut model.triggers, triggers, |_, t| {
         rel.contains(t.table.as_str())
@@ -282,6 +367,31 @@ pub fn patch(model: &mut Catalog, keys: &BTreeSet<TopKey>, fresh: Catalog) {
     replace(&mut model.policies, policies, |_, p| {
         rel.contains(p.table.as_str())
     });
+    replace(&mut model.default_privileges, default_privileges, |_, _| {
+        k.default_privileges
+    });
+    replace(&mut model.event_triggers, event_triggers, |key, _| {
+        k.event_triggers.contains(key.as_str())
+    });
+    replace(&mut model.publications, publications, |key, _| {
+        k.publications.contains(key.as_str())
+    });
+    replace(&mut model.statistics, statistics, |key, _| {
+        k.statistics.contains(key.as_str())
+    });
+    replace(&mut model.rules, rules, |_, r| {
+        rel.contains(r.relation.as_str())
+    });
+    replace(&mut model.collations, collations, |key, _| {
+        k.collations.contains(key.as_str())
+    });
+    replace(&mut model.security_labels, security_labels, |_, _| {
+        k.security_labels
+    });
+    // A read of nothing (every named object gone) does not say who read it.
+    if !current_role.is_empty() {
+        model.current_role = current_role;
+    }
     model.not_compared.clear();
     model.dependencies.clear();
     model.owners.clear();

@@ -21,6 +21,7 @@ fn schema(name: &str, comment: Option<&str>) -> Schema {
         name: name.to_string(),
         comment: comment.map(str::to_string),
         acl: Vec::new(),
+        ..Schema::default()
     }
 }
 
@@ -30,6 +31,7 @@ fn extension(name: &str) -> Extension {
         schema: "public".to_string(),
         version: "1.0".to_string(),
         comment: None,
+        ..Extension::default()
     }
 }
 
@@ -94,4 +96,40 @@ fn patch_replaces_removes_and_adds_exactly_the_named_objects() {
     assert_eq!(model.schemas["a"].comment.as_deref(), Some("hi"));
     // objects not named are untouched
     assert_eq!(model.extensions.keys().collect::<Vec<_>>(), vec!["x"]);
+}
+
+fn rule(name: &str, relation: &str) -> crate::catalog::Rule {
+    crate::catalog::Rule {
+        name: name.to_string(),
+        relation: relation.to_string(),
+        relation_kind: crate::catalog::ObjectKind::Table,
+        definition: String::new(),
+        enabled: "enabled".to_string(),
+        comment: None,
+    }
+}
+
+#[test]
+fn rules_follow_their_relation_and_database_wide_kinds_are_cut_whole() {
+    let mut c = catalog();
+    c.current_role = "me".into();
+    c.rules.insert("a.t.r".into(), rule("r", "a.t"));
+    c.rules.insert("a.u.r".into(), rule("r", "a.u"));
+    c.default_privileges
+        .insert("ON TABLES".into(), Default::default());
+    let keys: BTreeSet<TopKey> = [key(TopKind::Relation, "a.t")].into();
+    let r = restrict(&c, &keys);
+    assert_eq!(r.rules.keys().collect::<Vec<_>>(), vec!["a.t.r"]);
+    assert!(r.default_privileges.is_empty());
+    // the role that read the catalog decides default owners: it is kept
+    assert_eq!(r.current_role, "me");
+    let keys: BTreeSet<TopKey> = [key(TopKind::DefaultPrivileges, "")].into();
+    let r = restrict(&c, &keys);
+    assert_eq!(r.default_privileges.len(), 1);
+    assert!(r.rules.is_empty());
+    // patched with a read in which the entries are gone: they go; rules stay
+    patch(&mut c, &keys, Catalog::default());
+    assert!(c.default_privileges.is_empty());
+    assert_eq!(c.rules.len(), 2);
+    assert_eq!(c.current_role, "me");
 }

@@ -2,6 +2,7 @@
 SELECT n.oid::int8 AS oid,
        n.nspname AS name,
        quote_ident(n.nspname) AS key,
+       quote_ident(pg_get_userbyid(n.nspowner)) AS owner,
        (SELECT d.description FROM pg_description d WHERE d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass AND d.objsubid = 0) AS comment,
        -- the default privileges are the same for every owner (shown as `(owner)`): computed once
        CASE WHEN n.nspacl IS NULL THEN (SELECT coalesce(json_agg(g ORDER BY g.grantee, g.privilege), '[]'::json)
