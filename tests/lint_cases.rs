@@ -26,6 +26,7 @@ use support::*;
 /// not-run migrations/004_after.sql                            not judged (an earlier one failed)
 /// no other findings                                           every finding is listed above
 /// exit 1                                                      the run fails (1) or passes (0)
+/// requires postgresql 15                                      skipped on older servers
 /// ```
 /// The migrations linted are those the expectations name; the others are the state before.
 struct Case {
@@ -172,6 +173,13 @@ fn matches(e: &str, f: &str) -> bool {
 }
 
 fn run_case(case: &Case) -> Vec<String> {
+    let required = case.expect.iter().find_map(|e| {
+        e.strip_prefix("requires postgresql ")
+            .and_then(|v| v.trim().parse::<u32>().ok())
+    });
+    if required.is_some_and(|v| pg_major() < v) {
+        return Vec::new();
+    }
     let p = Project::new();
     if !case.files.iter().any(|(f, _)| f == "strata.toml") {
         p.write("strata.toml", DEFAULT_TOML);
@@ -188,7 +196,9 @@ fn run_case(case: &Case) -> Vec<String> {
     let mut problems = Vec::new();
     let mut listed = 0usize;
     for e in &case.expect {
-        let ok = if let Some(code) = e.strip_prefix("exit ") {
+        let ok = if e.starts_with("requires postgresql ") {
+            true
+        } else if let Some(code) = e.strip_prefix("exit ") {
             let failed = outcome.failed();
             (code == "1") == failed
         } else if e == "no other findings" {

@@ -155,24 +155,31 @@ pub async fn ensure_shim<'a>(
     }))
 }
 
-async fn present(conn: &mut PgConnection) -> Result<Present, DbError> {
-    let row: (bool, bool, bool, bool, bool) = sqlx::query_as(
-        "SELECT to_regnamespace('auth') IS NOT NULL, \
-                coalesce(obj_description(to_regclass('auth.users'), 'pg_class') LIKE 'strata auth shim%', false), \
+/// What the database has of the shim's parts (also read by `policies apply --dry-run`).
+pub async fn present(conn: &mut PgConnection) -> Result<Present, DbError> {
+    // Simple-query protocol: `up` runs this, and must work through a transaction pooler.
+    use sqlx::Row;
+    let row = sqlx::raw_sql(
+        "SELECT to_regnamespace('auth') IS NOT NULL AS auth, \
+                coalesce(obj_description(to_regclass('auth.users'), 'pg_class') LIKE 'strata auth shim%', false) AS shim, \
                 EXISTS (SELECT 1 FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace \
-                         WHERE e.extname = 'pgcrypto' AND n.nspname = 'extensions'), \
-                to_regnamespace('storage') IS NOT NULL, \
-                to_regnamespace('vault') IS NOT NULL",
+                         WHERE e.extname = 'pgcrypto' AND n.nspname = 'extensions') AS extensions, \
+                to_regnamespace('storage') IS NOT NULL AS storage, \
+                to_regnamespace('vault') IS NOT NULL AS vault",
     )
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| DbError::query("looking for Supabase's schemas", &e))?;
+    let get = |c: &str| -> Result<bool, DbError> {
+        row.try_get(c)
+            .map_err(|e| DbError::query("looking for Supabase's schemas", &e))
+    };
     Ok(Present {
-        auth: row.0,
-        auth_is_shim: row.1,
-        extensions: row.2,
-        storage: row.3,
-        vault: row.4,
+        auth: get("auth")?,
+        auth_is_shim: get("shim")?,
+        extensions: get("extensions")?,
+        storage: get("storage")?,
+        vault: get("vault")?,
     })
 }
 

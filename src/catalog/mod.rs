@@ -59,6 +59,8 @@ const Q_SECURITY_LABELS: &str = include_str!("queries/security_labels.sql");
 const Q_DEPENDENCIES: &str = include_str!("queries/dependencies.sql");
 const Q_NOT_COMPARED: &str = include_str!("queries/not_compared.sql");
 const Q_ROLES: &str = include_str!("queries/roles.sql");
+const Q_ROLE_MEMBERS: &str = include_str!("queries/role_members.sql");
+const Q_VIEW_READS: &str = include_str!("queries/view_reads.sql");
 
 /// Every catalog query by name (each is run once per introspection). A cache of a catalog
 /// read is valid only for the same texts ([`reader_identity`]); [`Reader::fetch_filtered`]
@@ -86,6 +88,8 @@ pub(crate) const QUERIES: &[(&str, &str)] = &[
     ("dependencies", Q_DEPENDENCIES),
     ("objects not compared", Q_NOT_COMPARED),
     ("roles", Q_ROLES),
+    ("role memberships", Q_ROLE_MEMBERS),
+    ("relations read by views", Q_VIEW_READS),
 ];
 
 /// Reads the schemas `schemas` (minus `exclude_schemas`, e.g. strata's history schema) in one
@@ -588,6 +592,18 @@ async fn read_all(
         .into_iter()
         .map(|r| (r.key.clone(), r.model()))
         .collect();
+    let rows: Vec<MembershipRow> = rd.fetch("role memberships", Q_ROLE_MEMBERS).await?;
+    cat.memberships = rows.into_iter().map(MembershipRow::model).collect();
+
+    cat.function_owners = cat
+        .functions
+        .iter()
+        .map(|(key, f)| (key.clone(), f.owner.clone()))
+        .collect();
+
+    let rows: Vec<ViewReadsRow> = rd.fetch("relations read by views", Q_VIEW_READS).await?;
+    cat.view_reads = rows.into_iter().map(|r| (r.view, r.reads)).collect();
+
     cat.timings = rd.timings;
     Ok(cat)
 }

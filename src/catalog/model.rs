@@ -76,9 +76,32 @@ pub struct Catalog {
     /// row-level security. For the RLS audit only; not compared.
     #[serde(skip)]
     pub roles: BTreeMap<String, Role>,
+    /// Role memberships (direct grants of one role to another), sorted by member then role.
+    /// For the RLS audit only; not compared.
+    #[serde(skip)]
+    pub memberships: Vec<Membership>,
+    /// Owner (quoted role name) of each function and procedure, by function key. For the RLS
+    /// audit only (a SECURITY DEFINER function runs with its owner's rights); not compared.
+    #[serde(skip)]
+    pub function_owners: BTreeMap<String, String>,
+    /// The relations (any schema, `auth.users` included) each view and materialized view reads
+    /// directly, by view key, sorted. For the RLS audit only; not compared.
+    #[serde(skip)]
+    pub view_reads: BTreeMap<String, Vec<String>>,
     /// How long each query took to read this catalog (for `-v`).
     #[serde(skip)]
     pub timings: Timings,
+}
+
+/// `GRANT role TO member`: the member may act as the role, and with `inherit` holds its
+/// privileges (and its ownerships) without `SET ROLE`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Membership {
+    /// Quoted role name of the member.
+    pub member: String,
+    /// Quoted role name of the role granted.
+    pub role: String,
+    pub inherit: bool,
 }
 
 /// How long each catalog query took (for `-v`). Never part of a comparison: two catalogs

@@ -666,6 +666,31 @@ impl SecurityLabelRow {
     }
 }
 
+/// `role_members.sql`.
+#[derive(Debug, sqlx::FromRow)]
+pub struct MembershipRow {
+    pub member: String,
+    pub role: String,
+    pub inherit: bool,
+}
+
+impl MembershipRow {
+    pub fn model(self) -> Membership {
+        Membership {
+            member: self.member,
+            role: self.role,
+            inherit: self.inherit,
+        }
+    }
+}
+
+/// `view_reads.sql`.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ViewReadsRow {
+    pub view: String,
+    pub reads: Vec<String>,
+}
+
 #[derive(Debug, sqlx::FromRow)]
 pub struct RoleRow {
     pub key: String,

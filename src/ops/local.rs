@@ -2,7 +2,7 @@
 //! the other workflows (SPEC section 6).
 
 use super::{Event, ServerAction, Sink, Workspace, LOCAL_DATABASE};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::localdb::{self, Options, Server};
 use serde::Serialize;
 
@@ -95,9 +95,14 @@ pub fn db(ws: &Workspace, action: DbAction, sink: &mut dyn Sink) -> Result<DbOut
                 cluster_dir: localdb::cluster_dir(root).display().to_string(),
             },
         },
+        // Never starts anything: a URL for a server that is not running would be a lie.
         DbAction::Url => match localdb::status(root)? {
             Some(s) => running(&s),
-            None => running(&start_local(ws, sink)?),
+            None => {
+                return Err(Error::LocalNotRunning {
+                    cluster_dir: localdb::cluster_dir(root).display().to_string(),
+                })
+            }
         },
     })
 }

@@ -8,6 +8,18 @@ use crate::ops::diff::{DiffOutcome, Proof};
 use crate::ops::verify_rollbacks::{RollbackResult, StopStep, VerifyOutcome};
 
 impl Render for DiffOutcome {
+    fn summary(&self) -> Option<String> {
+        if self.sql {
+            // The script is the output.
+            return None;
+        }
+        Some(if self.changes.is_empty() {
+            "No differences.".to_string()
+        } else {
+            changes_summary(&self.changes)
+        })
+    }
+
     fn text(&self, t: &mut Text) {
         let scope = out_of_scope_note(&self.not_compared);
         t.err.push_str(&scope);
@@ -176,20 +188,8 @@ fn summary_table(changes: &[Change]) -> String {
 /// The summary table, counts, then a unified diff of each changed object's DDL.
 pub fn render_changes(changes: &[Change]) -> String {
     let mut out = summary_table(changes);
-    let count = |t: ChangeType| changes.iter().filter(|c| c.change == t).count();
-    let renamed = count(ChangeType::RenamedInLive);
-    out.push_str(&format!(
-        "{} difference(s): {} missing in live, {} extra in live, {} changed{} (live database → declared state).\n",
-        changes.len(),
-        count(ChangeType::MissingInLive),
-        count(ChangeType::ExtraInLive),
-        count(ChangeType::Changed),
-        if renamed > 0 {
-            format!(", {renamed} renamed")
-        } else {
-            String::new()
-        }
-    ));
+    out.push_str(&changes_summary(changes));
+    out.push('\n');
     for c in changes {
         let from = c.from_ddl.clone().map(|s| s + "\n").unwrap_or_default();
         let to = c.to_ddl.clone().map(|s| s + "\n").unwrap_or_default();
@@ -212,7 +212,50 @@ pub fn render_changes(changes: &[Change]) -> String {
     out
 }
 
+/// `N difference(s): …` in one line.
+fn changes_summary(changes: &[Change]) -> String {
+    let count = |t: ChangeType| changes.iter().filter(|c| c.change == t).count();
+    let renamed = count(ChangeType::RenamedInLive);
+    format!(
+        "{} difference(s): {} missing in live, {} extra in live, {} changed{} (live database → declared state).",
+        changes.len(),
+        count(ChangeType::MissingInLive),
+        count(ChangeType::ExtraInLive),
+        count(ChangeType::Changed),
+        if renamed > 0 {
+            format!(", {renamed} renamed")
+        } else {
+            String::new()
+        }
+    )
+}
+
+impl VerifyOutcome {
+    fn summary_line(&self) -> String {
+        format!(
+            "{} migration(s): {} exact, {} not exact, {} failed, {} without rollback (skipped){}.",
+            self.migrations.len(),
+            self.count(RollbackResult::Exact),
+            self.count(RollbackResult::NotExact),
+            self.count(RollbackResult::Failed),
+            self.count(RollbackResult::NoRollback),
+            match &self.stopped {
+                Some(s) => format!("; stopped at {}", s.version),
+                None => String::new(),
+            }
+        )
+    }
+}
+
 impl Render for VerifyOutcome {
+    fn summary(&self) -> Option<String> {
+        Some(if self.migrations.is_empty() && self.stopped.is_none() {
+            "No migrations.".to_string()
+        } else {
+            self.summary_line()
+        })
+    }
+
     fn text(&self, t: &mut Text) {
         let checks = &self.migrations;
         if checks.is_empty() && self.stopped.is_none() {
@@ -275,18 +318,7 @@ impl Render for VerifyOutcome {
                 None => out.push_str(&format!("{}\n", s.error.message)),
             }
         }
-        out.push_str(&format!(
-            "\n{} migration(s): {} exact, {} not exact, {} failed, {} without rollback (skipped){}.\n",
-            checks.len(),
-            self.count(RollbackResult::Exact),
-            self.count(RollbackResult::NotExact),
-            self.count(RollbackResult::Failed),
-            self.count(RollbackResult::NoRollback),
-            match &self.stopped {
-                Some(s) => format!("; stopped at {}", s.version),
-                None => String::new(),
-            }
-        ));
+        out.push_str(&format!("\n{}\n", self.summary_line()));
         t.out.push_str(&out);
     }
 

@@ -9,7 +9,7 @@
 //! Best effort: a cache that cannot be read, parsed or written is ignored, and the catalog is
 //! read from the template as before.
 
-use crate::catalog::{Catalog, ObjectRef, Role};
+use crate::catalog::{Catalog, Membership, ObjectRef, Role};
 use crate::db;
 use crate::sql::quote_ident;
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,65 @@ struct Cached {
     dependencies: Vec<(ObjectRef, ObjectRef)>,
     owners: BTreeMap<String, String>,
     roles: BTreeMap<String, Role>,
+    memberships: Vec<Membership>,
+    function_owners: BTreeMap<String, String>,
+    view_reads: BTreeMap<String, Vec<String>>,
+}
+
+impl Cached {
+    /// Every field of the catalog is named (no `..`): a field added to the model, which its
+    /// JSON form may leave out, does not compile here until it is cached.
+    fn of(catalog: &Catalog) -> Cached {
+        let Catalog {
+            schemas: _,
+            extensions: _,
+            types: _,
+            sequences: _,
+            tables: _,
+            indexes: _,
+            views: _,
+            functions: _,
+            triggers: _,
+            policies: _,
+            default_privileges: _,
+            event_triggers: _,
+            publications: _,
+            statistics: _,
+            rules: _,
+            collations: _,
+            security_labels: _,
+            current_role: _,
+            not_compared: _,
+            dependencies,
+            owners,
+            roles,
+            memberships,
+            function_owners,
+            view_reads,
+            timings: _,
+        } = catalog;
+        Cached {
+            catalog: catalog.clone(),
+            dependencies: dependencies.clone(),
+            owners: owners.clone(),
+            roles: roles.clone(),
+            memberships: memberships.clone(),
+            function_owners: function_owners.clone(),
+            view_reads: view_reads.clone(),
+        }
+    }
+
+    fn catalog(self) -> Catalog {
+        Catalog {
+            dependencies: self.dependencies,
+            owners: self.owners,
+            roles: self.roles,
+            memberships: self.memberships,
+            function_owners: self.function_owners,
+            view_reads: self.view_reads,
+            ..self.catalog
+        }
+    }
 }
 
 /// The cache row's key for this scope, this build of the catalog reader and `identity`
@@ -59,22 +118,12 @@ pub async fn load(conn: &mut PgConnection, history_schema: &str, key: &str) -> O
         .ok()
         .flatten();
     let c: Cached = serde_json::from_str(&body?).ok()?;
-    let mut catalog = c.catalog;
-    catalog.dependencies = c.dependencies;
-    catalog.owners = c.owners;
-    catalog.roles = c.roles;
-    Some(catalog)
+    Some(c.catalog())
 }
 
 /// Stores `catalog` under `key` (errors are ignored: the cache is an optimisation).
 pub async fn store(conn: &mut PgConnection, history_schema: &str, key: &str, catalog: &Catalog) {
-    let c = Cached {
-        catalog: catalog.clone(),
-        dependencies: catalog.dependencies.clone(),
-        owners: catalog.owners.clone(),
-        roles: catalog.roles.clone(),
-    };
-    let Ok(body) = serde_json::to_string(&c) else {
+    let Ok(body) = serde_json::to_string(&Cached::of(catalog)) else {
         return;
     };
     let table = format!("{}.{TABLE}", quote_ident(history_schema));
@@ -92,4 +141,36 @@ pub async fn store(conn: &mut PgConnection, history_schema: &str, key: &str, cat
         .bind(body)
         .execute(&mut *conn)
         .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the JSON form of a catalog leaves out comes back from the cache.
+    #[test]
+    fn a_cached_catalog_comes_back_whole() {
+        let mut c = Catalog {
+            current_role: "me".into(),
+            ..Catalog::default()
+        };
+        let r = |key: &str| ObjectRef {
+            kind: crate::catalog::ObjectKind::Table,
+            key: key.into(),
+        };
+        c.dependencies.push((r("public.a"), r("public.b")));
+        c.owners.insert("public.a".into(), "me".into());
+        c.roles.insert("me".into(), Role::default());
+        c.memberships.push(Membership {
+            member: "me".into(),
+            role: "app".into(),
+            inherit: true,
+        });
+        c.function_owners.insert("public.f()".into(), "me".into());
+        c.view_reads
+            .insert("public.v".into(), vec!["public.a".into()]);
+        let json = serde_json::to_string(&Cached::of(&c)).unwrap_or_default();
+        let back: Option<Cached> = serde_json::from_str(&json).ok();
+        assert_eq!(back.map(Cached::catalog), Some(c));
+    }
 }

@@ -332,17 +332,6 @@ pub async fn ensure_template_for(
     Ok(tpl)
 }
 
-/// Whether a migration changes settings that only new sessions see (`ALTER DATABASE ... SET`,
-/// `ALTER ROLE ... SET`): the shadow opens a new session after it, so that later migrations
-/// run with those settings, as they would in a later `up`.
-fn changes_session_defaults(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    (lower.contains("alter database")
-        || lower.contains("alter role")
-        || lower.contains("alter user"))
-        && lower.contains(" set ")
-}
-
 async fn build_into(server: &ConnInfo, name: &str, spec: &Spec<'_>) -> Result<(), ShadowError> {
     let policy_texts: Vec<&str> = spec.policies.iter().map(|p| p.text.as_str()).collect();
     let mut segments: Vec<Vec<&Migration>> = vec![Vec::new()];
@@ -350,7 +339,7 @@ async fn build_into(server: &ConnInfo, name: &str, spec: &Spec<'_>) -> Result<()
         if let Some(last) = segments.last_mut() {
             last.push(m);
         }
-        if changes_session_defaults(&m.file.text) {
+        if engine::changes_session_defaults(&m.file.text) {
             segments.push(Vec::new());
         }
     }
@@ -511,10 +500,10 @@ mod tests {
 
     #[test]
     fn settings_for_new_sessions_are_detected() {
-        assert!(changes_session_defaults(
+        assert!(engine::changes_session_defaults(
             "EXECUTE format('ALTER DATABASE %I SET search_path = x', current_database());"
         ));
-        assert!(!changes_session_defaults(
+        assert!(!engine::changes_session_defaults(
             "ALTER TABLE t ALTER c SET DEFAULT 1;"
         ));
     }

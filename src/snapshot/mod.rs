@@ -240,7 +240,8 @@ impl<'a> Keys<'a> {
 }
 
 /// The part of `cat` that belongs to the objects `keys`. Dependencies, objects not compared,
-/// owners and roles are left out: they are not compared object by object.
+/// owners, roles, memberships and what views read are left out: they are not compared object
+/// by object.
 pub fn restrict(cat: &Catalog, keys: &BTreeSet<TopKey>) -> Catalog {
     let Catalog {
         schemas,
@@ -265,6 +266,9 @@ pub fn restrict(cat: &Catalog, keys: &BTreeSet<TopKey>) -> Catalog {
         dependencies: _,
         owners: _,
         roles: _,
+        memberships: _,
+        function_owners: _,
+        view_reads: _,
         timings: _,
     } = cat;
     let k = Keys::of(keys);
@@ -294,6 +298,9 @@ pub fn restrict(cat: &Catalog, keys: &BTreeSet<TopKey>) -> Catalog {
         dependencies: Vec::new(),
         owners: BTreeMap::new(),
         roles: BTreeMap::new(),
+        memberships: Vec::new(),
+        function_owners: BTreeMap::new(),
+        view_reads: BTreeMap::new(),
         timings: Default::default(),
     }
 }
@@ -335,6 +342,9 @@ pub fn patch(model: &mut Catalog, keys: &BTreeSet<TopKey>, fresh: Catalog) {
         dependencies: _,
         owners: _,
         roles: _,
+        memberships: _,
+        function_owners: _,
+        view_reads: _,
         timings: _,
     } = fresh;
     let k = Keys::of(keys);
@@ -396,6 +406,9 @@ pub fn patch(model: &mut Catalog, keys: &BTreeSet<TopKey>, fresh: Catalog) {
     model.dependencies.clear();
     model.owners.clear();
     model.roles.clear();
+    model.memberships.clear();
+    model.function_owners.clear();
+    model.view_reads.clear();
 }
 
 #[cfg(test)]

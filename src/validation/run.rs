@@ -38,7 +38,7 @@ fn connection_lost(target: &str, e: &sqlx::Error) -> Option<DbError> {
         sqlx::Error::Database(_) if !crate::db::connection_lost(e) => None,
         other => Some(DbError::ConnectionLost {
             context: format!("running the validation suites on {target}"),
-            message: crate::config::mask_password(&PgFailure::from_sqlx(other).to_string()),
+            message: crate::secret::mask(&PgFailure::from_sqlx(other).to_string()),
         }),
     }
 }

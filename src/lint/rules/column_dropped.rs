@@ -16,10 +16,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 continue;
             }
             let table = cx.facts.name(a.relation);
-            out.push(cx.finding(
+            out.push(cx.finding_at_name(
                 RuleId::ColumnDropped,
                 Severity::Error,
                 s,
+                &b.name,
                 Some(format!("column {table}.{}", b.name)),
                 format!(
                     "drops column {table}.{}: running code that still reads or writes it fails as soon as this migration commits, and its data is gone",

@@ -18,10 +18,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 continue;
             }
             let table = cx.facts.name(a.relation);
-            out.push(cx.finding(
+            out.push(cx.finding_at_name(
                 RuleId::ColumnRenamed,
                 Severity::Error,
                 s,
+                &b.name,
                 Some(format!("column {table}.{}", b.name)),
                 format!(
                     "renames column {table}.{} to {}: running code that uses the old name fails as soon as this migration commits",

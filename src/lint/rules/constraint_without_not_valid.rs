@@ -46,10 +46,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             if s.any_scans(c.relation) > 0 {
                 message.push_str(" (the shadow saw the scan)");
             }
-            out.push(cx.finding(
+            out.push(cx.finding_at_name(
                 RuleId::ConstraintWithoutNotValid,
                 Severity::Error,
                 s,
+                &c.name,
                 Some(format!("constraint {} on {table}", c.name)),
                 message,
                 format!(
@@ -72,10 +73,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             });
             let Some(lock) = earlier else { continue };
             let table = cx.facts.name(a.relation);
-            out.push(cx.finding(
+            out.push(cx.finding_at_name(
                 RuleId::ConstraintWithoutNotValid,
                 Severity::Error,
                 s,
+                &a.name,
                 Some(format!("constraint {} on {table}", a.name)),
                 format!(
                     "validates {} in the same transaction that took {} on {table}: that lock is still held while every row is checked, so NOT VALID gains nothing here",

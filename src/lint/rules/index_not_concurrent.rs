@@ -84,10 +84,12 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     )
                 }
             };
-            out.push(cx.finding(
+            let caret = by_constraint.map(|c| c.name.clone()).unwrap_or_default();
+            out.push(cx.finding_at_name(
                 RuleId::IndexNotConcurrent,
                 Severity::Error,
                 s,
+                &caret,
                 Some(format!("index {}", index.name)),
                 message,
                 fix,

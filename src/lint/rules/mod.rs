@@ -245,6 +245,42 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// [`Context::finding`] with the caret on the first mention of `name` in the statement
+    /// (an identifier, quoted or not), or on the statement's start when it is not named there.
+    #[allow(clippy::too_many_arguments)]
+    pub fn finding_at_name(
+        &self,
+        rule: RuleId,
+        severity: Severity,
+        s: &StatementFacts,
+        name: &str,
+        object: Option<String>,
+        message: String,
+        fix: String,
+    ) -> Finding {
+        let mut f = self.finding(rule, severity, s, object, message, fix);
+        f.offset = self.name_offset(s, name).unwrap_or(s.span.start);
+        f
+    }
+
+    /// Byte offset in the file of the first token of statement `s` that names `name`.
+    pub fn name_offset(&self, s: &StatementFacts, name: &str) -> Option<usize> {
+        let stmt = self.statement_text(s);
+        crate::sql::tokens(stmt)
+            .map_while(Result::ok)
+            .find_map(|t| {
+                let text = stmt.get(t.start..t.end)?;
+                let hit = match t.kind {
+                    crate::sql::TokenKind::Word => text.eq_ignore_ascii_case(name),
+                    crate::sql::TokenKind::QuotedIdent => {
+                        text.trim_matches('"').replace("\"\"", "\"") == name
+                    }
+                    _ => false,
+                };
+                hit.then_some(s.span.start + t.start)
+            })
+    }
+
     /// The relation had row-level security at the end of the migration, or `policies/`
     /// enables it.
     pub fn rls_at_end(&self, oid: Oid) -> bool {

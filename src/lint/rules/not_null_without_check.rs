@@ -32,10 +32,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                             .map_or("t", |r| r.name.as_str()),
                         a.name
                     ));
-                    out.push(cx.finding(
+                    out.push(cx.finding_at_name(
                         RuleId::NotNullWithoutCheck,
                         Severity::Error,
                         s,
+                        &a.name,
                         Some(format!("column {table}.{}", a.name)),
                         format!(
                             "sets NOT NULL on {table}.{} and scans every row to prove it while holding {}: {} waits for the scan",
@@ -50,10 +51,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     ));
                 }
                 None if a.not_null && !a.has_default && !a.identity && !a.generated => {
-                    out.push(cx.finding(
+                    out.push(cx.finding_at_name(
                         RuleId::NotNullWithoutCheck,
                         Severity::Error,
                         s,
+                        &a.name,
                         Some(format!("column {table}.{}", a.name)),
                         format!(
                             "adds NOT NULL column {} without a default to {table}, which existed before this migration: the statement fails as soon as {table} has a row",

@@ -19,10 +19,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 } else {
                     ""
                 };
-            out.push(cx.finding(
+            out.push(cx.finding_at_name(
                 RuleId::TableDropped,
                 Severity::Error,
                 s,
+                &b.name,
                 Some(format!("{} {name}", b.kind.noun())),
                 format!(
                     "drops {} {name}: running code that still uses it fails as soon as this migration commits{data}",

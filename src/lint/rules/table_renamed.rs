@@ -29,10 +29,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 continue;
             }
             let (old, new) = (b.qualified(), a.qualified());
-            out.push(cx.finding(
+            out.push(cx.finding_at_name(
                 RuleId::TableRenamed,
                 Severity::Error,
                 s,
+                &b.name,
                 Some(format!("{} {old}", b.kind.noun())),
                 format!(
                     "renames {} {old} to {new}: running code that uses the old name fails as soon as this migration commits",

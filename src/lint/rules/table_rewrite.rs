@@ -35,6 +35,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 }
                 _ => None,
             });
+            let caret = retyped
+                .as_ref()
+                .map(|r| r.0.clone())
+                .or_else(|| added.as_ref().map(|c| c.name.clone()))
+                .unwrap_or_default();
             let (cause, fix) = if let Some((column, from, to)) = retyped {
                 (
                     format!("changing column {column} from {from} to {to}"),
@@ -76,10 +81,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 )
             };
             let mode = s.held(before.oid).unwrap_or(LockMode::AccessExclusiveLock);
-            out.push(cx.finding(
+            out.push(cx.finding_at_name(
                 RuleId::TableRewrite,
                 Severity::Error,
                 s,
+                &caret,
                 Some(format!("{} {table}", before.kind.noun())),
                 format!(
                     "rewrites {table} ({cause}): every row is copied while {} is held, so {} waits for the whole copy",
