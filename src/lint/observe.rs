@@ -35,12 +35,14 @@ use serde::Deserialize;
 use sqlx::postgres::PgConnection;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
+use std::time::Instant;
 
 const OBSERVE_SQL: &str = include_str!("queries/observe.sql");
 const BEFORE_SQL: &str = include_str!("queries/before.sql");
 const FINAL_SQL: &str = include_str!("queries/final.sql");
 const RELATIONS_SQL: &str = include_str!("queries/relations.sql");
 const SCANS_SQL: &str = include_str!("queries/scans.sql");
+const RELATIONS_SINCE_SQL: &str = include_str!("queries/relations_since.sql");
 
 /// What to lint.
 pub struct Plan<'a> {
@@ -63,11 +65,15 @@ pub enum Observed {
     NotRun { blocked_by: String },
 }
 
+/// How long each phase of a run took (`template`, `copy`, `walk`, `in place`, `drop`).
+pub type Timings = Vec<(&'static str, std::time::Duration)>;
+
 /// Runs every target on a shadow built to the version before it; returns the targets' facts in
-/// version order.
+/// version order, and how long each phase took.
 pub async fn observe(
     server: &ConnInfo,
     plan: &Plan<'_>,
+    timings: &mut Timings,
 ) -> Result<Vec<(Version, Observed)>, ShadowError> {
     let mut targets: Vec<&Migration> = plan
         .targets
@@ -94,7 +100,9 @@ pub async fn observe(
         settings: plan.settings,
         root: plan.root,
     };
+    let started = Instant::now();
     let template = shadow::ensure_template_for(server, &spec, "lint").await?;
+    timings.push(("template", started.elapsed()));
 
     let needs_shim = plan.auth.shim
         && plan.auth.model == AuthModel::Supabase
@@ -110,6 +118,7 @@ pub async fn observe(
     let server_version = server_version(server, &template).await?;
     if in_place {
         let only = targets[0];
+        let started = Instant::now();
         let (mut main, mut peek) = open_pair(server, &template).await?;
         let r = async {
             let mut w = Watcher::new(&mut main, &mut peek, only, server_version);
@@ -118,12 +127,19 @@ pub async fn observe(
         }
         .await;
         close_pair(main, peek).await;
+        timings.push(("in place", started.elapsed()));
         return Ok(vec![(only.version, Observed::Ran(Box::new(r?)))]);
     }
 
+    let started = Instant::now();
     let copy = shadow::create_database(server, "strata_lint", Some(&template)).await?;
+    timings.push(("copy", started.elapsed()));
+    let started = Instant::now();
     let result = walk(server, &copy, plan, &targets, server_version).await;
+    timings.push(("walk", started.elapsed()));
+    let started = Instant::now();
     let _ = shadow::drop_database(server, &copy).await;
+    timings.push(("drop", started.elapsed()));
     result
 }
 
@@ -411,22 +427,41 @@ impl<'c> Watcher<'c> {
 
     /// Starts a transaction with an xid, so that `age(xmin) <= 0` means "written by it".
     async fn begin(&mut self) -> Result<(), DbError> {
-        self.exec(
-            "RESET ALL; BEGIN; SELECT pg_current_xact_id();",
-            "starting the lint transaction",
-        )
-        .await?;
+        if self.facts.server_version >= 150000 {
+            // Flush the scan counts of earlier transactions to the shared statistics when the
+            // session goes idle after this message, so this transaction's counts start at 0.
+            self.exec(
+                "RESET ALL; SELECT pg_stat_force_next_flush();",
+                "resetting the session",
+            )
+            .await?;
+            self.exec(
+                "BEGIN; SELECT pg_current_xact_id();",
+                "starting the lint transaction",
+            )
+            .await?;
+        } else {
+            self.exec(
+                "RESET ALL; BEGIN; SELECT pg_current_xact_id();",
+                "starting the lint transaction",
+            )
+            .await?;
+        }
         self.start_txn().await
     }
 
     /// Resets the per-transaction state, with the scan counts the backend already holds.
     async fn start_txn(&mut self) -> Result<(), DbError> {
-        let baseline: Vec<ScanRow> = query_json(
-            self.main,
-            sqlx::query_scalar(SCANS_SQL),
-            "reading the scan counts on the shadow",
-        )
-        .await?;
+        let baseline: Vec<ScanRow> = if self.facts.server_version >= 150000 {
+            Vec::new()
+        } else {
+            query_json(
+                self.main,
+                sqlx::query_scalar(SCANS_SQL),
+                "reading the scan counts on the shadow",
+            )
+            .await?
+        };
         self.txn = Txn {
             last_cid: -1,
             held: BTreeSet::new(),
@@ -517,6 +552,13 @@ impl<'c> Watcher<'c> {
                 .unwrap_or("")
                 .to_string();
             if sql::is_transaction_control(&stmt) {
+                if starts_transaction(&stmt) && self.facts.server_version >= 150000 {
+                    self.exec(
+                        "SELECT pg_stat_force_next_flush()",
+                        "resetting the scan counts",
+                    )
+                    .await?;
+                }
                 if !self.run_one(index, span, explicit).await? {
                     return Ok(());
                 }
@@ -543,12 +585,41 @@ impl<'c> Watcher<'c> {
                 continue;
             }
             if sql::non_transactional_reason(&stmt).is_some() {
-                let before: Vec<Relation> = self.relations().await?;
-                if !self.run_one(index, span, false).await? {
-                    return Ok(());
-                }
-                let after: Vec<Relation> = self.relations().await?;
-                let facts = self.compare_relations(index, span, before, after);
+                let words = super::statement::Words::of(&stmt);
+                let facts = if words.is_vacuum_full() || words.is_cluster() || words.starts(&["reindex"]) {
+                    // New storage for existing relations: compare every relation's storage.
+                    let before: Vec<Relation> = self.relations().await?;
+                    if !self.run_one(index, span, false).await? {
+                        return Ok(());
+                    }
+                    let after: Vec<Relation> = self.relations().await?;
+                    self.compare_relations(index, span, before, after)
+                } else {
+                    // CREATE INDEX CONCURRENTLY and the like: the rows written since.
+                    let marker: String = sqlx::query_scalar(
+                        "SELECT pg_snapshot_xmax(pg_current_snapshot())::text",
+                    )
+                    .fetch_one(&mut *self.main)
+                    .await
+                    .map_err(|e| DbError::query("reading the next transaction id", &e))?;
+                    if !self.run_one(index, span, false).await? {
+                        return Ok(());
+                    }
+                    let written: Vec<Relation> = query_json(
+                        self.main,
+                        sqlx::query_scalar(RELATIONS_SINCE_SQL).bind(&marker),
+                        "listing the relations the statement wrote",
+                    )
+                    .await?;
+                    let before: Vec<Relation> = written
+                        .iter()
+                        .filter_map(|r| self.model.classes.get(&r.oid).cloned().flatten())
+                        .collect();
+                    let mut after = before.clone();
+                    after.retain(|b| !written.iter().any(|w| w.oid == b.oid));
+                    after.extend(written);
+                    self.compare_relations(index, span, before, after)
+                };
                 self.facts.statements.push(facts);
                 continue;
             }
