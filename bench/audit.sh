@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Benchmark of `strata audit`:
-#   1. `audit` on 1,000 tables with 3,000 policies (each table: uuid key, owner column
-#      referencing auth.users, an index on it for half of them, RLS on, SELECT/INSERT/UPDATE
-#      policies on the owner);
+#   1. `audit` and `audit --probe` on 1,000 tables with 3,000 policies (each table: uuid key,
+#      owner column referencing auth.users, an index on it for half of them, RLS on,
+#      SELECT/INSERT/UPDATE policies on the owner), with an access contract (owner-only by
+#      default, two listed users) and 4 rows per table (2 per user);
 #   2. `audit --probe` on 100 owner tables holding rows of two users (1,000 rows each).
+# The probe's cost per table and principal is read from its JSON report (`probe.cost`).
 # Each is run RUNS times (default 5) after one warm-up; the median and the minimum wall-clock
 # times are printed, with the sizes, as a Markdown table.
 #
@@ -57,6 +59,18 @@ BEGIN
 END $$;
 EOF
 
+mkdir -p "$WORK/big/policies"
+cat >"$WORK/big/policies/access.toml" <<'EOF2'
+[principals]
+users = ["a0000000-0000-4000-8000-00000000000a", "b0000000-0000-4000-8000-00000000000b"]
+
+[defaults]          # every table: its owner (the column referencing auth.users) only
+read = "owner"
+insert = "owner"
+update = "owner"
+delete = "none"
+EOF2
+
 URL="$(cd "$WORK/big" && "$STRATA" --quiet db start)"
 ADMIN="${URL%/*}/postgres"
 BIG="${URL%/*}/audit_big"
@@ -65,6 +79,21 @@ for db in audit_big audit_probe; do
     psql -X -q -d "$ADMIN" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 done
 (cd "$WORK/big" && "$STRATA" --quiet --database-url "$BIG" up >/dev/null)
+psql -X -q -d "$BIG" -v ON_ERROR_STOP=1 <<'EOF2'
+INSERT INTO auth.users (id, email) VALUES
+  ('a0000000-0000-4000-8000-00000000000a', 'a@example.com'),
+  ('b0000000-0000-4000-8000-00000000000b', 'b@example.com');
+DO $$
+BEGIN
+  FOR i IN 1..1000 LOOP
+    EXECUTE format($f$INSERT INTO public.t%s (user_id, body)
+                     SELECT u, 'row ' || g FROM generate_series(1, 2) g,
+                       unnest(ARRAY['a0000000-0000-4000-8000-00000000000a'::uuid,
+                                    'b0000000-0000-4000-8000-00000000000b'::uuid]) u$f$, i);
+  END LOOP;
+END $$;
+ANALYZE;
+EOF2
 
 # --- project 2: 100 owner tables with two users' rows ----------------------------------------
 mkdir -p "$WORK/probe/migrations"
@@ -123,11 +152,20 @@ read -r J_MED J_MIN < <(time_runs "$STRATA" --database-url "$BIG" --format json 
 TABLES=$(psql -X -A -t -d "$BIG" -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
 POLICIES=$(psql -X -A -t -d "$BIG" -c "SELECT count(*) FROM pg_policies WHERE schemaname = 'public'")
 FINDINGS=$("$STRATA" --database-url "$BIG" --format json audit 2>/dev/null | grep -c '"severity"' || true)
+read -r B_MED B_MIN < <(RUNS=$(( RUNS < 3 ? RUNS : 3 )) time_runs "$STRATA" --database-url "$BIG" audit --probe)
+# The probe's own account of its cost, from one JSON run.
+COST=$("$STRATA" --database-url "$BIG" --format json audit --probe 2>/dev/null | python3 -c '
+import json, sys
+p = json.load(sys.stdin)["probe"]; c = p["cost"]
+print(f"{c[\"tables\"]} tables x {c[\"principals\"]} principals, {c[\"attempts\"]} attempts, {c[\"statements\"]} statements, {len(p[\"leaks\"])} leaks: {c[\"elapsed_ms\"]} ms, {c[\"ms_per_table_principal\"]:.2f} ms per table and principal")')
 
 cd "$WORK/probe"
 read -r P_MED P_MIN < <(time_runs "$STRATA" --database-url "$PROBE" audit --probe)
 read -r N_MED N_MIN < <(time_runs "$STRATA" --database-url "$PROBE" audit)
-PROBED=$("$STRATA" --database-url "$PROBE" audit --probe 2>/dev/null | grep -o '[0-9]* tables probed, [0-9]* leaks' || true)
+PROBED=$("$STRATA" --database-url "$PROBE" --format json audit --probe 2>/dev/null | python3 -c '
+import json, sys
+p = json.load(sys.stdin)["probe"]; c = p["cost"]
+print(f"{c[\"tables\"]} tables x {c[\"principals\"]} principals, {len(p[\"leaks\"])} leaks, {c[\"ms_per_table_principal\"]:.2f} ms per table and principal")')
 ROWS=$(psql -X -A -t -d "$PROBE" -c "SELECT sum(n_live_tup) FROM pg_stat_user_tables WHERE schemaname = 'public'")
 
 PGV=$(psql -X -A -t -d "$ADMIN" -c "SHOW server_version")
@@ -136,6 +174,7 @@ cat <<EOF
 |---|---|---|---|
 | \`audit\` (text) | $TABLES tables, $POLICIES policies, $FINDINGS findings | $A_MED | $A_MIN |
 | \`audit --format json\` | same | $J_MED | $J_MIN |
+| \`audit --probe\` | same, 4,000 rows, contract: $COST | $B_MED | $B_MIN |
 | \`audit\` (no probe) | 100 owner tables, $ROWS rows | $N_MED | $N_MIN |
 | \`audit --probe\` | 100 owner tables, $ROWS rows: $PROBED | $P_MED | $P_MIN |
 

@@ -9,7 +9,7 @@
 
 use crate::config::ConfigError;
 use crate::db::DbError;
-use crate::engine::{BaselineError, EngineError, Refusal};
+use crate::engine::{BaselineError, EngineError, Refusal, RepairError};
 use crate::localdb::LocalDbError;
 use crate::policy::PolicyError;
 use crate::project::ProjectErrors;
@@ -34,10 +34,22 @@ pub enum Error {
     Refused(Vec<Refusal>),
     #[error(transparent)]
     Baseline(#[from] BaselineError),
+    /// `reset` that cannot tell what it may drop.
+    #[error(transparent)]
+    Reset(#[from] crate::seed::reset::ResetRefusal),
+    /// `repair --forget` / `--resume-after` that does not fit the database.
+    #[error(transparent)]
+    Repair(#[from] RepairError),
     #[error(transparent)]
     Policy(#[from] PolicyError),
     #[error(transparent)]
     Usage(#[from] UsageError),
+    /// `policies/access.toml` could not be read, parsed or written.
+    #[error(transparent)]
+    Access(#[from] crate::access::AccessError),
+    /// Run outside a project, or a project folder that is missing.
+    #[error(transparent)]
+    Scope(#[from] crate::ops::scope::ScopeError),
     /// A version given on the command line that is not one.
     #[error("{flag} {text}: {reason}")]
     BadVersion {
@@ -56,6 +68,9 @@ pub enum Error {
     Validation(#[from] ValidationError),
     #[error(transparent)]
     Seed(#[from] SeedError),
+    /// `db url` when the local development database is not running.
+    #[error("the local development database is not running (cluster location: {cluster_dir}); `strata db start` starts it")]
+    LocalNotRunning { cluster_dir: String },
     /// A background task died (a bug or a panic in a worker thread).
     #[error("internal error: {0}")]
     Internal(String),
@@ -76,6 +91,25 @@ pub enum UsageError {
     FromWithoutTo,
     #[error("{flag} {text}: not a duration (use e.g. 500ms, 30s, 2min)")]
     BadDuration { flag: &'static str, text: String },
+    /// clap's own report of a command line it cannot parse.
+    #[error("{message}")]
+    Flags { message: String },
+    #[error("`strata {command}` changes a database that is not the local development database ({target}): add --yes to confirm (there is no terminal to ask on)")]
+    NeedsYes {
+        command: &'static str,
+        target: String,
+    },
+    #[error("`strata {command}` on {target} was not confirmed; nothing was changed")]
+    Declined {
+        command: &'static str,
+        target: String,
+    },
+    #[error("--to {version}: version {version} is neither a migration file nor applied; use a version from `strata status`{}", if *.down { " (or 0 for everything)" } else { "" })]
+    UnknownVersion {
+        version: crate::project::Version,
+        /// `down --to` (where 0 means everything) rather than `up --to`.
+        down: bool,
+    },
     #[error("{path} is not one of the project's migrations (they are in {dir}); strata lint judges migration files")]
     NotAMigration { path: String, dir: String },
 }
@@ -90,16 +124,23 @@ impl Error {
             Error::Engine(EngineError::Db(d)) => Error::db_code(d),
             Error::Engine(EngineError::Statement(_)) => 1,
             Error::Engine(EngineError::Files(_)) => 1,
+            Error::Engine(EngineError::Stale { .. }) => 2,
+            Error::Engine(EngineError::Refused(_)) => 1,
             Error::Refused(_) => 1,
             Error::Baseline(_) => 1,
+            Error::Repair(_) => 2,
+            Error::Reset(crate::seed::reset::ResetRefusal::SharedDatabase { .. }) => 2,
+            Error::Reset(crate::seed::reset::ResetRefusal::Db(d)) => Error::db_code(d),
             Error::Policy(PolicyError::Db(d)) => Error::db_code(d),
             Error::Policy(PolicyError::Files(_)) => 1,
             Error::Policy(PolicyError::Statement { .. }) => 1,
             Error::Usage(_) => 2,
+            Error::Access(_) => 2,
+            Error::Scope(_) => 2,
             Error::BadVersion { .. } => 2,
             Error::Io { .. } => 2,
-            Error::Validation(ValidationError::Malformed(_))
-            | Error::Validation(ValidationError::NoMatch { .. }) => 1,
+            Error::Validation(ValidationError::Malformed(_)) => 1,
+            Error::Validation(ValidationError::NoMatch { .. }) => 2,
             Error::Validation(ValidationError::Io { .. }) => 2,
             Error::Seed(SeedError::Io { .. }) => 2,
             Error::Seed(SeedError::Db(d)) => Error::db_code(d),
@@ -108,7 +149,9 @@ impl Error {
             | Error::Seed(SeedError::UnknownTable { .. })
             | Error::Seed(SeedError::UnknownColumns { .. })
             | Error::Seed(SeedError::Statement(_))
-            | Error::Seed(SeedError::Copy(_)) => 1,
+            | Error::Seed(SeedError::Copy(_))
+            | Error::Seed(SeedError::DataPartlyGone { .. }) => 1,
+            Error::LocalNotRunning { .. } => 2,
             Error::Internal(_) => 2,
         }
     }
@@ -116,8 +159,24 @@ impl Error {
     /// Connection-level database errors are 2; a failing query is 1.
     fn db_code(e: &DbError) -> i32 {
         match e {
-            DbError::Connect { .. } | DbError::LockTimeout { .. } | DbError::PoolerDetected => 2,
+            DbError::Connect { .. }
+            | DbError::ConnectionLost { .. }
+            | DbError::LockTimeout { .. }
+            | DbError::PoolerDetected { .. } => 2,
             DbError::Query { .. } => 1,
+        }
+    }
+
+    /// `up`/`down` refusing to start. A `--to` version that does not exist is the user's
+    /// mistake in the command line (exit 2), reported alone: the other refusals can wait until
+    /// the command names a real version.
+    pub fn refused(refusals: Vec<Refusal>, down: bool) -> Error {
+        match refusals.iter().find_map(|r| match r {
+            Refusal::UnknownTarget { version } => Some(*version),
+            _ => None,
+        }) {
+            Some(version) => Error::Usage(UsageError::UnknownVersion { version, down }),
+            None => Error::Refused(refusals),
         }
     }
 

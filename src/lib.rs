@@ -11,6 +11,7 @@
 // renderer can show it; they travel only on failure paths, where their size costs nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
@@ -27,6 +28,7 @@ pub mod ops;
 pub mod policy;
 pub mod project;
 pub mod report;
+pub mod secret;
 pub mod seed;
 pub mod shadow;
 pub mod sql;

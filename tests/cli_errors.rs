@@ -209,7 +209,7 @@ fn bad_flags_are_usage_errors() {
 
 #[test]
 fn init_and_new_create_the_layout() {
-    let p = Project::new();
+    let p = Project::bare();
     let r = Run::from(
         strata_cmd(p.path())
             .arg("init")

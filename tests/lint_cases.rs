@@ -115,6 +115,7 @@ fn run_lint(dir: &Path, targets: &[String]) -> Result<LintOutcome, String> {
         lock_timeout: cfg.database.lock_timeout.clone(),
         statement_timeout: cfg.database.statement_timeout.clone(),
         lock_wait: std::time::Duration::from_secs(30),
+        search_path: None,
     };
     let server = strata::config::ConnInfo::parse(&cluster().url_for("postgres"))
         .map_err(|e| format!("{e}"))?;

@@ -236,7 +236,7 @@ fn reset_drops_what_strata_manages_then_ups_and_seeds() {
     let objects = schema_objects(&db, "public");
     // things a developer did by hand
     db.sql("INSERT INTO users VALUES (99, 'extra@example.com'); CREATE TABLE stray (x int); CREATE FUNCTION stray_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'");
-    let r = p.strata(Some(&db), &["reset"]);
+    let r = p.strata(Some(&db), &["reset", "--yes"]);
     r.assert_ok()
         .assert_contains(
             "Reset: dropped schema(s) public, app, strata; created public again, empty.",
@@ -251,7 +251,7 @@ fn reset_drops_what_strata_manages_then_ups_and_seeds() {
         "1"
     );
     // one JSON document for the three steps
-    let json = p.strata(Some(&db), &["reset", "--format", "json"]);
+    let json = p.strata(Some(&db), &["reset", "--yes", "--format", "json"]);
     json.assert_ok();
     let v: serde_json::Value =
         serde_json::from_str(&json.stdout).unwrap_or_else(|e| panic!("{e}: {}", json.stdout));
@@ -298,9 +298,9 @@ fn reset_reinstalls_the_auth_shim_with_its_grants() {
     p.strata(Some(&db), &["up"]).assert_ok();
     p.strata(Some(&db), &["seed"]).assert_ok();
     p.strata(Some(&db), &["test"]).assert_ok();
-    p.strata(Some(&db), &["reset"])
+    p.strata(Some(&db), &["reset", "--yes"])
         .assert_ok()
-        .assert_contains("dropped schema(s) public, strata, auth")
+        .assert_contains("dropped schema(s) public, strata, extensions, auth")
         .assert_contains("installed the Supabase auth shim");
     assert_eq!(db.sql("SELECT count(*) FROM auth.users"), "1");
     p.strata(Some(&db), &["test"])

@@ -207,26 +207,45 @@ fn no_transaction_migration_runs_statement_by_statement_and_records_failure() {
         .assert_code(1)
         .assert_contains("migrations/002_idx.sql:4:")
         .assert_contains("column \"nope\" does not exist")
-        .assert_contains("first 1 statement(s) were committed");
+        .assert_contains(
+            "its first 1 statement(s) are committed, and it is recorded as failed at statement 2",
+        )
+        .assert_contains("then `strata up` continues at statement 2");
     assert_eq!(db.sql("SELECT to_regclass('t_id') IS NOT NULL"), "t");
     p.strata(Some(&db), &["status"])
         .assert_ok()
         .assert_contains("failed")
-        .assert_contains("statement 2 of 2");
+        .assert_contains(
+            "statement 2 (line 4: CREATE INDEX CONCURRENTLY t_v ON t (nope)) of 2 failed",
+        )
+        .assert_contains("1 of 2 statement(s) of migrations/002_idx.sql committed")
+        .assert_contains("next: fix statement 2 in the file (statement 1 must stay as it is)");
+    p.strata(Some(&db), &["status", "--exit-code"])
+        .assert_code(1);
+    // Unchanged, it fails again at the same statement (statement 1 is not run twice).
     p.strata(Some(&db), &["up"])
         .assert_code(1)
-        .assert_contains("recorded as failed");
+        .assert_contains("column \"nope\" does not exist");
+    // Changing a committed statement is refused with the fix.
     p.write(
         "migrations/002_idx.sql",
-        "-- strata:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_id ON t (id);\nCREATE INDEX CONCURRENTLY t_v ON t (v);\n",
+        "-- strata:no-transaction\n-- strata:lock-timeout 5s\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_id ON t (id);\nCREATE INDEX CONCURRENTLY t_v ON t (v);\n",
     );
-    p.strata(Some(&db), &["repair"])
-        .assert_ok()
-        .assert_contains("cleared the failed entry");
+    p.strata(Some(&db), &["up"])
+        .assert_code(1)
+        .assert_contains("the file's first 1 statement(s) are no longer the ones that ran")
+        .assert_contains("strata repair --resume-after 2:1");
+    // Fixing the failed statement only: `up` continues at statement 2.
+    p.write(
+        "migrations/002_idx.sql",
+        "-- strata:no-transaction\n-- strata:lock-timeout 5s\nCREATE INDEX CONCURRENTLY t_id ON t (id);\nCREATE INDEX CONCURRENTLY t_v ON t (v);\n",
+    );
     p.strata(Some(&db), &["up"])
         .assert_ok()
+        .assert_contains("continuing the migration 2 idx after statement 1")
         .assert_contains("Applied 1 migration(s)");
     assert_eq!(db.sql("SELECT to_regclass('t_v') IS NOT NULL"), "t");
+    p.strata(Some(&db), &["status", "--exit-code"]).assert_ok();
 }
 
 #[test]

@@ -197,7 +197,7 @@ fn pattern_selects_suites_and_tests() {
     let r = p.strata(Some(&db), &["test", "passes"]);
     r.assert_ok().assert_contains("1 passed, 0 failed");
     p.strata(Some(&db), &["test", "no-such-test"])
-        .assert_code(1)
+        .assert_code(2)
         .assert_contains("no validation test matches `no-such-test`");
 }
 

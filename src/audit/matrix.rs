@@ -14,49 +14,18 @@
 //! other roles. Anything else is assumed to possibly pass: the matrix says which policies can
 //! let rows through, the probe tests whether they do.
 //!
-//! Gaps, by design of a catalog-only view: role membership (privileges inherited from other
-//! roles) is not followed; only direct grants and PUBLIC count.
+//! Role membership is followed (`audit::privilege`): privileges of inherited roles, policies
+//! naming them, and ownership (a member of the owner skips unforced row-level security too).
 
 use super::expr;
+use super::privilege;
 use super::AuditConfig;
-use crate::catalog::{Catalog, Grant, Policy, Table};
+use crate::catalog::{Catalog, Policy, Table};
 use crate::config::AuthModel;
 use crate::sql::quote_ident;
 use serde::Serialize;
 
-/// The four commands of the matrix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Command {
-    Select,
-    Insert,
-    Update,
-    Delete,
-}
-
-impl Command {
-    pub const ALL: [Command; 4] = [
-        Command::Select,
-        Command::Insert,
-        Command::Update,
-        Command::Delete,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Command::Select => "SELECT",
-            Command::Insert => "INSERT",
-            Command::Update => "UPDATE",
-            Command::Delete => "DELETE",
-        }
-    }
-}
-
-impl std::fmt::Display for Command {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::access::Command;
 
 /// Why a role cannot use a command at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -171,19 +140,8 @@ pub enum Applicability {
     Guarded(String),
 }
 
-/// The privilege name PostgreSQL's ACL uses for a command.
-fn privilege(cmd: Command) -> &'static str {
-    cmd.as_str()
-}
-
-fn grant_matches(g: &Grant, role_key: &str, owner: Option<&str>) -> bool {
-    g.grantee == role_key
-        || g.grantee == "PUBLIC"
-        || (g.grantee == "(owner)" && owner == Some(role_key))
-}
-
-/// The role holds `cmd` on the table, directly, through PUBLIC, as its owner, or on at least
-/// one column (`GRANT SELECT (a, b)`).
+/// The role holds `cmd` on the table, directly, through PUBLIC, through a role it inherits,
+/// as its owner, or on at least one column (`GRANT SELECT (a, b)`).
 pub fn has_table_privilege(
     cat: &Catalog,
     table_key: &str,
@@ -191,33 +149,21 @@ pub fn has_table_privilege(
     role: &str,
     cmd: Command,
 ) -> bool {
-    let role_key = quote_ident(role);
+    let roles = privilege::inherited(cat, role);
     let owner = cat.owners.get(table_key).map(String::as_str);
-    let p = privilege(cmd);
-    let table_level = table
-        .acl
-        .iter()
-        .any(|g| g.privilege == p && grant_matches(g, &role_key, owner));
-    table_level
+    let p = cmd.as_str();
+    privilege::granted(&table.acl, p, &roles, owner)
         || (cmd != Command::Delete
-            && table.columns.iter().any(|c| {
-                c.acl
-                    .iter()
-                    .any(|g| g.privilege == p && grant_matches(g, &role_key, owner))
-            }))
+            && table
+                .columns
+                .iter()
+                .any(|c| privilege::granted(&c.acl, p, &roles, owner)))
 }
 
-/// The role may use objects in the schema (USAGE, directly or through PUBLIC). A schema the
-/// catalog did not read counts as usable.
+/// The role may use objects in the schema (USAGE, directly, through PUBLIC or a role it
+/// inherits). A schema the catalog did not read counts as usable.
 pub fn has_schema_usage(cat: &Catalog, schema: &str, role: &str) -> bool {
-    let role_key = quote_ident(role);
-    match cat.schemas.get(&quote_ident(schema)) {
-        None => true,
-        Some(s) => s
-            .acl
-            .iter()
-            .any(|g| g.privilege == "USAGE" && (g.grantee == role_key || g.grantee == "PUBLIC")),
-    }
+    privilege::schema_usage(cat, schema, &privilege::inherited(cat, role))
 }
 
 /// The expressions PostgreSQL evaluates for a command: USING for SELECT and DELETE, WITH CHECK
@@ -233,12 +179,17 @@ fn expressions(p: &Policy, cmd: Command) -> Vec<&str> {
 }
 
 /// Whether `p` takes part when `role` runs `cmd`.
-pub fn applicability(p: &Policy, role: &str, cmd: Command, cfg: &AuditConfig) -> Applicability {
+pub fn applicability(
+    p: &Policy,
+    role: &str,
+    roles: &std::collections::BTreeSet<String>,
+    cmd: Command,
+    cfg: &AuditConfig,
+) -> Applicability {
     if p.command != "ALL" && p.command != cmd.as_str() {
         return Applicability::OtherCommand;
     }
-    let role_key = quote_ident(role);
-    if !p.roles.iter().any(|r| *r == role_key || r == "public") {
+    if !p.roles.iter().any(|r| r == "public" || roles.contains(r)) {
         return Applicability::OtherRole;
     }
     for e in expressions(p, cmd) {
@@ -303,7 +254,8 @@ pub fn access(
             reason: BypassReason::BypassRls,
         };
     }
-    if !table.rls_forced && cat.owners.get(table_key) == Some(&role_key) {
+    let roles = privilege::inherited(cat, role);
+    if !table.rls_forced && privilege::owns(cat, table_key, &roles).is_some() {
         return Access::Bypass {
             reason: BypassReason::Owner,
         };
@@ -311,7 +263,7 @@ pub fn access(
     let mut permissive = Vec::new();
     let mut restrictive = Vec::new();
     for p in policies {
-        if applicability(p, role, cmd, cfg) == Applicability::Applies {
+        if applicability(p, role, &roles, cmd, cfg) == Applicability::Applies {
             if p.permissive {
                 permissive.push(p.name.clone());
             } else {

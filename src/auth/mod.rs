@@ -1,72 +1,32 @@
 //! Auth models (`supabase`, `setting`): the Supabase-compatible shim, and the statements that
 //! make a session act as a given role and user (used by `-- as:` and the audit probe).
 //!
-//! Owns: `shim.sql` and the decision whether a project needs it. Must not: decide what a test
-//! expects or what a finding is.
+//! Owns: the shim (`sql/*.sql`, one file per part), the decision which parts a project needs
+//! ([`detect`], [`shim::plan`]), installing them, and the advice for Supabase extensions a
+//! plain server lacks ([`extensions`]). Must not: decide what a test expects or what a finding
+//! is, or print (what the shim installed is a [`ShimReport`] for the caller to render).
+
+pub mod detect;
+pub mod extensions;
+pub mod shim;
 
 use crate::config::{Auth, AuthModel};
-use crate::db::{self, DbError};
 use crate::sql::quote_literal;
-use sqlx::postgres::PgConnection;
 
-/// The shim: roles `anon`, `authenticated`, `service_role`, schema `auth`, `auth.users`,
-/// `auth.uid()`, `auth.role()`, `auth.email()`, `auth.jwt()`. Idempotent.
-pub const SHIM_SQL: &str = include_str!("shim.sql");
+pub use shim::{ensure_shim, ShimReport};
 
-/// Whether SQL text refers to Supabase's auth schema or roles (a word-boundary match on
-/// `auth.` and on the three role names).
+/// Every part of the shim, in installation order (for fingerprints of shadow templates).
+pub const SHIM_SQL: &str = concat!(
+    include_str!("sql/auth.sql"),
+    include_str!("sql/extensions.sql"),
+    include_str!("sql/storage.sql"),
+    include_str!("sql/vault.sql"),
+);
+
+/// Whether SQL text really uses Supabase's objects (identifiers, not words in strings or
+/// comments; see [`detect`]): the trigger of the shim.
 pub fn refers_to_supabase_auth(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    let bytes = lower.as_bytes();
-    let word_at = |i: usize, w: &str| -> bool {
-        let before_ok = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
-        let end = i + w.len();
-        let after_ok = w.ends_with('.')
-            || end >= bytes.len()
-            || !(bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_');
-        before_ok && after_ok
-    };
-    for w in ["auth.", "anon", "authenticated", "service_role"] {
-        let mut from = 0;
-        while let Some(i) = lower[from..].find(w) {
-            let at = from + i;
-            if word_at(at, w) {
-                return true;
-            }
-            from = at + w.len();
-        }
-    }
-    false
-}
-
-/// Installs the shim when configured, missing, and needed by `texts`. Returns whether it did.
-pub async fn ensure_shim<'a>(
-    conn: &mut PgConnection,
-    auth: &Auth,
-    mut texts: impl Iterator<Item = &'a str>,
-) -> Result<bool, DbError> {
-    if !auth.shim || auth.model != AuthModel::Supabase {
-        return Ok(false);
-    }
-    let present: bool = sqlx::query_scalar("SELECT to_regnamespace('auth') IS NOT NULL")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|e| DbError::query("looking for schema auth", &e))?;
-    if present || !texts.any(refers_to_supabase_auth) {
-        return Ok(false);
-    }
-    install_shim(conn).await?;
-    Ok(true)
-}
-
-/// Runs the shim in one transaction.
-pub async fn install_shim(conn: &mut PgConnection) -> Result<(), DbError> {
-    let script = format!("BEGIN;\n{SHIM_SQL}\n;\nCOMMIT;");
-    if let Err(e) = db::execute_script(conn, &script).await {
-        let _ = db::execute_script(conn, "ROLLBACK").await;
-        return Err(DbError::query("installing the Supabase auth shim", &e));
-    }
-    Ok(())
+    detect::usage(text).any()
 }
 
 /// SQL that makes the current transaction act as `role` (and user `user_id`) under the
@@ -111,21 +71,6 @@ pub fn assume_sql(auth: &Auth, role: &str, user_id: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn detects_supabase_references() {
-        assert!(refers_to_supabase_auth("references auth.users(id)"));
-        assert!(refers_to_supabase_auth(
-            "grant select on t to authenticated;"
-        ));
-        assert!(refers_to_supabase_auth(
-            "USING ((select AUTH.uid()) = user_id)"
-        ));
-        assert!(!refers_to_supabase_auth(
-            "create table oauth.tokens(); -- authentication"
-        ));
-        assert!(!refers_to_supabase_auth("create table t (anonymous bool)"));
-    }
 
     #[test]
     fn assume_quotes_values() {

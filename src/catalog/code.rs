@@ -9,7 +9,7 @@
 //! Each code type is a newtype over the model's value with `TryFrom<String>`, so a row struct
 //! reads it with `#[sqlx(try_from = "String")]` and the decode error carries the column name.
 
-use super::model::{ConstraintKind, ObjectKind, TypeKind};
+use super::model::{ConstraintKind, DefaultObjects, NotComparedReason, ObjectKind, TypeKind};
 
 /// A catalog value strata does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -145,6 +145,65 @@ catalog_code! {
         "" => None,
         "s" => Some("STORED"),
         "v" => Some("VIRTUAL"),
+    }
+}
+
+catalog_code! {
+    /// `pg_rewrite.ev_enabled`.
+    RuleEnabled(&'static str) from "pg_rewrite.ev_enabled" {
+        "O" => "enabled",
+        "D" => "disabled",
+        "R" => "replica",
+        "A" => "always",
+    }
+}
+
+catalog_code! {
+    /// `pg_event_trigger.evtenabled`.
+    EventTriggerEnabled(&'static str) from "pg_event_trigger.evtenabled" {
+        "O" => "enabled",
+        "D" => "disabled",
+        "R" => "replica",
+        "A" => "always",
+    }
+}
+
+catalog_code! {
+    /// `pg_class.relkind` of a relation that has rules.
+    RelationKind(ObjectKind) from "pg_class.relkind" {
+        "r" => ObjectKind::Table,
+        "p" => ObjectKind::Table,
+        "v" => ObjectKind::View,
+        "m" => ObjectKind::MaterializedView,
+    }
+}
+
+catalog_code! {
+    /// `pg_default_acl.defaclobjtype` (`L`: large objects, PostgreSQL 18).
+    DefaultObjectsCode(DefaultObjects) from "pg_default_acl.defaclobjtype" {
+        "r" => DefaultObjects::Tables,
+        "S" => DefaultObjects::Sequences,
+        "f" => DefaultObjects::Functions,
+        "T" => DefaultObjects::Types,
+        "n" => DefaultObjects::Schemas,
+        "L" => DefaultObjects::LargeObjects,
+    }
+}
+
+catalog_code! {
+    /// `pg_collation.collprovider` (`b`: builtin, PostgreSQL 17).
+    CollationProvider(&'static str) from "pg_collation.collprovider" {
+        "c" => "libc",
+        "i" => "icu",
+        "b" => "builtin",
+    }
+}
+
+catalog_code! {
+    /// Why `not_compared.sql` lists an object.
+    Reason(NotComparedReason) from "not_compared.reason" {
+        "unmodelled" => NotComparedReason::Unmodelled,
+        "out-of-scope" => NotComparedReason::OutOfScope,
     }
 }
 

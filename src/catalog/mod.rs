@@ -26,6 +26,7 @@
 mod code;
 pub mod model;
 mod rows;
+mod version;
 
 pub use code::UnexpectedCode;
 
@@ -38,20 +39,57 @@ use std::collections::HashMap;
 
 const Q_SCHEMAS: &str = include_str!("queries/schemas.sql");
 const Q_EXTENSIONS: &str = include_str!("queries/extensions.sql");
+const Q_COLLATIONS: &str = include_str!("queries/collations.sql");
 const Q_TYPES: &str = include_str!("queries/types.sql");
 const Q_SEQUENCES: &str = include_str!("queries/sequences.sql");
 const Q_TABLES: &str = include_str!("queries/tables.sql");
 const Q_COLUMNS: &str = include_str!("queries/columns.sql");
 const Q_CONSTRAINTS: &str = include_str!("queries/constraints.sql");
 const Q_INDEXES: &str = include_str!("queries/indexes.sql");
+const Q_STATISTICS: &str = include_str!("queries/statistics.sql");
 const Q_VIEWS: &str = include_str!("queries/views.sql");
+const Q_RULES: &str = include_str!("queries/rules.sql");
 const Q_FUNCTIONS: &str = include_str!("queries/functions.sql");
 const Q_TRIGGERS: &str = include_str!("queries/triggers.sql");
+const Q_EVENT_TRIGGERS: &str = include_str!("queries/event_triggers.sql");
 const Q_POLICIES: &str = include_str!("queries/policies.sql");
+const Q_PUBLICATIONS: &str = include_str!("queries/publications.sql");
+const Q_DEFAULT_PRIVILEGES: &str = include_str!("queries/default_privileges.sql");
+const Q_SECURITY_LABELS: &str = include_str!("queries/security_labels.sql");
 const Q_DEPENDENCIES: &str = include_str!("queries/dependencies.sql");
-const Q_UNMODELLED: &str = include_str!("queries/unmodelled.sql");
-const Q_OWNERS: &str = include_str!("queries/owners.sql");
+const Q_NOT_COMPARED: &str = include_str!("queries/not_compared.sql");
 const Q_ROLES: &str = include_str!("queries/roles.sql");
+const Q_ROLE_MEMBERS: &str = include_str!("queries/role_members.sql");
+const Q_VIEW_READS: &str = include_str!("queries/view_reads.sql");
+
+/// Every catalog query by name (each is run once per introspection).
+#[cfg(test)]
+pub(crate) const QUERIES: &[(&str, &str)] = &[
+    ("schemas", Q_SCHEMAS),
+    ("extensions", Q_EXTENSIONS),
+    ("collations", Q_COLLATIONS),
+    ("types", Q_TYPES),
+    ("sequences", Q_SEQUENCES),
+    ("tables", Q_TABLES),
+    ("columns", Q_COLUMNS),
+    ("constraints", Q_CONSTRAINTS),
+    ("indexes", Q_INDEXES),
+    ("statistics", Q_STATISTICS),
+    ("views", Q_VIEWS),
+    ("rules", Q_RULES),
+    ("functions", Q_FUNCTIONS),
+    ("triggers", Q_TRIGGERS),
+    ("event triggers", Q_EVENT_TRIGGERS),
+    ("policies", Q_POLICIES),
+    ("publications", Q_PUBLICATIONS),
+    ("default privileges", Q_DEFAULT_PRIVILEGES),
+    ("security labels", Q_SECURITY_LABELS),
+    ("dependencies", Q_DEPENDENCIES),
+    ("objects not compared", Q_NOT_COMPARED),
+    ("roles", Q_ROLES),
+    ("role memberships", Q_ROLE_MEMBERS),
+    ("relations read by views", Q_VIEW_READS),
+];
 
 /// Reads the schemas `schemas` (minus `exclude_schemas`, e.g. strata's history schema) in one
 /// read-only snapshot.
@@ -97,28 +135,35 @@ pub async fn introspect_in_transaction(
     Ok(cat)
 }
 
-/// Runs one catalog query and decodes its rows; `$1` is the schemas in scope, `$2` those left
-/// out. A decode error (a catalog code strata does not know) names the query and the column.
-async fn fetch<R>(
-    conn: &mut PgConnection,
-    timings: &mut Timings,
-    what: &'static str,
-    sql: &'static str,
-    schemas: &[String],
-    exclude: &[String],
-) -> Result<Vec<R>, DbError>
-where
-    R: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
-{
-    let started = std::time::Instant::now();
-    let rows = sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql))
-        .bind(schemas)
-        .bind(exclude)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(|e| DbError::query(format!("reading {what} from the catalog"), &e))?;
-    timings.0.push((what, started.elapsed()));
-    Ok(rows)
+/// One introspection's connection, scope and server version.
+struct Reader<'c> {
+    conn: &'c mut PgConnection,
+    schemas: &'c [String],
+    exclude: &'c [String],
+    /// `server_version_num`, for the version-dependent query fragments.
+    version: i32,
+    timings: Timings,
+}
+
+impl Reader<'_> {
+    /// Runs one catalog query and decodes its rows; `$1` is the schemas in scope, `$2` those
+    /// left out. A decode error (a catalog code strata does not know) names the query and the
+    /// column.
+    async fn fetch<R>(&mut self, what: &'static str, sql: &'static str) -> Result<Vec<R>, DbError>
+    where
+        R: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+    {
+        let started = std::time::Instant::now();
+        let sql = version::render(sql, self.version);
+        let rows = sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql))
+            .bind(self.schemas)
+            .bind(self.exclude)
+            .fetch_all(&mut *self.conn)
+            .await
+            .map_err(|e| DbError::query(format!("reading {what} from the catalog"), &e))?;
+        self.timings.0.push((what, started.elapsed()));
+        Ok(rows)
+    }
 }
 
 /// (catalog name, oid, sub id) → the modelled object it is.
@@ -136,30 +181,45 @@ async fn read_all(
     schemas: &[String],
     exclude: &[String],
 ) -> Result<Catalog, DbError> {
-    let mut cat = Catalog::default();
+    let (version, current_role): (i32, String) = sqlx::query_as(
+        "SELECT current_setting('server_version_num')::int4, quote_ident(current_user)",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| DbError::query("reading the server version", &e))?;
+    let mut rd = Reader {
+        conn,
+        schemas,
+        exclude,
+        version,
+        timings: Timings::default(),
+    };
+    let mut cat = Catalog {
+        current_role,
+        ..Catalog::default()
+    };
     let mut oids: OidMap = HashMap::new();
-    let t = &mut cat.timings;
+    let mut extra_edges: Vec<(ObjectRef, ObjectRef)> = Vec::new();
 
-    let rows: Vec<SchemaRow> = fetch(conn, t, "schemas", Q_SCHEMAS, schemas, exclude).await?;
-    for r in rows {
+    for r in rd.fetch::<SchemaRow>("schemas", Q_SCHEMAS).await? {
         oids.insert(("pg_namespace", r.oid, 0), oref(ObjectKind::Schema, &r.key));
         cat.schemas.insert(r.key.clone(), r.model());
     }
-
-    let rows: Vec<ExtensionRow> =
-        fetch(conn, t, "extensions", Q_EXTENSIONS, schemas, exclude).await?;
-    for r in rows {
+    for r in rd.fetch::<ExtensionRow>("extensions", Q_EXTENSIONS).await? {
         cat.extensions.insert(r.key.clone(), r.model());
     }
-
-    let rows: Vec<TypeRow> = fetch(conn, t, "types", Q_TYPES, schemas, exclude).await?;
-    for r in rows {
+    for r in rd.fetch::<CollationRow>("collations", Q_COLLATIONS).await? {
+        oids.insert(
+            ("pg_collation", r.oid, 0),
+            oref(ObjectKind::Collation, &r.key),
+        );
+        cat.collations.insert(r.key.clone(), r.model());
+    }
+    for r in rd.fetch::<TypeRow>("types", Q_TYPES).await? {
         oids.insert(("pg_type", r.oid, 0), oref(ObjectKind::Type, &r.key));
         cat.types.insert(r.key.clone(), r.model());
     }
-
-    let rows: Vec<SequenceRow> = fetch(conn, t, "sequences", Q_SEQUENCES, schemas, exclude).await?;
-    for r in rows {
+    for r in rd.fetch::<SequenceRow>("sequences", Q_SEQUENCES).await? {
         oids.insert(("pg_class", r.oid, 0), oref(ObjectKind::Sequence, &r.key));
         cat.sequences.insert(r.key.clone(), r.model());
     }
@@ -168,25 +228,23 @@ async fn read_all(
     let mut table_by_oid: HashMap<i64, String> = HashMap::new();
     let mut view_by_oid: HashMap<i64, (String, ObjectKind)> = HashMap::new();
 
-    let rows: Vec<TableRow> = fetch(conn, t, "tables", Q_TABLES, schemas, exclude).await?;
-    for r in rows {
+    for r in rd.fetch::<TableRow>("tables", Q_TABLES).await? {
         oids.insert(("pg_class", r.oid, 0), oref(ObjectKind::Table, &r.key));
         oids.insert(("pg_type", r.type_oid, 0), oref(ObjectKind::Table, &r.key));
         table_by_oid.insert(r.oid, r.key.clone());
+        cat.owners.insert(r.key.clone(), r.owner.clone());
         cat.tables.insert(r.key.clone(), r.model());
     }
-
-    let rows: Vec<ViewRow> = fetch(conn, t, "views", Q_VIEWS, schemas, exclude).await?;
-    for r in rows {
+    for r in rd.fetch::<ViewRow>("views", Q_VIEWS).await? {
         let kind = r.kind();
         oids.insert(("pg_class", r.oid, 0), oref(kind, &r.key));
         oids.insert(("pg_type", r.type_oid, 0), oref(kind, &r.key));
         view_by_oid.insert(r.oid, (r.key.clone(), kind));
+        cat.owners.insert(r.key.clone(), r.owner.clone());
         cat.views.insert(r.key.clone(), r.model());
     }
 
-    let rows: Vec<ColumnRow> = fetch(conn, t, "columns", Q_COLUMNS, schemas, exclude).await?;
-    for r in rows {
+    for r in rd.fetch::<ColumnRow>("columns", Q_COLUMNS).await? {
         let (rel, num) = (r.rel_oid, r.num);
         if let Some(tkey) = table_by_oid.get(&rel) {
             let Some(table) = cat.tables.get_mut(tkey) else {
@@ -213,9 +271,10 @@ async fn read_all(
         }
     }
 
-    let rows: Vec<ConstraintRow> =
-        fetch(conn, t, "constraints", Q_CONSTRAINTS, schemas, exclude).await?;
-    for r in rows {
+    for r in rd
+        .fetch::<ConstraintRow>("constraints", Q_CONSTRAINTS)
+        .await?
+    {
         let Some(tkey) = table_by_oid.get(&r.rel_oid) else {
             continue;
         };
@@ -235,37 +294,84 @@ async fn read_all(
             table.constraints.insert(r.name.clone(), r.model());
         }
     }
-
-    let rows: Vec<IndexRow> = fetch(conn, t, "indexes", Q_INDEXES, schemas, exclude).await?;
-    for r in rows {
+    for r in rd.fetch::<IndexRow>("indexes", Q_INDEXES).await? {
         oids.insert(("pg_class", r.oid, 0), oref(ObjectKind::Index, &r.key));
         cat.indexes.insert(r.key.clone(), r.model());
     }
-
-    let rows: Vec<FunctionRow> = fetch(conn, t, "functions", Q_FUNCTIONS, schemas, exclude).await?;
-    for r in rows {
+    for r in rd
+        .fetch::<StatisticsRow>("statistics", Q_STATISTICS)
+        .await?
+    {
+        oids.insert(
+            ("pg_statistic_ext", r.oid, 0),
+            oref(ObjectKind::Statistics, &r.key),
+        );
+        cat.statistics.insert(r.key.clone(), r.model());
+    }
+    for r in rd.fetch::<RuleRow>("rules", Q_RULES).await? {
+        let key = format!("{}.{}", r.relation_key, crate::sql::quote_ident(&r.name));
+        oids.insert(("pg_rewrite", r.oid, 0), oref(ObjectKind::Rule, &key));
+        cat.rules.insert(key, r.model());
+    }
+    for r in rd.fetch::<FunctionRow>("functions", Q_FUNCTIONS).await? {
         oids.insert(("pg_proc", r.oid, 0), oref(r.kind(), &r.key));
         cat.functions.insert(r.key.clone(), r.model());
     }
-
-    let rows: Vec<TriggerRow> = fetch(conn, t, "triggers", Q_TRIGGERS, schemas, exclude).await?;
-    for r in rows {
+    for r in rd.fetch::<TriggerRow>("triggers", Q_TRIGGERS).await? {
         let key = format!("{}.{}", r.table_key, crate::sql::quote_ident(&r.name));
         oids.insert(("pg_trigger", r.oid, 0), oref(ObjectKind::Trigger, &key));
         cat.triggers.insert(key, r.model());
     }
-
-    let rows: Vec<PolicyRow> = fetch(conn, t, "policies", Q_POLICIES, schemas, exclude).await?;
-    for r in rows {
+    for r in rd
+        .fetch::<EventTriggerRow>("event triggers", Q_EVENT_TRIGGERS)
+        .await?
+    {
+        oids.insert(
+            ("pg_event_trigger", r.oid, 0),
+            oref(ObjectKind::EventTrigger, &r.key),
+        );
+        cat.event_triggers.insert(r.key.clone(), r.model());
+    }
+    for r in rd.fetch::<PolicyRow>("policies", Q_POLICIES).await? {
         let key = format!("{}.{}", r.table_key, crate::sql::quote_ident(&r.name));
         oids.insert(("pg_policy", r.oid, 0), oref(ObjectKind::Policy, &key));
         cat.policies.insert(key, r.model());
     }
+    for r in rd
+        .fetch::<PublicationRow>("publications", Q_PUBLICATIONS)
+        .await?
+    {
+        let key = r.key.clone();
+        let p = r.model();
+        // A published table is one with its table: it leaves and comes back with it.
+        for t in p.tables.keys() {
+            extra_edges.push((
+                oref(ObjectKind::PublicationTable, &format!("{key}.{t}")),
+                oref(ObjectKind::Table, t),
+            ));
+        }
+        cat.publications.insert(key, p);
+    }
+    for r in rd
+        .fetch::<DefaultPrivilegesRow>("default privileges", Q_DEFAULT_PRIVILEGES)
+        .await?
+    {
+        let d = r.model();
+        cat.default_privileges
+            .insert(default_privileges_key(&d, &cat.current_role), d);
+    }
+    for r in rd
+        .fetch::<SecurityLabelRow>("security labels", Q_SECURITY_LABELS)
+        .await?
+    {
+        cat.security_labels.insert(r.key(), r.model());
+    }
 
-    let rows: Vec<DependencyRow> =
-        fetch(conn, t, "dependencies", Q_DEPENDENCIES, schemas, exclude).await?;
-    let mut edges = std::collections::BTreeSet::new();
-    for r in rows {
+    let mut edges: std::collections::BTreeSet<_> = extra_edges.into_iter().collect();
+    for r in rd
+        .fetch::<DependencyRow>("dependencies", Q_DEPENDENCIES)
+        .await?
+    {
         let (Some(class), Some(ref_class)) = (static_class(&r.class), static_class(&r.ref_class))
         else {
             continue;
@@ -280,32 +386,48 @@ async fn read_all(
     }
     cat.dependencies = edges.into_iter().collect();
 
-    let rows: Vec<NotComparedRow> = fetch(
-        conn,
-        t,
-        "unmodelled objects",
-        Q_UNMODELLED,
-        schemas,
-        exclude,
-    )
-    .await?;
-    cat.not_compared = rows
-        .into_iter()
-        .map(|r| NotCompared {
-            kind: r.kind,
-            name: r.name,
-        })
-        .collect();
+    let rows = rd
+        .fetch::<NotComparedRow>("objects not compared", Q_NOT_COMPARED)
+        .await?;
+    cat.not_compared
+        .extend(rows.into_iter().map(NotComparedRow::model));
+    cat.not_compared.sort();
 
-    let rows: Vec<OwnerRow> = fetch(conn, t, "relation owners", Q_OWNERS, schemas, exclude).await?;
-    cat.owners = rows.into_iter().map(|r| (r.key, r.owner)).collect();
-
-    let rows: Vec<RoleRow> = fetch(conn, t, "roles", Q_ROLES, schemas, exclude).await?;
+    let rows = rd.fetch::<RoleRow>("roles", Q_ROLES).await?;
     cat.roles = rows
         .into_iter()
         .map(|r| (r.key.clone(), r.model()))
         .collect();
+    let rows: Vec<MembershipRow> = rd.fetch("role memberships", Q_ROLE_MEMBERS).await?;
+    cat.memberships = rows.into_iter().map(MembershipRow::model).collect();
+
+    cat.function_owners = cat
+        .functions
+        .iter()
+        .map(|(key, f)| (key.clone(), f.owner.clone()))
+        .collect();
+
+    let rows: Vec<ViewReadsRow> = rd.fetch("relations read by views", Q_VIEW_READS).await?;
+    cat.view_reads = rows.into_iter().map(|r| (r.view, r.reads)).collect();
+
+    cat.timings = rd.timings;
     Ok(cat)
+}
+
+/// `[FOR ROLE r] [IN SCHEMA s] ON TABLES`: the role is left out when it is the one that read
+/// the catalog, so that entries a migration made without `FOR ROLE` compare equal whoever ran
+/// it.
+pub fn default_privileges_key(d: &DefaultPrivileges, current_role: &str) -> String {
+    let mut key = String::new();
+    if d.role != current_role {
+        key.push_str(&format!("FOR ROLE {} ", d.role));
+    }
+    if let Some(s) = &d.schema {
+        key.push_str(&format!("IN SCHEMA {} ", crate::sql::quote_ident(s)));
+    }
+    key.push_str("ON ");
+    key.push_str(d.objects.sql());
+    key
 }
 
 fn static_class(name: &str) -> Option<&'static str> {
@@ -317,6 +439,10 @@ fn static_class(name: &str) -> Option<&'static str> {
         "pg_trigger" => "pg_trigger",
         "pg_policy" => "pg_policy",
         "pg_namespace" => "pg_namespace",
+        "pg_collation" => "pg_collation",
+        "pg_rewrite" => "pg_rewrite",
+        "pg_statistic_ext" => "pg_statistic_ext",
+        "pg_event_trigger" => "pg_event_trigger",
         _ => return None,
     })
 }

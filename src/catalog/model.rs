@@ -41,24 +41,67 @@ pub struct Catalog {
     pub triggers: BTreeMap<String, Trigger>,
     /// Keyed `schema.table.policy`.
     pub policies: BTreeMap<String, Policy>,
-    /// Objects of kinds strata does not model, found in the schemas in scope: reported, never
-    /// compared (so never silently skipped).
+    /// `ALTER DEFAULT PRIVILEGES` entries, keyed like `IN SCHEMA public ON TABLES` (with
+    /// `FOR ROLE r` first when `r` is not the role that read the catalog).
+    pub default_privileges: BTreeMap<String, DefaultPrivileges>,
+    /// Event triggers (compared when their function is in a schema in scope on either side),
+    /// by quoted name.
+    pub event_triggers: BTreeMap<String, EventTrigger>,
+    /// Publications (compared when they publish something in scope, or all tables, on either
+    /// side), by quoted name.
+    pub publications: BTreeMap<String, Publication>,
+    /// Extended statistics (`CREATE STATISTICS`), keyed `schema.name`.
+    pub statistics: BTreeMap<String, Statistics>,
+    /// Rewrite rules other than a view's own, keyed `schema.relation.rule`.
+    pub rules: BTreeMap<String, Rule>,
+    /// Collations, keyed `schema.name`.
+    pub collations: BTreeMap<String, Collation>,
+    /// Security labels on objects in scope, keyed `provider TYPE identity`.
+    pub security_labels: BTreeMap<String, SecurityLabel>,
+    /// The role that read the catalog (quoted): objects it owns are owned "by default", the
+    /// way a migration run by it creates them.
+    pub current_role: String,
+    /// Objects that are not compared: kinds strata does not model (reported as differences
+    /// that fail `diff --exit-code` unless accepted) and objects outside the configured
+    /// schemas (a note). Never skipped in silence.
     pub not_compared: Vec<NotCompared>,
     /// Dependency edges between modelled objects: (dependent, what it depends on).
     #[serde(skip)]
     pub dependencies: Vec<(ObjectRef, ObjectRef)>,
-    /// Owner (quoted role name) of each table, view and materialized view, by relation key.
-    /// For the RLS audit only: owners are not compared (a shadow database's objects belong to
-    /// whoever built it).
+    /// Owner (quoted role name) of each table, view and materialized view, by relation key
+    /// (the same as their `owner` field; kept for the RLS audit).
     #[serde(skip)]
     pub owners: BTreeMap<String, String>,
     /// Every role of the cluster by quoted name, with the attributes that exempt it from
     /// row-level security. For the RLS audit only; not compared.
     #[serde(skip)]
     pub roles: BTreeMap<String, Role>,
+    /// Role memberships (direct grants of one role to another), sorted by member then role.
+    /// For the RLS audit only; not compared.
+    #[serde(skip)]
+    pub memberships: Vec<Membership>,
+    /// Owner (quoted role name) of each function and procedure, by function key. For the RLS
+    /// audit only (a SECURITY DEFINER function runs with its owner's rights); not compared.
+    #[serde(skip)]
+    pub function_owners: BTreeMap<String, String>,
+    /// The relations (any schema, `auth.users` included) each view and materialized view reads
+    /// directly, by view key, sorted. For the RLS audit only; not compared.
+    #[serde(skip)]
+    pub view_reads: BTreeMap<String, Vec<String>>,
     /// How long each query took to read this catalog (for `-v`).
     #[serde(skip)]
     pub timings: Timings,
+}
+
+/// `GRANT role TO member`: the member may act as the role, and with `inherit` holds its
+/// privileges (and its ownerships) without `SET ROLE`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Membership {
+    /// Quoted role name of the member.
+    pub member: String,
+    /// Quoted role name of the role granted.
+    pub role: String,
+    pub inherit: bool,
 }
 
 /// How long each catalog query took (for `-v`). Never part of a comparison: two catalogs
@@ -110,7 +153,10 @@ pub struct ObjectRef {
 pub enum ObjectKind {
     Schema,
     Extension,
+    Collation,
     Type,
+    /// An attribute of a composite type.
+    Attribute,
     Sequence,
     Function,
     Procedure,
@@ -118,13 +164,22 @@ pub enum ObjectKind {
     Column,
     Constraint,
     Index,
+    Statistics,
     View,
     MaterializedView,
+    Rule,
     Trigger,
+    EventTrigger,
     Rls,
     Policy,
+    Publication,
+    /// A table in a publication.
+    PublicationTable,
+    Owner,
     Grant,
+    DefaultPrivileges,
     Comment,
+    SecurityLabel,
 }
 
 impl ObjectKind {
@@ -136,6 +191,8 @@ impl ObjectKind {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Schema {
     pub name: String,
+    /// Quoted role name.
+    pub owner: String,
     pub comment: Option<String>,
     pub acl: Vec<Grant>,
 }
@@ -144,8 +201,10 @@ pub struct Schema {
 pub struct Extension {
     pub name: String,
     pub schema: String,
-    /// Informational: not compared (it is the server's package version).
+    /// The installed version (`ALTER EXTENSION … UPDATE TO` changes it).
     pub version: String,
+    /// Installed in a schema in scope (compared when either side has it in scope).
+    pub in_scope: bool,
     pub comment: Option<String>,
 }
 
@@ -164,17 +223,41 @@ pub struct TypeDef {
     pub schema: String,
     pub name: String,
     pub kind: TypeKind,
+    pub owner: String,
     /// Enum labels in sort order.
     pub labels: Vec<String>,
-    /// Composite attributes, `name type [COLLATE c]`, in order.
-    pub attributes: Vec<String>,
+    /// Composite attributes, in order.
+    pub attributes: Vec<Attribute>,
     /// Domain base type.
     pub base_type: Option<String>,
+    /// Domain collation, when not the base type's default.
+    pub collation: Option<String>,
     pub not_null: bool,
     pub default: Option<String>,
-    /// Domain constraints, `CONSTRAINT name CHECK (...)`, sorted by name.
-    pub constraints: Vec<String>,
+    /// Domain CHECK constraints, sorted by name.
+    pub constraints: Vec<DomainConstraint>,
     pub range_subtype: Option<String>,
+    pub comment: Option<String>,
+    pub acl: Vec<Grant>,
+}
+
+/// An attribute of a composite type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct Attribute {
+    pub name: String,
+    pub data_type: String,
+    /// A collation other than the type's default.
+    pub collation: Option<String>,
+    pub comment: Option<String>,
+}
+
+/// A CHECK constraint of a domain.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct DomainConstraint {
+    pub name: String,
+    /// `pg_get_constraintdef`: `CHECK ((VALUE > 0))`, with ` NOT VALID` when not validated.
+    pub definition: String,
+    pub validated: bool,
     pub comment: Option<String>,
 }
 
@@ -191,6 +274,7 @@ pub struct Sequence {
     pub cycle: bool,
     /// `schema.table.column` for a sequence owned by a column (serial).
     pub owned_by: Option<String>,
+    pub owner: String,
     pub comment: Option<String>,
     pub acl: Vec<Grant>,
 }
@@ -208,6 +292,7 @@ pub struct Table {
     pub partition_bound: Option<String>,
     /// Parents by (non-partition) inheritance.
     pub inherits: Vec<String>,
+    pub owner: String,
     pub unlogged: bool,
     /// Storage parameters (`fillfactor=70`), sorted.
     pub options: Vec<String>,
@@ -297,6 +382,7 @@ pub struct View {
     pub schema: String,
     pub name: String,
     pub materialized: bool,
+    pub owner: String,
     /// `pg_get_viewdef(oid, true)`.
     pub definition: String,
     /// `security_invoker=true`, `check_option=local`, … sorted.
@@ -314,6 +400,7 @@ pub struct Function {
     pub schema: String,
     pub name: String,
     pub procedure: bool,
+    pub owner: String,
     /// `pg_get_function_arguments` (names, modes, defaults).
     pub arguments: String,
     pub identity_arguments: String,
@@ -366,12 +453,175 @@ pub struct Policy {
     pub comment: Option<String>,
 }
 
-/// An object of a kind strata does not model.
+/// The kind of objects an `ALTER DEFAULT PRIVILEGES` entry is for.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    strum::Display,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum DefaultObjects {
+    #[default]
+    Tables,
+    Sequences,
+    Functions,
+    Types,
+    Schemas,
+    LargeObjects,
+}
+
+impl DefaultObjects {
+    /// As `ALTER DEFAULT PRIVILEGES … ON <this>` spells it.
+    pub fn sql(self) -> &'static str {
+        match self {
+            DefaultObjects::Tables => "TABLES",
+            DefaultObjects::Sequences => "SEQUENCES",
+            DefaultObjects::Functions => "FUNCTIONS",
+            DefaultObjects::Types => "TYPES",
+            DefaultObjects::Schemas => "SCHEMAS",
+            DefaultObjects::LargeObjects => "LARGE OBJECTS",
+        }
+    }
+}
+
+/// One `pg_default_acl` entry: the privileges objects get when `role` creates them (in
+/// `schema`, or anywhere).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DefaultPrivileges {
+    /// Quoted role name.
+    pub role: String,
+    pub schema: Option<String>,
+    pub objects: DefaultObjects,
+    /// The role's own privileges are written `(owner)`.
+    pub acl: Vec<Grant>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EventTrigger {
+    pub name: String,
+    /// `ddl_command_start`, `ddl_command_end`, `table_rewrite`, `sql_drop`, `login`.
+    pub event: String,
+    /// `schema.name()` of the function.
+    pub function: String,
+    /// Its function is in a schema in scope (else it is only named, as not compared).
+    pub in_scope: bool,
+    /// `WHEN TAG IN (…)`, sorted.
+    pub tags: Vec<String>,
+    /// `enabled`, `disabled`, `replica` or `always`.
+    pub enabled: String,
+    pub owner: String,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Publication {
+    pub name: String,
+    pub all_tables: bool,
+    /// Published operations: `insert`, `update`, `delete`, `truncate` (in that order).
+    pub publish: Vec<String>,
+    pub via_root: bool,
+    /// It publishes all tables, a table in scope or a schema in scope (else it is only named,
+    /// as not compared).
+    pub in_scope: bool,
+    /// Tables published one by one, by key.
+    pub tables: BTreeMap<String, PublicationTable>,
+    /// `TABLES IN SCHEMA` (PostgreSQL 15+), sorted.
+    pub schemas: Vec<String>,
+    pub owner: String,
+    pub comment: Option<String>,
+}
+
+/// A table in a publication, with its column list and row filter (PostgreSQL 15+).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct PublicationTable {
+    pub table: String,
+    pub columns: Option<Vec<String>>,
+    pub row_filter: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Statistics {
+    pub schema: String,
+    pub name: String,
+    pub table: String,
+    /// `pg_get_statisticsobjdef`: the `CREATE STATISTICS` statement.
+    pub definition: String,
+    /// `ALTER STATISTICS … SET STATISTICS`; -1 for the default.
+    pub target: i32,
+    pub owner: String,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rule {
+    pub name: String,
+    /// The table or view it is on.
+    pub relation: String,
+    /// `table`, `view` or `materialized-view`.
+    pub relation_kind: ObjectKind,
+    /// `pg_get_ruledef`: the `CREATE RULE` statement.
+    pub definition: String,
+    /// `enabled`, `disabled`, `replica` or `always`.
+    pub enabled: String,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Collation {
+    pub schema: String,
+    pub name: String,
+    /// `libc`, `icu` or `builtin`.
+    pub provider: String,
+    pub deterministic: bool,
+    pub lc_collate: Option<String>,
+    pub lc_ctype: Option<String>,
+    /// ICU or builtin locale.
+    pub locale: Option<String>,
+    /// ICU tailoring rules (PostgreSQL 16+).
+    pub rules: Option<String>,
+    pub owner: String,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SecurityLabel {
+    pub provider: String,
+    /// As `SECURITY LABEL … ON <type>` spells it: `TABLE`, `COLUMN`, `FUNCTION`, …
+    pub object_type: String,
+    /// The object, as `pg_identify_object` names it.
+    pub object: String,
+    pub label: String,
+}
+
+/// Why an object is not compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, strum::Display)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum NotComparedReason {
+    /// A kind strata does not model: it may differ, so it fails `diff --exit-code` unless
+    /// accepted with `--allow-unmodelled`.
+    Unmodelled,
+    /// Outside `[database] schemas` (a schema, or an event trigger or publication that
+    /// touches nothing in them on either side): a note.
+    OutOfScope,
+}
+
+/// An object that is not compared.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct NotCompared {
-    /// e.g. `operator`, `aggregate`, `publication`, `default-privileges`.
+    /// e.g. `operator`, `aggregate`, `schema`, `publication`.
     pub kind: String,
     pub name: String,
+    pub reason: NotComparedReason,
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@
 //! naming the catalog column and the value, never a default.
 
 use super::code::{
-    ConstraintCode, Enabled, Generated, Identity, Parallel, PolicyCommand, ProcKind, TableKind,
+    CollationProvider, ConstraintCode, DefaultObjectsCode, Enabled, EventTriggerEnabled, Generated,
+    Identity, Parallel, PolicyCommand, ProcKind, Reason, RelationKind, RuleEnabled, TableKind,
     TypeCode, ViewKind,
 };
 use super::model::*;
@@ -21,6 +22,7 @@ pub struct SchemaRow {
     pub oid: i64,
     pub key: String,
     pub name: String,
+    pub owner: String,
     pub comment: Option<String>,
     pub acl: Json<Vec<Grant>>,
 }
@@ -29,6 +31,7 @@ impl SchemaRow {
     pub fn model(self) -> Schema {
         Schema {
             name: self.name,
+            owner: self.owner,
             comment: self.comment,
             acl: self.acl.0,
         }
@@ -38,6 +41,7 @@ impl SchemaRow {
 #[derive(Debug, sqlx::FromRow)]
 pub struct ExtensionRow {
     pub key: String,
+    pub in_scope: bool,
     pub name: String,
     pub schema: String,
     pub version: String,
@@ -48,6 +52,7 @@ impl ExtensionRow {
     pub fn model(self) -> Extension {
         Extension {
             name: self.name,
+            in_scope: self.in_scope,
             schema: self.schema,
             version: self.version,
             comment: self.comment,
@@ -63,14 +68,17 @@ pub struct TypeRow {
     pub name: String,
     #[sqlx(try_from = "String")]
     pub kind: TypeCode,
+    pub owner: String,
     pub labels: Vec<String>,
-    pub attributes: Vec<String>,
+    pub attributes: Json<Vec<Attribute>>,
     pub base_type: Option<String>,
+    pub collation: Option<String>,
     pub not_null: bool,
     pub default_expr: Option<String>,
-    pub constraints: Vec<String>,
+    pub constraints: Json<Vec<DomainConstraint>>,
     pub range_subtype: Option<String>,
     pub comment: Option<String>,
+    pub acl: Json<Vec<Grant>>,
 }
 
 impl TypeRow {
@@ -79,14 +87,17 @@ impl TypeRow {
             schema: self.schema,
             name: self.name,
             kind: self.kind.0,
+            owner: self.owner,
             labels: self.labels,
-            attributes: self.attributes,
+            attributes: self.attributes.0,
             base_type: self.base_type,
+            collation: self.collation,
             not_null: self.not_null,
             default: self.default_expr,
-            constraints: self.constraints,
+            constraints: self.constraints.0,
             range_subtype: self.range_subtype,
             comment: self.comment,
+            acl: self.acl.0,
         }
     }
 }
@@ -104,6 +115,7 @@ pub struct SequenceRow {
     pub max_value: i64,
     pub cache: i64,
     pub cycle: bool,
+    pub owner: String,
     pub owned_by: Option<String>,
     pub comment: Option<String>,
     pub acl: Json<Vec<Grant>>,
@@ -122,6 +134,7 @@ impl SequenceRow {
             cache: self.cache,
             cycle: self.cycle,
             owned_by: self.owned_by,
+            owner: self.owner,
             comment: self.comment,
             acl: self.acl.0,
         }
@@ -142,6 +155,7 @@ pub struct TableRow {
     pub partition_bound: Option<String>,
     pub inherits: Vec<String>,
     pub unlogged: bool,
+    pub owner: String,
     pub options: Vec<String>,
     pub rls_enabled: bool,
     pub rls_forced: bool,
@@ -160,6 +174,7 @@ impl TableRow {
             partition_of: self.partition_of,
             partition_bound: self.partition_bound,
             inherits: self.inherits,
+            owner: self.owner,
             unlogged: self.unlogged,
             options: self.options,
             rls_enabled: self.rls_enabled,
@@ -181,6 +196,7 @@ pub struct ViewRow {
     pub name: String,
     #[sqlx(try_from = "String")]
     pub relkind: ViewKind,
+    pub owner: String,
     pub definition: String,
     pub options: Vec<String>,
     pub comment: Option<String>,
@@ -197,6 +213,7 @@ impl ViewRow {
             schema: self.schema,
             name: self.name,
             materialized: self.relkind.0 == ObjectKind::MaterializedView,
+            owner: self.owner,
             definition: self.definition,
             options: self.options,
             columns: Vec::new(),
@@ -315,6 +332,7 @@ pub struct FunctionRow {
     pub name: String,
     #[sqlx(try_from = "String")]
     pub prokind: ProcKind,
+    pub owner: String,
     pub arguments: String,
     pub identity_arguments: String,
     pub result: Option<String>,
@@ -348,6 +366,7 @@ impl FunctionRow {
             schema: self.schema,
             name: self.name,
             procedure,
+            owner: self.owner,
             arguments: self.arguments,
             identity_arguments: self.identity_arguments,
             result: if procedure { None } else { self.result },
@@ -438,12 +457,238 @@ pub struct DependencyRow {
 pub struct NotComparedRow {
     pub kind: String,
     pub name: String,
+    #[sqlx(try_from = "String")]
+    pub reason: Reason,
+}
+
+impl NotComparedRow {
+    pub fn model(self) -> NotCompared {
+        NotCompared {
+            kind: self.kind,
+            name: self.name,
+            reason: self.reason.0,
+        }
+    }
 }
 
 #[derive(Debug, sqlx::FromRow)]
-pub struct OwnerRow {
+pub struct DefaultPrivilegesRow {
+    pub role: String,
+    pub schema: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub objects: DefaultObjectsCode,
+    pub acl: Json<Vec<Grant>>,
+}
+
+impl DefaultPrivilegesRow {
+    pub fn model(self) -> DefaultPrivileges {
+        DefaultPrivileges {
+            role: self.role,
+            schema: self.schema,
+            objects: self.objects.0,
+            acl: self.acl.0,
+        }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct EventTriggerRow {
+    pub oid: i64,
     pub key: String,
+    pub name: String,
+    pub event: String,
+    pub function: String,
+    pub tags: Vec<String>,
+    #[sqlx(try_from = "String")]
+    pub enabled: EventTriggerEnabled,
     pub owner: String,
+    pub comment: Option<String>,
+    pub in_scope: bool,
+}
+
+impl EventTriggerRow {
+    pub fn model(self) -> EventTrigger {
+        EventTrigger {
+            name: self.name,
+            event: self.event,
+            function: self.function,
+            tags: self.tags,
+            enabled: self.enabled.0.to_string(),
+            owner: self.owner,
+            comment: self.comment,
+            in_scope: self.in_scope,
+        }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct PublicationRow {
+    pub key: String,
+    pub name: String,
+    pub all_tables: bool,
+    pub publish: Vec<String>,
+    pub via_root: bool,
+    pub tables: Json<Vec<PublicationTable>>,
+    pub schemas: Vec<String>,
+    pub owner: String,
+    pub comment: Option<String>,
+    pub in_scope: bool,
+}
+
+impl PublicationRow {
+    pub fn model(self) -> Publication {
+        Publication {
+            name: self.name,
+            all_tables: self.all_tables,
+            publish: self.publish,
+            via_root: self.via_root,
+            in_scope: self.in_scope,
+            tables: self
+                .tables
+                .0
+                .into_iter()
+                .map(|t| (t.table.clone(), t))
+                .collect(),
+            schemas: self.schemas,
+            owner: self.owner,
+            comment: self.comment,
+        }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct StatisticsRow {
+    pub oid: i64,
+    pub key: String,
+    pub schema: String,
+    pub name: String,
+    pub table_key: String,
+    pub definition: String,
+    pub target: i32,
+    pub owner: String,
+    pub comment: Option<String>,
+}
+
+impl StatisticsRow {
+    pub fn model(self) -> Statistics {
+        Statistics {
+            schema: self.schema,
+            name: self.name,
+            table: self.table_key,
+            definition: self.definition,
+            target: self.target,
+            owner: self.owner,
+            comment: self.comment,
+        }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct RuleRow {
+    pub oid: i64,
+    pub relation_key: String,
+    #[sqlx(try_from = "String")]
+    pub relkind: RelationKind,
+    pub name: String,
+    pub definition: String,
+    #[sqlx(try_from = "String")]
+    pub enabled: RuleEnabled,
+    pub comment: Option<String>,
+}
+
+impl RuleRow {
+    pub fn model(self) -> Rule {
+        Rule {
+            name: self.name,
+            relation: self.relation_key,
+            relation_kind: self.relkind.0,
+            definition: self.definition,
+            enabled: self.enabled.0.to_string(),
+            comment: self.comment,
+        }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct CollationRow {
+    pub oid: i64,
+    pub key: String,
+    pub schema: String,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub provider: CollationProvider,
+    pub deterministic: bool,
+    pub lc_collate: Option<String>,
+    pub lc_ctype: Option<String>,
+    pub locale: Option<String>,
+    pub rules: Option<String>,
+    pub owner: String,
+    pub comment: Option<String>,
+}
+
+impl CollationRow {
+    pub fn model(self) -> Collation {
+        Collation {
+            schema: self.schema,
+            name: self.name,
+            provider: self.provider.0.to_string(),
+            deterministic: self.deterministic,
+            lc_collate: self.lc_collate,
+            lc_ctype: self.lc_ctype,
+            locale: self.locale,
+            rules: self.rules,
+            owner: self.owner,
+            comment: self.comment,
+        }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct SecurityLabelRow {
+    pub provider: String,
+    pub object_type: String,
+    pub object: String,
+    pub label: String,
+}
+
+impl SecurityLabelRow {
+    pub fn key(&self) -> String {
+        format!("{} {} {}", self.provider, self.object_type, self.object)
+    }
+
+    pub fn model(self) -> SecurityLabel {
+        SecurityLabel {
+            provider: self.provider,
+            object_type: self.object_type,
+            object: self.object,
+            label: self.label,
+        }
+    }
+}
+
+/// `role_members.sql`.
+#[derive(Debug, sqlx::FromRow)]
+pub struct MembershipRow {
+    pub member: String,
+    pub role: String,
+    pub inherit: bool,
+}
+
+impl MembershipRow {
+    pub fn model(self) -> Membership {
+        Membership {
+            member: self.member,
+            role: self.role,
+            inherit: self.inherit,
+        }
+    }
+}
+
+/// `view_reads.sql`.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ViewReadsRow {
+    pub view: String,
+    pub reads: Vec<String>,
 }
 
 #[derive(Debug, sqlx::FromRow)]

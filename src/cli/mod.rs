@@ -29,7 +29,7 @@ pub struct Cli {
     /// Output format for results
     #[arg(long, global = true, value_enum, default_value = "text")]
     pub format: Format,
-    /// Only errors and results
+    /// Only the summary line on stdout (errors, warnings and the target still on stderr)
     #[arg(long, short, global = true)]
     pub quiet: bool,
     /// More detail
@@ -38,6 +38,9 @@ pub struct Cli {
     /// How long to wait for another strata run's lock, e.g. 60s
     #[arg(long, global = true, value_name = "DURATION")]
     pub lock_wait: Option<String>,
+    /// How long one connection attempt may take, e.g. 5s (default 15s)
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub connect_timeout: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -76,7 +79,7 @@ pub enum Command {
         steps: Option<usize>,
         #[arg(long)]
         dry_run: bool,
-        /// Confirm on a protected environment
+        /// Confirm on a protected environment or a server on another machine
         #[arg(long)]
         yes: bool,
     },
@@ -85,7 +88,14 @@ pub enum Command {
     /// Mark an existing database as already at version V
     Baseline { version: String },
     /// Accept changed checksums of applied files and clear failed entries
-    Repair,
+    Repair {
+        /// Accept that an applied migration's file was deleted on purpose (recorded in history)
+        #[arg(long, value_name = "VERSION")]
+        forget: Vec<String>,
+        /// A stopped no-transaction migration: its first N statements are committed
+        #[arg(long, value_name = "VERSION:N")]
+        resume_after: Option<String>,
+    },
     /// RLS policies, triggers and their functions from policies/
     Policies {
         #[command(subcommand)]
@@ -94,9 +104,20 @@ pub enum Command {
     /// RLS report: per table RLS and policies, the access matrix, findings; --probe tests
     /// isolation on live rows (in a transaction that is rolled back)
     Audit {
-        /// Also act as two users on live rows and report any cross-user read/write
+        /// Also act as every listed user, an outsider and a signed-out visitor on live rows
+        /// (one transaction, rolled back) and report every access beyond the contract
         #[arg(long)]
         probe: bool,
+        /// Write policies/access.toml from what the policies allow today (for review)
+        #[arg(long)]
+        write_contract: bool,
+        /// List who gains and loses access: the live database against the declared state,
+        /// or, with a URL, that database against the audited one
+        #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+        compare: Option<String>,
+        /// Server for the shadow database of `--compare` (default: the local one)
+        #[arg(long, value_name = "URL")]
+        shadow_url: Option<String>,
     },
     /// Run the validation suites (tests/validation/*.sql)
     Test {
@@ -111,13 +132,14 @@ pub enum Command {
         /// Load even when every seed is unchanged since the last load
         #[arg(long)]
         force: bool,
-        /// Confirm on a protected environment
+        /// Confirm on a protected environment or a server on another machine
         #[arg(long)]
         yes: bool,
     },
     /// Drop everything strata manages, then up and seed (development only)
     Reset {
-        /// Confirm (reset still never runs on a protected environment)
+        /// Confirm on any database but the local development one (reset still never runs on a
+        /// protected environment)
         #[arg(long)]
         yes: bool,
     },
@@ -138,6 +160,9 @@ pub enum Command {
         /// Server for shadow databases (default: the project's local server)
         #[arg(long, value_name = "URL", env = "STRATA_SHADOW_URL")]
         shadow_url: Option<String>,
+        /// Objects of kinds strata does not model do not fail --exit-code (they are still listed)
+        #[arg(long)]
+        allow_unmodelled: bool,
     },
     /// Judge pending (or the named) migrations by running them on a shadow database: locks,
     /// table rewrites, validations, dropped or renamed objects, RLS and grants
@@ -159,6 +184,14 @@ pub enum Command {
         #[command(subcommand)]
         action: DbAction,
     },
+    /// Wait until the database accepts connections (never starts one)
+    Wait {
+        /// Give up after this long, e.g. 60s
+        #[arg(long, value_name = "DURATION", default_value = "30s")]
+        timeout: String,
+    },
+    /// Print a shell completion script: bash, zsh, fish (also elvish, powershell)
+    Completions { shell: clap_complete::Shell },
 }
 
 #[derive(Debug, Subcommand)]
@@ -185,8 +218,57 @@ pub enum DbAction {
     Stop,
     /// Is it running, where, on which port
     Status,
-    /// Print its connection URL
+    /// Print its connection URL (exit 2 when it is not running; starts nothing)
     Url,
+}
+
+/// Parses `args` (the program name first) and runs them; returns the process exit code. A
+/// command line clap cannot parse is a usage error (exit 2), reported in the format the line
+/// asked for, secrets masked.
+pub fn main(args: Vec<std::ffi::OsString>) -> i32 {
+    match Cli::try_parse_from(&args) {
+        Ok(cli) => run(cli),
+        Err(e) => flag_error(&e, &args),
+    }
+}
+
+fn flag_error(e: &clap::Error, args: &[std::ffi::OsString]) -> i32 {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return e.exit_code();
+    }
+    let printer = Printer {
+        format: format_in(args),
+        quiet: false,
+        verbose: 0,
+    };
+    let text = e.render().to_string();
+    let message = text.trim().trim_start_matches("error: ").to_string();
+    printer.error(&crate::Error::Usage(UsageError::Flags { message }));
+    2
+}
+
+/// `--format` as written on a command line that did not parse (text when absent or unclear).
+fn format_in(args: &[std::ffi::OsString]) -> Format {
+    use clap::ValueEnum;
+    let mut value = None;
+    let mut iter = args.iter().map(|a| a.to_string_lossy());
+    while let Some(a) = iter.next() {
+        if a == "--format" {
+            value = iter.next().map(|v| v.to_string());
+        } else if let Some(v) = a.strip_prefix("--format=") {
+            value = Some(v.to_string());
+        }
+    }
+    value
+        .and_then(|v| Format::from_str(&v, true).ok())
+        .unwrap_or(Format::Text)
 }
 
 /// Runs the command line and returns the process exit code.
@@ -196,6 +278,10 @@ pub fn run(cli: Cli) -> i32 {
         quiet: cli.quiet,
         verbose: cli.verbose,
     };
+    // The driver reads PGPASSWORD itself; should it ever be echoed, it is masked.
+    if let Ok(pw) = std::env::var("PGPASSWORD") {
+        crate::secret::register(&pw);
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -248,14 +334,86 @@ fn workspace(cli: &Cli) -> Result<Workspace> {
     })
 }
 
+/// A duration flag.
+fn duration(flag: &'static str, text: &str) -> Result<std::time::Duration> {
+    Ok(
+        config::parse_duration(text).ok_or_else(|| UsageError::BadDuration {
+            flag,
+            text: text.to_string(),
+        })?,
+    )
+}
+
+/// The command's name (for messages) and what it needs from the folder it runs in (SPEC 1).
+fn needs(command: &Command) -> (&'static str, ops::scope::Needs) {
+    use ops::scope::Needs;
+    match command {
+        Command::Init => ("init", Needs::Nothing),
+        Command::New { .. } => ("new", Needs::Project),
+        Command::Status { .. } => ("status", Needs::Project),
+        Command::Up { .. } => ("up", Needs::Project),
+        Command::Down { .. } => ("down", Needs::Project),
+        Command::Check => ("check", Needs::Project),
+        Command::Baseline { .. } => ("baseline", Needs::Project),
+        Command::Repair { .. } => ("repair", Needs::Project),
+        Command::Policies { .. } => ("policies apply", Needs::Project),
+        Command::Audit { .. } => ("audit", Needs::Database),
+        Command::Test { .. } => ("test", Needs::Project),
+        Command::Seed { .. } => ("seed", Needs::Project),
+        Command::Reset { .. } => ("reset", Needs::Project),
+        Command::Diff { from: Some(_), .. } => ("diff", Needs::Nothing),
+        Command::Diff { .. } => ("diff", Needs::Project),
+        Command::Lint { .. } => ("lint", Needs::Project),
+        Command::VerifyRollbacks { .. } => ("verify-rollbacks", Needs::Project),
+        Command::Wait { .. } => ("wait", Needs::Database),
+        Command::Completions { .. } => ("completions", Needs::Nothing),
+        Command::Db { action } => (
+            match action {
+                DbAction::Start => "db start",
+                DbAction::Stop => "db stop",
+                DbAction::Status => "db status",
+                DbAction::Url => "db url",
+            },
+            Needs::Project,
+        ),
+    }
+}
+
 async fn dispatch(cli: Cli, p: &Printer, sink: &mut Progress) -> Result<bool> {
-    if let Command::Init = cli.command {
-        let cwd = std::env::current_dir().map_err(|e| crate::Error::io(".", e))?;
-        return Ok(show(p, &ops::init::init(&cwd)?, false));
+    if let Some(t) = &cli.connect_timeout {
+        crate::db::set_connect_timeout(duration("--connect-timeout", t)?);
+    }
+    // Commands that need no project and no configuration.
+    match &cli.command {
+        Command::Init => {
+            let cwd = std::env::current_dir().map_err(|e| crate::Error::io(".", e))?;
+            return Ok(show(p, &ops::init::init(&cwd)?, false));
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "strata", &mut script);
+            let outcome = crate::report::shell::Completions {
+                shell: shell.to_string(),
+                script: String::from_utf8_lossy(&script).into_owned(),
+            };
+            return Ok(show(p, &outcome, false));
+        }
+        _ => {}
     }
     let ws = workspace(&cli)?;
+    let (name, needs) = needs(&cli.command);
+    let database_given =
+        needs == ops::scope::Needs::Database && matches!(ws.target()?, config::Target::Url { .. });
+    ops::scope::require(&ws.cfg, name, needs, database_given)?;
     Ok(match cli.command {
-        Command::Init => false,
+        Command::Init | Command::Completions { .. } => false,
+        Command::Wait { timeout } => {
+            let opts = ops::wait::WaitOptions {
+                timeout: duration("--timeout", &timeout)?,
+            };
+            show(p, &ops::wait::wait(&ws, &opts).await?, false)
+        }
         Command::New { name } => show(p, &ops::new::new(&ws, &name)?, false),
         Command::Status { exit_code } => {
             let o = ops::status::status(&ws, exit_code, sink).await?;
@@ -299,7 +457,22 @@ async fn dispatch(cli: Cli, p: &Printer, sink: &mut Progress) -> Result<bool> {
             let v = ops::parse_version("baseline", &version)?;
             show(p, &ops::repair::baseline(&ws, v, sink).await?, false)
         }
-        Command::Repair => show(p, &ops::repair::repair(&ws, sink).await?, false),
+        Command::Repair {
+            forget,
+            resume_after,
+        } => {
+            let opts = ops::repair::RepairOptions {
+                forget: forget
+                    .iter()
+                    .map(|v| ops::parse_version("--forget", v))
+                    .collect::<Result<_>>()?,
+                resume_after: resume_after
+                    .as_deref()
+                    .map(crate::engine::parse_resume_after)
+                    .transpose()?,
+            };
+            show(p, &ops::repair::repair(&ws, &opts, sink).await?, false)
+        }
         Command::Policies {
             action:
                 PoliciesAction::Apply {
@@ -315,8 +488,24 @@ async fn dispatch(cli: Cli, p: &Printer, sink: &mut Progress) -> Result<bool> {
             };
             show(p, &ops::policies::apply(&ws, &opts, sink).await?, false)
         }
-        Command::Audit { probe } => {
-            let opts = ops::audit::AuditOptions { probe };
+        Command::Audit {
+            probe,
+            write_contract,
+            compare,
+            shadow_url,
+        } => {
+            let opts = ops::audit::AuditOptions {
+                probe,
+                write_contract,
+                compare: compare.map(|u| {
+                    if u.is_empty() {
+                        ops::audit::CompareWith::Declared
+                    } else {
+                        ops::audit::CompareWith::Url(u)
+                    }
+                }),
+                shadow_url,
+            };
             let o = ops::audit::audit(&ws, &opts, sink).await?;
             show(p, &o, o.failed())
         }
@@ -339,6 +528,7 @@ async fn dispatch(cli: Cli, p: &Printer, sink: &mut Progress) -> Result<bool> {
             from,
             to,
             shadow_url,
+            allow_unmodelled,
         } => {
             let opts = ops::diff::DiffOptions {
                 exit_code,
@@ -346,6 +536,7 @@ async fn dispatch(cli: Cli, p: &Printer, sink: &mut Progress) -> Result<bool> {
                 from,
                 to,
                 shadow_url,
+                allow_unmodelled,
             };
             let o = ops::diff::diff(&ws, &opts, sink).await?;
             show(p, &o, o.failed())

@@ -13,15 +13,25 @@ pub fn parse_env_file(path: &Path, text: &str) -> Result<BTreeMap<String, String
             continue;
         }
         let line = line.strip_prefix("export ").unwrap_or(line);
-        let bad = || ConfigError::EnvFile {
-            path: path.to_path_buf(),
-            line: i + 1,
-            text: raw.to_string(),
+        let bad = |reason: &'static str| {
+            // Whatever the line holds, it is never printed; its secrets are remembered so that
+            // they are masked should they turn up in any other message.
+            crate::secret::register_connection_string(line);
+            let first = line
+                .split(|c: char| c == '=' || c.is_whitespace())
+                .next()
+                .unwrap_or("");
+            ConfigError::EnvFile {
+                path: path.to_path_buf(),
+                line: i + 1,
+                key: is_name(first).then(|| first.to_string()),
+                reason,
+            }
         };
-        let (key, value) = line.split_once('=').ok_or_else(bad)?;
+        let (key, value) = line.split_once('=').ok_or_else(|| bad("no `=`"))?;
         let key = key.trim();
-        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(bad());
+        if !is_name(key) {
+            return Err(bad("the part before `=` is not a variable name"));
         }
         let value = value.trim();
         let value = if value.len() >= 2
@@ -36,9 +46,15 @@ pub fn parse_env_file(path: &Path, text: &str) -> Result<BTreeMap<String, String
                 None => value.to_string(),
             }
         };
+        crate::secret::register_env_value(key, &value);
         vars.insert(key.to_string(), value);
     }
     Ok(vars)
+}
+
+/// A variable name: letters, digits and `_`, not empty.
+fn is_name(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]
@@ -59,8 +75,32 @@ mod tests {
     }
 
     #[test]
-    fn rejects_garbage_with_line() {
+    fn rejects_garbage_with_line_but_never_shows_it() {
         let e = parse_env_file(Path::new(".env"), "A=1\nnot a line\n").unwrap_err();
-        assert!(e.to_string().contains(".env:2"), "{e}");
+        let text = e.to_string();
+        assert!(
+            text.contains(".env:2: invalid .env line starting with `not`: no `=`"),
+            "{text}"
+        );
+        assert!(!text.contains("a line"), "{text}");
+        let e = parse_env_file(
+            Path::new(".env"),
+            "DATABASE_URL postgres://u:Wq8hidden@h/db\n",
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("starting with `DATABASE_URL`"), "{text}");
+        assert!(!text.contains("Wq8hidden"), "{text}");
+        let e = parse_env_file(Path::new(".env"), "postgres://u:Wq9hidden@h/db\n").unwrap_err();
+        let text = e.to_string();
+        assert!(
+            !text.contains("Wq9hidden") && !text.contains("starting with"),
+            "{text}"
+        );
+        assert_eq!(
+            crate::secret::mask("echo Wq9hidden"),
+            "echo ***",
+            "the secret of a bad line is remembered"
+        );
     }
 }

@@ -3,9 +3,11 @@
 //!
 //! Owns: turning files and flags into a [`Config`] and a [`Target`]. Must not: connect to
 //! anything. The raw connection string leaves this module only through
-//! [`ConnInfo::dangerous_raw_url`]; `Display` masks the password everywhere else.
+//! [`ConnInfo::dangerous_raw_url`]; `Display` masks the password everywhere else
+//! (through `secret::mask`, which also learns the password when the string is parsed).
 
 mod env_file;
+mod shim;
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -13,6 +15,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use env_file::parse_env_file;
+pub use shim::{Local, ShimConfig, ShimPart};
 
 /// The configuration file's name, looked up in the current folder and its parents.
 pub const FILE_NAME: &str = "strata.toml";
@@ -39,11 +42,14 @@ pub enum ConfigError {
         key: String,
         var: String,
     },
-    #[error("{path}:{line}: invalid .env line: {text}")]
+    /// A `.env` line that is not `KEY=value`. The line itself is never shown (it may hold a
+    /// secret); `key` is its first word when that is a variable name.
+    #[error("{path}:{line}: invalid .env line{}: {reason} (expected KEY=value; the line is not shown because it may hold a secret)", key.as_ref().map(|k| format!(" starting with `{k}`")).unwrap_or_default())]
     EnvFile {
         path: PathBuf,
         line: usize,
-        text: String,
+        key: Option<String>,
+        reason: &'static str,
     },
     #[error("unknown environment `{name}` (from {from}); strata.toml defines: {known}")]
     UnknownEnvironment {
@@ -132,9 +138,9 @@ pub enum AuthModel {
 #[serde(deny_unknown_fields, default)]
 pub struct Auth {
     pub model: AuthModel,
-    /// Install the Supabase-compatible shim when schema `auth` is missing and the project
-    /// refers to `auth.` or to the Supabase roles.
-    pub shim: bool,
+    /// Which parts of the Supabase-compatible shim strata may install when schema `auth` is
+    /// missing and the project really uses Supabase's objects (docs/supabase-shim.md).
+    pub shim: ShimConfig,
     /// `setting` model: the role `-- as:` switches to when none is named.
     pub role: Option<String>,
     /// `setting` model: the setting that carries the user id.
@@ -147,7 +153,7 @@ impl Default for Auth {
     fn default() -> Self {
         Auth {
             model: AuthModel::Supabase,
-            shim: true,
+            shim: ShimConfig::all(),
             role: None,
             setting: None,
             owner_columns: vec![
@@ -190,6 +196,7 @@ struct FileConfig {
     database: Database,
     auth: Auth,
     policies: Policies,
+    local: Local,
     environments: BTreeMap<String, Environment>,
 }
 
@@ -204,6 +211,8 @@ pub struct Config {
     pub database: Database,
     pub auth: Auth,
     pub policies: Policies,
+    /// `[local]`: the local development database (SPEC section 6).
+    pub local: Local,
     pub environments: BTreeMap<String, Environment>,
     /// Variables from `.env`, used after the process environment.
     pub dotenv: BTreeMap<String, String>,
@@ -285,6 +294,7 @@ pub fn load(cwd: &Path, explicit: Option<&Path>) -> Result<Config, ConfigError> 
         database: parsed.database,
         auth: parsed.auth,
         policies: parsed.policies,
+        local: parsed.local,
         environments: parsed.environments,
         dotenv,
     };
@@ -488,6 +498,18 @@ pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
     Some(std::time::Duration::from_millis(ms))
 }
 
+/// A duration as [`parse_duration`] reads it: `500ms`, `15s`, `2min`.
+pub fn format_duration(d: std::time::Duration) -> String {
+    let ms = d.as_millis();
+    if ms > 0 && ms.is_multiple_of(60_000) {
+        format!("{}min", ms / 60_000)
+    } else if ms > 0 && ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
 /// A connection string whose `Display` masks the password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ConnInfo {
@@ -496,13 +518,15 @@ pub struct ConnInfo {
 
 impl ConnInfo {
     pub fn parse(raw: &str) -> Result<ConnInfo, ConfigError> {
+        // Before anything can fail: whatever happens to this text later, its passwords are known.
+        crate::secret::register_connection_string(raw);
         let info = ConnInfo {
             raw: raw.trim().to_string(),
         };
         if !(info.raw.starts_with("postgres://") || info.raw.starts_with("postgresql://")) {
             return Err(ConfigError::BadUrl {
                 masked: info.to_string(),
-                reason: "expected postgres://user:password@host:port/database".into(),
+                reason: "expected a postgres:// or postgresql:// URL, e.g. postgres://app@db.example.com:5432/app (a password goes after the user name, percent-encoded)".into(),
             });
         }
         Ok(info)
@@ -545,7 +569,7 @@ impl ConnInfo {
 
 impl fmt::Display for ConnInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&mask_password(&self.raw))
+        f.write_str(&crate::secret::mask(&self.raw))
     }
 }
 
@@ -555,39 +579,17 @@ impl fmt::Debug for ConnInfo {
     }
 }
 
-/// Masks the password in a URL (`user:***@host`) and in a `password=` query parameter.
-pub fn mask_password(raw: &str) -> String {
-    let mut out = raw.to_string();
-    if let Some(scheme_end) = out.find("://") {
-        let auth_start = scheme_end + 3;
-        let auth_end = out[auth_start..]
-            .find(['/', '?'])
-            .map_or(out.len(), |i| auth_start + i);
-        if let Some(at) = out[auth_start..auth_end].rfind('@') {
-            let userinfo = &out[auth_start..auth_start + at];
-            if let Some(colon) = userinfo.find(':') {
-                let start = auth_start + colon + 1;
-                let end = auth_start + at;
-                out.replace_range(start..end, "***");
-            }
-        }
-    }
-    // password=… in the query string
-    let lower = out.to_ascii_lowercase();
-    if let Some(i) = lower.find("password=") {
-        let start = i + "password=".len();
-        let end = out[start..].find('&').map_or(out.len(), |j| start + j);
-        out.replace_range(start..end, "***");
-    }
-    out
-}
-
 /// Where a connection came from, for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
+    /// `--database-url`.
     Flag,
+    /// `DATABASE_URL` in the process environment.
     EnvVar,
+    /// The selected environment's `url` in strata.toml.
     Environment(String),
+    /// `DATABASE_URL` in the project's `.env` file.
+    DotEnv,
 }
 
 impl fmt::Display for Source {
@@ -595,7 +597,8 @@ impl fmt::Display for Source {
         match self {
             Source::Flag => f.write_str("--database-url"),
             Source::EnvVar => f.write_str("DATABASE_URL"),
-            Source::Environment(n) => write!(f, "environment `{n}`"),
+            Source::Environment(n) => write!(f, "environment `{n}` in strata.toml"),
+            Source::DotEnv => f.write_str("DATABASE_URL in .env"),
         }
     }
 }
@@ -609,6 +612,9 @@ pub enum Target {
         /// The selected environment, if one was.
         env: Option<String>,
         protected: bool,
+        /// The selected environment has a `url`, but a source that comes first won
+        /// (`--database-url` or `DATABASE_URL` in the process environment): say so.
+        env_url_unused: bool,
     },
     /// No connection configured: the project's local development database.
     Local { env: Option<String> },
@@ -627,13 +633,30 @@ impl Target {
     }
 }
 
-/// Connection precedence: `--database-url`, then `DATABASE_URL`, then the selected
-/// environment's `url`, then the local development database. The environment is `--env` or `STRATA_ENV`; its
-/// `protected` flag applies whichever URL wins, so `--env prod` stays protected.
+/// Connection precedence: `--database-url`, then `DATABASE_URL` from the process environment,
+/// then the selected environment's `url` (`--env` or `STRATA_ENV`), then `DATABASE_URL` from
+/// `.env`, then the local development database.
+///
+/// `.env` comes after an explicitly selected environment: it holds a developer's local
+/// defaults, and `--env staging` must not silently lose to them. The process environment comes
+/// before it (SPEC section 2), and then [`Target::Url::env_url_unused`] says that the
+/// environment's `url` was passed over. The environment's `protected` flag applies whichever
+/// URL wins, so `--env prod` stays protected.
 pub fn resolve_target(
     cfg: &Config,
     flag_url: Option<&str>,
     flag_env: Option<&str>,
+) -> Result<Target, ConfigError> {
+    let process_url = std::env::var("DATABASE_URL").ok();
+    resolve_target_with(cfg, flag_url, flag_env, process_url)
+}
+
+/// [`resolve_target`] with `DATABASE_URL` from the process environment given (tests).
+fn resolve_target_with(
+    cfg: &Config,
+    flag_url: Option<&str>,
+    flag_env: Option<&str>,
+    process_url: Option<String>,
 ) -> Result<Target, ConfigError> {
     let (env_name, env_from) = match flag_env {
         Some(e) => (Some(e.to_string()), "--env"),
@@ -665,37 +688,45 @@ pub fn resolve_target(
         }
     };
     let protected = env.is_some_and(|e| e.protected);
-    let url_and_source = if let Some(u) = flag_url {
-        Some((u.to_string(), Source::Flag))
-    } else if let Some(u) = cfg.var("DATABASE_URL").filter(|s| !s.is_empty()) {
-        Some((u, Source::EnvVar))
-    } else if let (Some(name), Some(e)) = (&env_name, env) {
-        match &e.url {
+    let env_url = match (&env_name, env) {
+        (Some(name), Some(e)) => match &e.url {
             Some(u) if !u.is_empty() => {
-                let url = expand_vars(u, |v| cfg.var(v)).map_err(|var| {
-                    ConfigError::UndefinedVariable {
+                let url =
+                    expand_vars(u, |v| cfg.var(v)).map_err(|var| ConfigError::UndefinedVariable {
                         path: cfg.file.clone().unwrap_or_else(|| cfg.root.join(FILE_NAME)),
                         key: format!("environments.{name}.url"),
                         var,
-                    }
-                })?;
-                Some((url, Source::Environment(name.clone())))
+                    });
+                Some((name.clone(), url))
             }
-            _ => {
-                return Err(ConfigError::EnvironmentWithoutUrl { name: name.clone() });
-            }
-        }
-    } else {
-        None
-    };
-    Ok(match url_and_source {
-        Some((url, source)) => Target::Url {
-            info: ConnInfo::parse(&url)?,
-            source,
-            env: env_name,
-            protected,
+            _ => None,
         },
-        None => Target::Local { env: env_name },
+        _ => None,
+    };
+    let process_url = process_url.filter(|s| !s.is_empty());
+    let dotenv_url = cfg.dotenv.get("DATABASE_URL").filter(|s| !s.is_empty());
+    let env_url_present = env_url.is_some();
+    let (url, source) = if let Some(u) = flag_url {
+        (u.to_string(), Source::Flag)
+    } else if let Some(u) = process_url {
+        (u, Source::EnvVar)
+    } else if let Some((name, url)) = env_url {
+        // An undefined variable matters only now: a source that comes first makes it moot.
+        (url?, Source::Environment(name))
+    } else if let Some(u) = dotenv_url {
+        (u.clone(), Source::DotEnv)
+    } else if let Some(name) = &env_name {
+        return Err(ConfigError::EnvironmentWithoutUrl { name: name.clone() });
+    } else {
+        return Ok(Target::Local { env: None });
+    };
+    let env_url_unused = env_url_present && !matches!(source, Source::Environment(_));
+    Ok(Target::Url {
+        info: ConnInfo::parse(&url)?,
+        source,
+        env: env_name,
+        protected,
+        env_url_unused,
     })
 }
 
@@ -746,13 +777,17 @@ history_schema = "strata"     # strata's own schema (never public)
 
 [auth]
 model = "supabase"            # or "setting"
-shim = true                   # install a Supabase-compatible auth shim when `auth` is missing
+shim = true                   # Supabase shim parts strata may install: true, false, or a list
+                              # of "auth", "extensions", "storage", "vault" (docs/supabase-shim.md)
 # with model = "setting":
 # role = "application_user"
 # setting = "app.current_user_id"
 
 [policies]
 apply_on_up = true            # converge policies/ after `strata up`
+
+# [local]
+# version = 17                # PostgreSQL major version of the local database (docs/postgres-versions.md)
 
 # [environments.prod]
 # url = "${PROD_DATABASE_URL}"
@@ -762,23 +797,6 @@ apply_on_up = true            # converge policies/ after `strata up`
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn masks_url_password() {
-        assert_eq!(
-            mask_password("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(mask_password("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(
-            mask_password("postgres://h/db?user=u&password=pw&sslmode=require"),
-            "postgres://h/db?user=u&password=***&sslmode=require"
-        );
-        assert_eq!(
-            mask_password("postgres://u:p%40ss@h/db"),
-            "postgres://u:***@h/db"
-        );
-    }
 
     #[test]
     fn conninfo_display_masks_and_swaps_database() {
@@ -810,6 +828,9 @@ mod tests {
         assert_eq!(parse_duration("250").unwrap().as_millis(), 250);
         assert!(parse_duration("5 parsecs").is_none());
         assert!(parse_duration("s").is_none());
+        for text in ["500ms", "15s", "2min", "0ms"] {
+            assert_eq!(format_duration(parse_duration(text).unwrap()), text);
+        }
     }
 
     #[test]
@@ -837,6 +858,7 @@ mod tests {
             database: Database::default(),
             auth: Auth::default(),
             policies: Policies::default(),
+            local: Default::default(),
             environments: BTreeMap::new(),
             dotenv: BTreeMap::new(),
         };
@@ -862,5 +884,79 @@ mod tests {
         assert!(guard_protected(&t, "reset", true, true).is_err());
         let err = resolve_target(&cfg, None, Some("staging")).unwrap_err();
         assert!(err.to_string().contains("prod"));
+    }
+
+    fn source_of(t: &Target) -> (Source, bool) {
+        match t {
+            Target::Url {
+                source,
+                env_url_unused,
+                ..
+            } => (source.clone(), *env_url_unused),
+            Target::Local { .. } => panic!("expected a URL target"),
+        }
+    }
+
+    #[test]
+    fn an_explicit_environment_beats_dotenv_but_not_the_process_environment() {
+        let mut cfg = Config {
+            root: PathBuf::from("/p"),
+            file: None,
+            paths: Paths::default(),
+            database: Database::default(),
+            auth: Auth::default(),
+            policies: Policies::default(),
+            environments: BTreeMap::new(),
+            dotenv: BTreeMap::new(),
+            local: Default::default(),
+        };
+        cfg.environments.insert(
+            "staging".into(),
+            Environment {
+                url: Some("postgres://s@staging/db".into()),
+                protected: false,
+            },
+        );
+        cfg.environments.insert(
+            "prod".into(),
+            Environment {
+                url: None,
+                protected: true,
+            },
+        );
+        cfg.dotenv
+            .insert("DATABASE_URL".into(), "postgres://dev@localhost/db".into());
+        let t = resolve_target_with(&cfg, None, Some("staging"), None).unwrap();
+        assert_eq!(
+            source_of(&t),
+            (Source::Environment("staging".into()), false)
+        );
+        let t = resolve_target_with(&cfg, None, None, None).unwrap();
+        assert_eq!(source_of(&t), (Source::DotEnv, false));
+        let t = resolve_target_with(
+            &cfg,
+            None,
+            Some("staging"),
+            Some("postgres://ci@ci/db".into()),
+        )
+        .unwrap();
+        assert_eq!(source_of(&t), (Source::EnvVar, true));
+        let t =
+            resolve_target_with(&cfg, Some("postgres://f@f/db"), Some("staging"), None).unwrap();
+        assert_eq!(source_of(&t), (Source::Flag, true));
+        // An environment without a url takes the URL from elsewhere and stays protected.
+        let t = resolve_target_with(&cfg, None, Some("prod"), None).unwrap();
+        assert_eq!(source_of(&t), (Source::DotEnv, false));
+        assert_eq!(t.protected_env(), Some("prod"));
+        cfg.dotenv.clear();
+        let e = resolve_target_with(&cfg, None, Some("prod"), None).unwrap_err();
+        assert!(
+            e.to_string().contains("environment `prod` has no `url`"),
+            "{e}"
+        );
+        assert!(matches!(
+            resolve_target_with(&cfg, None, None, None).unwrap(),
+            Target::Local { env: None }
+        ));
     }
 }

@@ -45,6 +45,8 @@ pub enum HazardId {
     UntrackedDependencies,
     /// The statement fails if existing rows do not satisfy it.
     MayFail,
+    /// An extension changes version: its objects change with it.
+    ExtensionVersion,
 }
 
 impl HazardId {

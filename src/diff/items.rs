@@ -5,33 +5,55 @@
 //! Owns: what an item is, its key, its parent, and what of it is compared. Must not: produce
 //! change statements (the generators do) or order anything (the planner does).
 
-use super::generate::grant::{Privileges, FUNCTION_DEFAULTS, NO_DEFAULTS};
+use super::generate::default_privileges::{self, Defaults};
+use super::generate::grant::{Privileges, FUNCTION_DEFAULTS, NO_DEFAULTS, TYPE_DEFAULTS};
+use super::generate::owner::{self, Ownership};
 use super::generate::{
-    comment, constraint, extension, function, grant, policy, rls, schema, sequence, table, trigger,
-    types, view,
+    collation, column, comment, constraint, event_trigger, extension, function, grant, policy,
+    publication, rls, rule, schema, security_label, sequence, statistics, table, trigger, types,
+    view,
 };
 use crate::catalog::*;
 use crate::sql::quote_ident;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What an item is, with a reference into the catalog it came from.
 #[derive(Debug, Clone)]
 pub enum Obj<'a> {
     Schema(&'a Schema),
     Extension(&'a Extension),
+    Collation(&'a Collation),
     Type(&'a TypeDef),
+    /// An attribute of the composite type keyed `type_key`.
+    Attribute {
+        type_key: &'a str,
+        attribute: &'a Attribute,
+    },
+    /// A CHECK constraint of the domain keyed `domain`.
+    DomainConstraint {
+        domain: &'a str,
+        constraint: &'a DomainConstraint,
+    },
     Sequence(&'a Sequence),
     Table(&'a Table),
     Column(&'a Table, &'a Column),
     Constraint(&'a Table, &'a Constraint),
     Index(&'a Index),
+    Statistics(&'a Statistics),
     View(&'a View),
+    Rule(&'a Rule),
     Function(&'a Function),
     Trigger(&'a Trigger),
+    EventTrigger(&'a EventTrigger),
     Rls(&'a Table),
     Policy(&'a Policy),
+    Publication(&'a Publication),
+    PublicationTable(&'a Publication, &'a PublicationTable),
+    Owner(Ownership<'a>),
     /// Privileges of one object or column.
     Grant(Privileges<'a>),
+    DefaultPrivileges(Defaults<'a>),
+    SecurityLabel(&'a SecurityLabel),
     /// Comment on `target` (`TABLE public.t`, `CONSTRAINT c ON public.t`, …).
     Comment {
         target: String,
@@ -49,8 +71,9 @@ pub struct Item<'a> {
     pub ddl: String,
     /// What is compared (usually `ddl`).
     pub compare: String,
-    /// The state an object has right after `CREATE` (RLS off, default privileges): such an item
-    /// is not reported when its parent is added or removed.
+    /// The state an object has right after `CREATE` (RLS off, default privileges), or a part
+    /// reported with its parent (columns, attributes, published tables): such an item is not
+    /// reported when its parent is added or removed.
     pub default_state: bool,
     pub obj: Obj<'a>,
 }
@@ -60,6 +83,8 @@ pub type Items<'a> = BTreeMap<ObjectRef, Item<'a>>;
 
 struct Builder<'a> {
     items: Items<'a>,
+    /// The role that read the catalog: what it owns is owned by default.
+    current_role: &'a str,
 }
 
 fn r(kind: ObjectKind, key: &str) -> ObjectRef {
@@ -106,6 +131,20 @@ impl<'a> Builder<'a> {
         );
     }
 
+    /// The owner of the object `target` (`TABLE public.t`).
+    fn owner(&mut self, parent: ObjectRef, target: String, role: &'a str) {
+        let o = Ownership::new(target.clone(), role, self.current_role);
+        let default_state = o.owner.is_none();
+        self.add(
+            r(ObjectKind::Owner, &target),
+            Some(parent),
+            owner::create_sql(&o),
+            None,
+            default_state,
+            Obj::Owner(o),
+        );
+    }
+
     fn comment(&mut self, parent: ObjectRef, target: String, text: Option<&'a str>) {
         if let Some(text) = text {
             let ddl = comment::create_sql(&target, text);
@@ -121,10 +160,47 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// Objects that are compared when either side has them in scope: extensions (by their schema),
+/// publications and event triggers (by what they touch).
+#[derive(Debug, Default)]
+pub struct Scope {
+    pub extensions: BTreeSet<String>,
+    pub publications: BTreeSet<String>,
+    pub event_triggers: BTreeSet<String>,
+}
+
+impl Scope {
+    pub fn of(live: &Catalog, declared: &Catalog) -> Scope {
+        let mut s = Scope::default();
+        for cat in [live, declared] {
+            s.extensions.extend(
+                cat.extensions
+                    .iter()
+                    .filter(|(_, e)| e.in_scope)
+                    .map(|(k, _)| k.clone()),
+            );
+            s.publications.extend(
+                cat.publications
+                    .iter()
+                    .filter(|(_, p)| p.in_scope)
+                    .map(|(k, _)| k.clone()),
+            );
+            s.event_triggers.extend(
+                cat.event_triggers
+                    .iter()
+                    .filter(|(_, e)| e.in_scope)
+                    .map(|(k, _)| k.clone()),
+            );
+        }
+        s
+    }
+}
+
 /// Flattens a catalog into comparable items.
-pub fn items(cat: &Catalog) -> Items<'_> {
+pub fn items<'a>(cat: &'a Catalog, scope: &Scope) -> Items<'a> {
     let mut b = Builder {
         items: BTreeMap::new(),
+        current_role: &cat.current_role,
     };
     for (key, s) in &cat.schemas {
         let me = r(ObjectKind::Schema, key);
@@ -150,9 +226,13 @@ pub fn items(cat: &Catalog) -> Items<'_> {
                 default: NO_DEFAULTS,
             },
         );
+        b.owner(me.clone(), format!("SCHEMA {key}"), &s.owner);
         b.comment(me, format!("SCHEMA {key}"), s.comment.as_deref());
     }
     for (key, e) in &cat.extensions {
+        if !scope.extensions.contains(key) {
+            continue;
+        }
         let me = r(ObjectKind::Extension, key);
         b.add(
             me.clone(),
@@ -162,23 +242,34 @@ pub fn items(cat: &Catalog) -> Items<'_> {
             false,
             Obj::Extension(e),
         );
-        b.comment(me, format!("EXTENSION {key}"), e.comment.as_deref());
+        // CREATE EXTENSION sets the comment of its control file: it comes and goes with it.
+        if let Some(text) = e.comment.as_deref() {
+            let target = format!("EXTENSION {key}");
+            b.add(
+                r(ObjectKind::Comment, &target),
+                Some(me),
+                comment::create_sql(&target, text),
+                None,
+                true,
+                Obj::Comment { target, text },
+            );
+        }
     }
-    for (key, t) in &cat.types {
-        let me = r(ObjectKind::Type, key);
+    for (key, c) in &cat.collations {
+        let me = r(ObjectKind::Collation, key);
         b.add(
             me.clone(),
             None,
-            types::create_sql(key, t),
+            collation::create_sql(key, c),
             None,
             false,
-            Obj::Type(t),
+            Obj::Collation(c),
         );
-        b.comment(
-            me,
-            format!("{} {key}", types::keyword(t)),
-            t.comment.as_deref(),
-        );
+        b.owner(me.clone(), format!("COLLATION {key}"), &c.owner);
+        b.comment(me, format!("COLLATION {key}"), c.comment.as_deref());
+    }
+    for (key, t) in &cat.types {
+        type_items(&mut b, key, t);
     }
     for (key, s) in &cat.sequences {
         let me = r(ObjectKind::Sequence, key);
@@ -201,6 +292,10 @@ pub fn items(cat: &Catalog) -> Items<'_> {
                 default: NO_DEFAULTS,
             },
         );
+        // A serial's sequence belongs to its table's owner (ALTER TABLE … OWNER moves it).
+        if s.owned_by.is_none() {
+            b.owner(me.clone(), format!("SEQUENCE {key}"), &s.owner);
+        }
         b.comment(me, format!("SEQUENCE {key}"), s.comment.as_deref());
     }
     for (key, t) in &cat.tables {
@@ -229,6 +324,19 @@ pub fn items(cat: &Catalog) -> Items<'_> {
         );
         b.comment(me, format!("INDEX {key}"), i.comment.as_deref());
     }
+    for (key, s) in &cat.statistics {
+        let me = r(ObjectKind::Statistics, key);
+        b.add(
+            me.clone(),
+            Some(r(ObjectKind::Table, &s.table)),
+            statistics::create_sql(key, s),
+            None,
+            false,
+            Obj::Statistics(s),
+        );
+        b.owner(me.clone(), format!("STATISTICS {key}"), &s.owner);
+        b.comment(me, format!("STATISTICS {key}"), s.comment.as_deref());
+    }
     for (key, v) in &cat.views {
         let kind = if v.materialized {
             ObjectKind::MaterializedView
@@ -252,6 +360,7 @@ pub fn items(cat: &Catalog) -> Items<'_> {
                 default: NO_DEFAULTS,
             },
         );
+        b.owner(me.clone(), format!("{} {key}", view::keyword(v)), &v.owner);
         b.comment(
             me.clone(),
             format!("{} {key}", view::keyword(v)),
@@ -293,7 +402,24 @@ pub fn items(cat: &Catalog) -> Items<'_> {
                 default: FUNCTION_DEFAULTS,
             },
         );
+        b.owner(me.clone(), format!("{what} {key}"), &f.owner);
         b.comment(me, format!("{what} {key}"), f.comment.as_deref());
+    }
+    for (key, rl) in &cat.rules {
+        let me = r(ObjectKind::Rule, key);
+        b.add(
+            me.clone(),
+            Some(r(rl.relation_kind, &rl.relation)),
+            rule::create_sql(rl),
+            None,
+            false,
+            Obj::Rule(rl),
+        );
+        b.comment(
+            me,
+            format!("RULE {} ON {}", quote_ident(&rl.name), rl.relation),
+            rl.comment.as_deref(),
+        );
     }
     for (key, t) in &cat.triggers {
         let me = r(ObjectKind::Trigger, key);
@@ -309,6 +435,69 @@ pub fn items(cat: &Catalog) -> Items<'_> {
             me,
             format!("TRIGGER {} ON {}", quote_ident(&t.name), t.table),
             t.comment.as_deref(),
+        );
+    }
+    for (key, e) in &cat.event_triggers {
+        if !scope.event_triggers.contains(key) {
+            continue;
+        }
+        let me = r(ObjectKind::EventTrigger, key);
+        b.add(
+            me.clone(),
+            None,
+            event_trigger::create_sql(e),
+            None,
+            false,
+            Obj::EventTrigger(e),
+        );
+        b.owner(me.clone(), format!("EVENT TRIGGER {key}"), &e.owner);
+        b.comment(me, format!("EVENT TRIGGER {key}"), e.comment.as_deref());
+    }
+    for (key, p) in &cat.publications {
+        if !scope.publications.contains(key) {
+            continue;
+        }
+        let me = r(ObjectKind::Publication, key);
+        b.add(
+            me.clone(),
+            None,
+            publication::create_sql(p),
+            None,
+            false,
+            Obj::Publication(p),
+        );
+        for (tkey, t) in &p.tables {
+            b.add(
+                r(ObjectKind::PublicationTable, &format!("{key}.{tkey}")),
+                Some(me.clone()),
+                publication::add_table_sql(p, t),
+                None,
+                true,
+                Obj::PublicationTable(p, t),
+            );
+        }
+        b.owner(me.clone(), format!("PUBLICATION {key}"), &p.owner);
+        b.comment(me, format!("PUBLICATION {key}"), p.comment.as_deref());
+    }
+    for (key, d) in &cat.default_privileges {
+        let x = Defaults { key, entry: d };
+        b.add(
+            r(ObjectKind::DefaultPrivileges, key),
+            None,
+            default_privileges::create_sql(&x),
+            None,
+            default_privileges::is_builtin(d),
+            Obj::DefaultPrivileges(x),
+        );
+    }
+    for (key, l) in &cat.security_labels {
+        b.add(
+            r(ObjectKind::SecurityLabel, key),
+            None,
+            security_label::create_sql(l),
+            None,
+            false,
+            Obj::SecurityLabel(l),
         );
     }
     for (key, p) in &cat.policies {
@@ -348,7 +537,7 @@ fn table_items<'a>(b: &mut Builder<'a>, key: &'a String, t: &'a Table) {
         b.add(
             cme.clone(),
             Some(me.clone()),
-            table::add_column_sql(t, c),
+            column::add_column_sql(t, c),
             None,
             true,
             Obj::Column(t, c),
@@ -404,5 +593,69 @@ fn table_items<'a>(b: &mut Builder<'a>, key: &'a String, t: &'a Table) {
             default: NO_DEFAULTS,
         },
     );
+    b.owner(me.clone(), format!("TABLE {key}"), &t.owner);
     b.comment(me, format!("TABLE {key}"), t.comment.as_deref());
+}
+
+/// A type, its attributes (composite) or constraints (domain), privileges, owner, comment.
+fn type_items<'a>(b: &mut Builder<'a>, key: &'a String, t: &'a TypeDef) {
+    let me = r(ObjectKind::Type, key);
+    let what = types::keyword(t);
+    b.add(
+        me.clone(),
+        None,
+        types::create_sql(key, t),
+        Some(types::signature(key, t)),
+        false,
+        Obj::Type(t),
+    );
+    for a in &t.attributes {
+        let akey = format!("{key}.{}", quote_ident(&a.name));
+        let ame = r(ObjectKind::Attribute, &akey);
+        b.add(
+            ame.clone(),
+            Some(me.clone()),
+            types::add_attribute_sql(key, a),
+            None,
+            true,
+            Obj::Attribute {
+                type_key: key,
+                attribute: a,
+            },
+        );
+        b.comment(ame, format!("COLUMN {akey}"), a.comment.as_deref());
+    }
+    for c in &t.constraints {
+        let ckey = format!("{key}.{}", quote_ident(&c.name));
+        let cme = r(ObjectKind::Constraint, &ckey);
+        b.add(
+            cme.clone(),
+            Some(me.clone()),
+            types::add_constraint_sql(key, c),
+            None,
+            false,
+            Obj::DomainConstraint {
+                domain: key,
+                constraint: c,
+            },
+        );
+        b.comment(
+            cme,
+            format!("CONSTRAINT {} ON DOMAIN {key}", quote_ident(&c.name)),
+            c.comment.as_deref(),
+        );
+    }
+    b.grants(
+        me.clone(),
+        key.clone(),
+        Privileges {
+            object_type: what,
+            target: key,
+            column: None,
+            acl: &t.acl,
+            default: TYPE_DEFAULTS,
+        },
+    );
+    b.owner(me.clone(), format!("{what} {key}"), &t.owner);
+    b.comment(me, format!("{what} {key}"), t.comment.as_deref());
 }

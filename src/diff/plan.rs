@@ -12,8 +12,9 @@
 
 use super::generate::{self, Sql};
 use super::items::{self, Item, Items, Obj};
+use super::rename::{MaybeRename, Rename};
 use super::Hazard;
-use crate::catalog::{Catalog, ConstraintKind, ObjectKind, ObjectRef};
+use crate::catalog::{Catalog, ConstraintKind, ObjectKind, ObjectRef, TypeKind};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 
@@ -53,9 +54,12 @@ pub struct Step {
 
 /// The steps that turn `live` into `declared`, in an order PostgreSQL accepts.
 pub fn script(live: &Catalog, declared: &Catalog) -> Vec<Step> {
-    let a = items::items(live);
-    let b = items::items(declared);
-    plan(live, declared, &a, &b)
+    let (live, known) = super::prepare(live, declared);
+    let scope = items::Scope::of(&live, declared);
+    let a = items::items(&live, &scope);
+    let b = items::items(declared, &scope);
+    let absorbed = super::inherit::absorbed(&live, declared, &a, &b);
+    plan(&live, declared, &a, &b, &known, &absorbed)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,25 +94,39 @@ fn rank(item: &Item<'_>) -> u8 {
     match item.id.kind {
         ObjectKind::Schema => 0,
         ObjectKind::Extension => 1,
-        ObjectKind::Type => 2,
-        ObjectKind::Sequence => 3,
-        ObjectKind::Function | ObjectKind::Procedure => 4,
-        ObjectKind::Table => 5,
-        ObjectKind::Column => 6,
+        ObjectKind::Collation => 2,
+        ObjectKind::Type => 3,
+        ObjectKind::Attribute => 4,
+        ObjectKind::Sequence => 5,
+        ObjectKind::Function | ObjectKind::Procedure => 6,
+        ObjectKind::Table => 7,
+        ObjectKind::Column => 8,
         ObjectKind::Constraint => match &item.obj {
-            Obj::Constraint(_, c) if c.kind == ConstraintKind::ForeignKey => 9,
-            _ => 8,
+            Obj::DomainConstraint { .. } => 4,
+            Obj::Constraint(_, c) if c.kind == ConstraintKind::ForeignKey => 11,
+            _ => 10,
         },
-        ObjectKind::Index => 10,
-        ObjectKind::View => 11,
-        ObjectKind::MaterializedView => 12,
-        ObjectKind::Trigger => 13,
-        ObjectKind::Rls => 14,
-        ObjectKind::Policy => 15,
-        ObjectKind::Grant => 16,
-        ObjectKind::Comment => 17,
+        ObjectKind::Index => 12,
+        ObjectKind::Statistics => 13,
+        ObjectKind::View => 14,
+        ObjectKind::MaterializedView => 15,
+        ObjectKind::Rule => 16,
+        ObjectKind::Trigger => 17,
+        ObjectKind::EventTrigger => 18,
+        ObjectKind::Rls => 19,
+        ObjectKind::Policy => 20,
+        ObjectKind::Publication => 21,
+        ObjectKind::PublicationTable => 22,
+        ObjectKind::Owner => 23,
+        ObjectKind::Grant => 24,
+        ObjectKind::DefaultPrivileges => 25,
+        ObjectKind::Comment => 26,
+        ObjectKind::SecurityLabel => 27,
     }
 }
+
+/// Where a serial's `OWNED BY` goes: after its column, before constraints.
+const OWNED_BY_RANK: u8 = 9;
 
 /// Kinds that can be dropped and created again without losing data, so they may follow an
 /// object they depend on out and back in.
@@ -123,6 +141,23 @@ fn kinds_recreatable(kind: ObjectKind) -> bool {
             | ObjectKind::Index
             | ObjectKind::Function
             | ObjectKind::Procedure
+            | ObjectKind::Statistics
+            | ObjectKind::Rule
+            | ObjectKind::EventTrigger
+            | ObjectKind::PublicationTable
+    )
+}
+
+/// Kinds whose "replacement" is a change in place (privileges, comments, owners, labels are
+/// set, never dropped first).
+fn replaced_in_place(kind: ObjectKind) -> bool {
+    matches!(
+        kind,
+        ObjectKind::Grant
+            | ObjectKind::Comment
+            | ObjectKind::Owner
+            | ObjectKind::SecurityLabel
+            | ObjectKind::DefaultPrivileges
     )
 }
 
@@ -135,29 +170,47 @@ pub(super) fn plan<'a>(
     declared: &'a Catalog,
     a: &Items<'a>,
     b: &Items<'a>,
+    known: &Known,
+    absorbed: &BTreeSet<ObjectRef>,
 ) -> Vec<Step> {
     // 1. What happens to each differing item.
     let mut actions: BTreeMap<ObjectRef, Action> = BTreeMap::new();
     let mut alters: BTreeMap<ObjectRef, Vec<Sql>> = BTreeMap::new();
     let mut why: BTreeMap<ObjectRef, String> = BTreeMap::new();
     let mut retyped: Vec<ObjectRef> = Vec::new();
+    let mut swaps: Vec<(ObjectRef, Vec<ObjectRef>)> = Vec::new();
     let ids: BTreeSet<&ObjectRef> = a.keys().chain(b.keys()).collect();
     for id in ids {
+        if absorbed.contains(id) {
+            continue;
+        }
         match (a.get(id), b.get(id)) {
             (Some(x), Some(y)) if x.compare == y.compare => {}
             (Some(x), Some(y)) => match generate::alter(x, y) {
                 Some(nodes) => {
                     if let (Obj::Column(_, c1), Obj::Column(_, c2)) = (&x.obj, &y.obj) {
-                        if generate::table::retyped(c1, c2) {
+                        if generate::column::retyped(c1, c2) {
                             retyped.push(id.clone());
                         }
                     }
                     actions.insert(id.clone(), Action::Alter);
                     alters.insert(id.clone(), nodes);
                 }
-                None => {
-                    actions.insert(id.clone(), Action::Replace);
-                }
+                None => match (&x.obj, &y.obj) {
+                    // Enum values removed or reordered: the type is swapped under its columns.
+                    (Obj::Type(t1), Obj::Type(t2))
+                        if t1.kind == TypeKind::Enum && t2.kind == TypeKind::Enum =>
+                    {
+                        let columns = swap_columns(live, declared, id, &mut actions, &mut alters);
+                        retyped.extend(columns.iter().cloned());
+                        actions.insert(id.clone(), Action::Alter);
+                        alters.insert(id.clone(), vec![generate::types::swap_start(&id.key, t2)]);
+                        swaps.push((id.clone(), columns));
+                    }
+                    _ => {
+                        actions.insert(id.clone(), Action::Replace);
+                    }
+                },
             },
             (Some(_), None) => {
                 actions.insert(id.clone(), Action::Drop);
@@ -187,6 +240,9 @@ pub(super) fn plan<'a>(
         .map(|(id, _)| (id.clone(), false))
         .collect();
     queue.extend(retyped.iter().map(|id| (id.clone(), true)));
+    // What refers to a swapped enum (functions, views, indexes and checks naming its values)
+    // leaves before the old type steps aside and comes back with the new one.
+    queue.extend(swaps.iter().map(|(id, _)| (id.clone(), false)));
     let mut seen: BTreeSet<ObjectRef> = BTreeSet::new();
     while let Some((root, only_rebuildable)) = queue.pop() {
         if !seen.insert(root.clone()) && !only_rebuildable {
@@ -241,10 +297,14 @@ pub(super) fn plan<'a>(
         }
         false
     };
+    // A swapped enum is a new type: its privileges, owner and comment start afresh.
+    let swapped: BTreeSet<ObjectRef> = swaps.iter().map(|(id, _)| id.clone()).collect();
     let parent_created = |item: &Item<'_>, actions: &BTreeMap<ObjectRef, Action>| {
         let mut p = item.parent.clone();
         while let Some(pid) = p {
-            if matches!(actions.get(&pid), Some(Action::Create | Action::Replace)) {
+            if matches!(actions.get(&pid), Some(Action::Create | Action::Replace))
+                || swapped.contains(&pid)
+            {
                 return true;
             }
             p = b.get(&pid).and_then(|i| i.parent.clone());
@@ -256,7 +316,7 @@ pub(super) fn plan<'a>(
     for (id, item) in b {
         if matches!(
             id.kind,
-            ObjectKind::Grant | ObjectKind::Comment | ObjectKind::Rls
+            ObjectKind::Grant | ObjectKind::Comment | ObjectKind::Rls | ObjectKind::Owner
         ) && !actions.contains_key(id)
             && !item.default_state
             && parent_created(item, &actions)
@@ -277,8 +337,7 @@ pub(super) fn plan<'a>(
         if matches!(act, Action::Drop | Action::Replace) {
             if let Some(x) = x {
                 let skip = parent_dropped(x, &actions)
-                    || (*act == Action::Replace
-                        && matches!(id.kind, ObjectKind::Grant | ObjectKind::Comment));
+                    || (*act == Action::Replace && replaced_in_place(id.kind));
                 if !skip {
                     let mut sql = generate::drop(x);
                     if *act == Action::Replace {
@@ -305,19 +364,22 @@ pub(super) fn plan<'a>(
         }
         if matches!(act, Action::Create | Action::Replace) {
             if let Some(y) = y {
-                if id.kind == ObjectKind::Column && parent_created(y, &actions) {
+                // A new table's columns and a new composite type's attributes are in its CREATE.
+                if matches!(id.kind, ObjectKind::Column | ObjectKind::Attribute)
+                    && parent_created(y, &actions)
+                {
                     continue;
                 }
                 // Grants/comments of a recreated object start from the fresh object's state.
                 let fresh = *act == Action::Create || parent_created(y, &actions);
+                // A new object already has its default owner and privileges.
+                if fresh && y.default_state && replaced_in_place(id.kind) {
+                    continue;
+                }
                 let sql = match (x, fresh) {
-                    (Some(x), false)
-                        if matches!(id.kind, ObjectKind::Grant | ObjectKind::Comment) =>
-                    {
-                        generate::alter(x, y)
-                            .and_then(|mut v| v.pop())
-                            .unwrap_or_else(|| generate::create(y))
-                    }
+                    (Some(x), false) if replaced_in_place(id.kind) => generate::alter(x, y)
+                        .and_then(|mut v| v.pop())
+                        .unwrap_or_else(|| generate::create(y)),
                     _ => generate::create(y),
                 };
                 if sql.statements.is_empty() {
@@ -369,6 +431,53 @@ pub(super) fn plan<'a>(
         }
     }
 
+    // Renamed columns: one RENAME each, before anything that uses the new name.
+    for r in &known.renames {
+        nodes.push(Node {
+            id: ObjectRef {
+                kind: ObjectKind::Column,
+                key: r.declared_key(),
+            },
+            phase: Phase::Build,
+            action: StepAction::Alter,
+            sql: generate::column::rename(&r.table, &r.from, &r.to),
+            explanation: format!(
+                "rename column {} to {} (same type, default, position, constraints and comment)",
+                r.live_key(),
+                crate::sql::quote_ident(&r.to)
+            ),
+            rank: 8,
+            after: Vec::new(),
+        });
+    }
+    // The old enum goes once its columns have moved.
+    for (id, columns) in &swaps {
+        if let Some(Obj::Type(t)) = a.get(id).map(|i| &i.obj) {
+            nodes.push(Node {
+                id: id.clone(),
+                phase: Phase::Build,
+                action: StepAction::Alter,
+                sql: generate::types::swap_end(t),
+                explanation: format!("drop the old values of {}", label(id.kind, &id.key)),
+                rank: 8,
+                after: columns.clone(),
+            });
+        }
+    }
+    // A dropped column that may be a renamed one says so.
+    for n in &mut nodes {
+        if n.id.kind != ObjectKind::Column || n.phase != Phase::Drop {
+            continue;
+        }
+        if let Some(m) = known.maybe_renames.iter().find(|m| m.column == n.id.key) {
+            for h in &mut n.sql.hazards {
+                if h.id == super::HazardId::DataLoss {
+                    h.message = maybe_rename_note(m);
+                }
+            }
+        }
+    }
+
     // 4. Order: drops (dependents first), then builds (dependencies first).
     let mut edges_live: BTreeSet<(ObjectRef, ObjectRef)> =
         live.dependencies.iter().cloned().collect();
@@ -393,6 +502,7 @@ pub(super) fn plan<'a>(
         nodes.into_iter().partition(|n| n.phase == Phase::Drop);
     let mut ordered = order(drops, &edges_live, true);
     ordered.extend(order(builds, &edges_declared, false));
+    commit_where_used(&mut ordered);
     ordered
         .into_iter()
         .map(|n| Step {
@@ -407,6 +517,92 @@ pub(super) fn plan<'a>(
         .collect()
 }
 
+/// What the planner knows beyond the two catalogs' items.
+#[derive(Debug, Default)]
+pub(super) struct Known {
+    pub renames: Vec<Rename>,
+    pub maybe_renames: Vec<MaybeRename>,
+}
+
+fn maybe_rename_note(m: &MaybeRename) -> String {
+    let to = if m.to.is_empty() {
+        "a new column".to_string()
+    } else {
+        crate::sql::quote_ident(&m.to)
+    };
+    format!(
+        "the column and its values are deleted; if {to} is this column renamed, write ALTER TABLE … RENAME COLUMN instead (strata did not: {})",
+        m.why_not
+    )
+}
+
+/// The columns (of the live catalog) that use the enum `id`, each given its swap step; their
+/// ids are returned so that their dependents leave and come back as for any retyped column.
+fn swap_columns(
+    live: &Catalog,
+    declared: &Catalog,
+    id: &ObjectRef,
+    actions: &mut BTreeMap<ObjectRef, Action>,
+    alters: &mut BTreeMap<ObjectRef, Vec<Sql>>,
+) -> Vec<ObjectRef> {
+    let array = format!("{}[]", id.key);
+    let mut out = Vec::new();
+    for (tkey, t) in &live.tables {
+        let Some(dt) = declared.tables.get(tkey) else {
+            continue;
+        };
+        for c in &t.columns {
+            if c.data_type != id.key && c.data_type != array {
+                continue;
+            }
+            let cid = ObjectRef {
+                kind: ObjectKind::Column,
+                key: format!("{tkey}.{}", crate::sql::quote_ident(&c.name)),
+            };
+            // A column changing anyway (or going) is handled by its own step.
+            let Some(dc) = dt.column(&c.name) else {
+                continue;
+            };
+            if actions.contains_key(&cid) || dc.data_type != c.data_type {
+                continue;
+            }
+            actions.insert(cid.clone(), Action::Alter);
+            alters.insert(
+                cid.clone(),
+                vec![generate::types::swap_column(
+                    tkey,
+                    &c.name,
+                    &c.data_type,
+                    c.default.as_deref(),
+                    dc.default.as_deref(),
+                )],
+            );
+            out.push(cid);
+        }
+    }
+    out
+}
+
+/// A step whose result a later step needs committed (a new enum value used further down)
+/// runs on its own, outside a transaction; otherwise it stays in the transaction.
+fn commit_where_used(nodes: &mut [Node]) {
+    for i in 0..nodes.len() {
+        let Some(text) = nodes[i].sql.commit_before.clone() else {
+            continue;
+        };
+        let used = nodes[i + 1..]
+            .iter()
+            .any(|n| n.sql.statements.iter().any(|s| s.contains(&text)));
+        nodes[i].sql.transactional = !used;
+        if !used {
+            nodes[i]
+                .sql
+                .hazards
+                .retain(|h| h.id != super::HazardId::NotTransactional);
+        }
+    }
+}
+
 fn owned_by_node(id: &ObjectRef, owner: &str) -> Node {
     // `schema.table.column`: the column's item id is the same text.
     Node {
@@ -415,7 +611,7 @@ fn owned_by_node(id: &ObjectRef, owner: &str) -> Node {
         action: StepAction::Alter,
         sql: generate::sequence::owned_by(&id.key, owner),
         explanation: format!("attach sequence {} to column {owner}", id.key),
-        rank: 7,
+        rank: OWNED_BY_RANK,
         after: vec![ObjectRef {
             kind: ObjectKind::Column,
             key: owner.to_string(),

@@ -40,6 +40,7 @@ fn table(name: &str, cols: Vec<Column>) -> Table {
         constraints: BTreeMap::new(),
         comment: None,
         acl: owner_acl(&["SELECT", "INSERT"]),
+        ..Default::default()
     }
 }
 
@@ -66,6 +67,7 @@ fn view(def: &str, cols: &[(&str, &str)]) -> View {
         comment: None,
         acl: owner_acl(&["SELECT"]),
         column_comments: BTreeMap::new(),
+        ..Default::default()
     }
 }
 
@@ -120,7 +122,7 @@ fn added_column_is_one_change_and_one_alter() {
     }
     assert_eq!(
         summary(&compare(&live, &declared)),
-        ["column public.t.age added"]
+        ["column public.t.age missing in live"]
     );
     assert_eq!(
         sql(&script(&live, &declared)),
@@ -136,7 +138,7 @@ fn dropped_column_is_data_loss() {
         t.columns.retain(|c| c.name != "name");
     }
     let changes = compare(&live, &declared);
-    assert_eq!(summary(&changes), ["column public.t.name removed"]);
+    assert_eq!(summary(&changes), ["column public.t.name extra in live"]);
     assert!(changes[0]
         .hazards
         .iter()
@@ -149,7 +151,7 @@ fn new_table_is_created_with_its_columns_and_not_reported_per_column() {
     let declared = base();
     assert_eq!(
         summary(&compare(&live, &declared)),
-        ["table public.t added"]
+        ["table public.t missing in live"]
     );
     let s = sql(&script(&live, &declared));
     assert_eq!(
@@ -233,20 +235,14 @@ fn removing_a_policy_check_needs_drop_and_create() {
 }
 
 #[test]
-fn enum_value_added_in_place_without_transaction() {
-    let mut live = Catalog::default();
+fn enum_value_added_in_place_commits_alone_only_when_used_later() {
+    let mut live = base();
     let t = TypeDef {
         schema: "public".into(),
         name: "mood".into(),
         kind: TypeKind::Enum,
         labels: vec!["sad".into(), "happy".into()],
-        attributes: vec![],
-        base_type: None,
-        not_null: false,
-        default: None,
-        constraints: vec![],
-        range_subtype: None,
-        comment: None,
+        ..Default::default()
     };
     live.types.insert("public.mood".into(), t);
     let mut declared = live.clone();
@@ -258,8 +254,32 @@ fn enum_value_added_in_place_without_transaction() {
         sql(&steps),
         ["ALTER TYPE public.mood ADD VALUE IF NOT EXISTS 'ok' AFTER 'sad';"]
     );
-    assert!(!steps[0].transactional);
-    assert!(render_script(&steps).starts_with("-- strata:no-transaction\n"));
+    assert!(steps[0].transactional);
+    let text = render_script(&steps);
+    assert!(
+        text.contains("\nBEGIN;\n") && text.ends_with("COMMIT;\n"),
+        "{text}"
+    );
+    // A new column whose default is the new value needs it committed first.
+    if let Some(t) = declared.tables.get_mut("public.t") {
+        let mut c = col("m", "public.mood");
+        c.default = Some("'ok'::public.mood".into());
+        t.columns.push(c);
+    }
+    let steps = script(&live, &declared);
+    assert!(!steps[0].transactional, "{steps:?}");
+    assert!(steps[0]
+        .hazards
+        .iter()
+        .any(|h| h.id == HazardId::NotTransactional));
+    let text = render_script(&steps);
+    let add = text.find("ADD VALUE").unwrap_or(0);
+    let begin = text.find("BEGIN;").unwrap_or(0);
+    assert!(
+        add < begin,
+        "the new value is committed before the transaction:\n{text}"
+    );
+    assert!(text.contains("-- not transactional"), "{text}");
 }
 
 #[test]
@@ -338,6 +358,7 @@ fn dropping_a_function_drops_its_trigger_first_and_recreates_in_order() {
                 grantable: false,
             },
         ],
+        ..Default::default()
     }
     };
     let trig = Trigger {

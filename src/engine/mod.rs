@@ -2,34 +2,57 @@
 //! never prints.
 //!
 //! A transactional migration is sent as ONE simple-query message:
-//! `RESET ALL; BEGIN; SET LOCAL <timeouts>; <file>; RESET ROLE; INSERT <history row>; COMMIT`.
-//! One round trip per migration (this is what makes strata as fast as `psql -1 -f`), and the
-//! migration's changes and its history row commit or vanish together. Every migration of a run
-//! but the last commits with `synchronous_commit = off`; the last one commits synchronously,
-//! which flushes the WAL of all earlier ones, so when strata reports success everything is
-//! durable, and a crash before that loses whole migrations together with their history rows
-//! (never one without the other), which the next `up` re-applies.
+//! `RESET ALL; BEGIN; SET LOCAL <timeouts>; <guard>; <file>; RESET ROLE; INSERT <history row>;
+//! COMMIT; RESET ALL`. One round trip per migration (this is what makes strata as fast as
+//! `psql -1 -f`), and the migration's changes and its history row commit or vanish together.
+//! Every migration of a run but the last commits with `synchronous_commit = off`; the last one
+//! commits synchronously, which flushes the WAL of all earlier ones, so when strata reports
+//! success everything is durable, and a crash before that loses whole migrations together with
+//! their history rows (never one without the other), which the next `up` re-applies.
 //!
-//! A `-- strata:no-transaction` migration runs statement by statement on the same session; a
-//! failing statement is recorded as a failed history row naming the statement.
+//! The guard ([`guard`]) takes the run lock for that transaction and checks that the version's
+//! history is still what the run planned from: the lock cannot stay behind on a pooled server
+//! connection, and no migration is applied twice, however the connection is pooled.
+//!
+//! A `-- strata:no-transaction` file runs statement by statement on one session
+//! ([`statements`]): each statement that may run in a transaction commits together with a
+//! progress row, so a run that stops (an error, kill -9, a lost connection) leaves an exact
+//! record of what is committed, and the next run continues after it.
+//!
+//! Settings for new sessions: after a migration that changes database or role defaults
+//! (`ALTER DATABASE … SET`, `ALTER ROLE … SET`), the next migrations must run in a new session,
+//! as they would in a later run; [`apply_steps`] stops there and the caller reconnects.
 
+pub mod guard;
+pub mod inflight;
 pub mod plan;
+mod repair;
+mod statements;
 pub mod syntax;
 
 use crate::db::{self, DbError, PgFailure};
 use crate::history::{self, HistoryRow, Kind, NewRow};
 use crate::project::{self, Directives, Migration, ProjectError, SourceFile, Version};
 use crate::sql;
+use guard::{Guard, Refused};
 use sqlx::postgres::PgConnection;
 use std::time::{Duration, Instant};
 
-pub use plan::{plan_down, plan_up, status, DownTarget, MigrationState, Refusal, StatusRow};
+pub use plan::{
+    committed_checksum, describe_statement, plan_down, plan_down_steps, plan_up, plan_up_steps,
+    status, DownTarget, MigrationState, Refusal, Resume, StatusRow, Step,
+};
+pub use repair::{
+    baseline, forget, parse_resume_after, repair, resume_after, BaselineError, RepairAction,
+    RepairError,
+};
 
 /// What the engine tells its observer.
 #[derive(Debug, Clone)]
 pub enum Event {
     LockWaiting(Option<db::LockHolder>),
-    ShimInstalled,
+    /// The Supabase shim was installed: what it provides.
+    ShimInstalled(crate::auth::ShimReport),
     Plan {
         direction: Direction,
         total: usize,
@@ -45,6 +68,24 @@ pub enum Event {
         version: Version,
         name: String,
         duration: Duration,
+    },
+    /// A no-transaction file that stopped midway is continued after statement `after`.
+    Resumed {
+        direction: Direction,
+        version: Version,
+        name: String,
+        after: usize,
+    },
+    /// What strata found out about a statement that was running when a run stopped.
+    Checked {
+        version: Version,
+        statement: usize,
+        finding: String,
+    },
+    /// The migration changed settings that only new sessions see; the run continues on a new
+    /// connection.
+    NewSession {
+        after: Version,
     },
 }
 
@@ -66,6 +107,22 @@ pub struct Settings {
     pub lock_timeout: Option<String>,
     pub statement_timeout: Option<String>,
     pub lock_wait: Duration,
+    /// `search_path` for every migration (a list of identifiers as `SET` takes it), when the
+    /// database's default changed after this session started: the Supabase shim puts
+    /// `extensions` on it, and `RESET ALL` would return to the default of the session's start.
+    pub search_path: Option<String>,
+}
+
+impl Settings {
+    fn guard(&self, expect: Option<(Version, i64)>, backend: Option<i32>) -> Guard {
+        Guard {
+            key: db::lock_key(&self.history_schema),
+            history: history::table(&self.history_schema),
+            expect,
+            expect_all: None,
+            backend,
+        }
+    }
 }
 
 /// A statement that failed while applying a file.
@@ -94,20 +151,57 @@ pub enum EngineError {
     Statement(Box<StatementFailure>),
     #[error("{} problem(s) in the files to run", .0.len())]
     Files(Vec<ProjectError>),
+    /// Another strata run changed the history of `version` while this one waited for the lock:
+    /// the caller reads the history again and plans again.
+    #[error("another strata run changed migration {version} while this run waited for it; run the command again")]
+    Stale { version: Version },
+    /// A decision this run cannot make (e.g. whether an interrupted statement took effect).
+    #[error("refused: {0}")]
+    Refused(Refusal),
 }
 
-/// Takes the run lock, creates the history if needed, and reads it.
+fn refused_to_error(r: Refused, what: &str) -> EngineError {
+    match r {
+        Refused::Lock(d) => EngineError::Db(d),
+        Refused::Stale => EngineError::Db(DbError::Query {
+            context: what.to_string(),
+            failure: PgFailure {
+                message: "another strata run changed the history at the same moment; run the command again".into(),
+                ..PgFailure::default()
+            },
+        }),
+        Refused::Moved => EngineError::Db(DbError::PoolerDetected {
+            what: what.to_string(),
+        }),
+        Refused::Failed(e) => EngineError::Db(DbError::query(what, &e)),
+    }
+}
+
+/// Takes the run lock, creates or upgrades the history if needed (in one transaction), and
+/// reads it.
 pub async fn prepare(
     conn: &mut PgConnection,
     settings: &Settings,
     obs: &mut dyn Observer,
 ) -> Result<Vec<HistoryRow>, EngineError> {
-    let key = db::lock_key(&settings.history_schema);
-    db::lock(conn, key, settings.lock_wait, |h| {
-        obs.event(&Event::LockWaiting(h.cloned()))
-    })
-    .await?;
-    history::ensure(conn, &settings.history_schema).await?;
+    let guard = settings.guard(None, None);
+    let message = format!(
+        "BEGIN;\n{}{}\nCOMMIT;",
+        guard.sql(),
+        history::ensure_sql(&settings.history_schema)
+    );
+    let mut on_wait = |h: Option<&db::LockHolder>| obs.event(&Event::LockWaiting(h.cloned()));
+    guard::send(conn, &message, guard.key, settings.lock_wait, &mut on_wait)
+        .await
+        .map_err(|r| {
+            refused_to_error(
+                r,
+                &format!(
+                    "creating strata's history in schema {}",
+                    settings.history_schema
+                ),
+            )
+        })?;
     Ok(history::read(conn, &settings.history_schema).await?)
 }
 
@@ -133,83 +227,162 @@ pub fn analyze_all<'a>(
     }
 }
 
-/// Applies `steps` in order. Stops at the first failure.
+/// Whether a migration changes settings that only new sessions see (`ALTER DATABASE … SET`,
+/// `ALTER ROLE … SET`, and their `RESET`): the migrations after it must run in a new session,
+/// as they would in a later run. Errs on the side of a new session (a spare reconnect costs
+/// milliseconds).
+pub fn changes_session_defaults(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    (lower.contains("alter database")
+        || lower.contains("alter role")
+        || lower.contains("alter user"))
+        && (lower.contains(" set ") || lower.contains(" reset "))
+}
+
+/// What [`apply_steps`] did.
+#[derive(Debug, Clone, Default)]
+pub struct Applied {
+    /// Versions applied (or rolled back), in order.
+    pub done: Vec<Version>,
+    /// The run stopped after a migration that changed settings for new sessions: reconnect and
+    /// plan the rest again.
+    pub new_session: bool,
+}
+
+/// How [`apply_steps`] runs.
+#[derive(Debug, Clone, Copy)]
+pub struct RunMode {
+    pub direction: Direction,
+    /// Check each version's history against what the run planned from (a live database).
+    /// Throwaway databases built by strata alone skip it.
+    pub check_history: bool,
+    /// Stop after a migration that changes settings for new sessions (see [`Applied`]).
+    pub stop_for_new_session: bool,
+}
+
+/// Applies `steps` (or their rollbacks, newest first) in order. Stops at the first failure.
+pub async fn apply_steps(
+    conn: &mut PgConnection,
+    steps: &[Step<'_>],
+    mode: RunMode,
+    settings: &Settings,
+    obs: &mut dyn Observer,
+) -> Result<Applied, EngineError> {
+    let mut units = Vec::with_capacity(steps.len());
+    for s in steps {
+        let m = s.migration;
+        match mode.direction {
+            Direction::Up => units.push((s, &m.file, &m.directives, Kind::Apply)),
+            Direction::Down => {
+                if let Some(r) = &m.rollback {
+                    units.push((s, &r.file, &r.directives, Kind::Rollback));
+                }
+            }
+        }
+    }
+    let spans = analyze_all(units.iter().map(|(_, f, d, _)| (*f, *d)))?;
+    obs.event(&Event::Plan {
+        direction: mode.direction,
+        total: units.len(),
+    });
+    let mut applied = Applied::default();
+    for (i, ((step, file, directives, kind), spans)) in units.iter().zip(spans.iter()).enumerate() {
+        let last = i + 1 == units.len();
+        let m = step.migration;
+        let unit = Unit {
+            direction: mode.direction,
+            version: m.version,
+            name: &m.name,
+            file,
+            directives,
+            spans,
+            kind: *kind,
+            expect: mode.check_history.then_some(step.last_id),
+            resume: step.resume,
+        };
+        if let Some(r) = step.resume {
+            obs.event(&Event::Resumed {
+                direction: mode.direction,
+                version: m.version,
+                name: m.name.clone(),
+                after: r.committed,
+            });
+        }
+        run_unit(conn, &unit, settings, last, i, &applied.done, obs).await?;
+        applied.done.push(m.version);
+        if mode.stop_for_new_session
+            && mode.direction == Direction::Up
+            && !last
+            && changes_session_defaults(&file.text)
+        {
+            obs.event(&Event::NewSession { after: m.version });
+            applied.new_session = true;
+            return Ok(applied);
+        }
+    }
+    Ok(applied)
+}
+
+fn plain_steps<'p>(steps: &[&'p Migration]) -> Vec<Step<'p>> {
+    steps
+        .iter()
+        .map(|m| Step {
+            migration: m,
+            last_id: 0,
+            resume: None,
+        })
+        .collect()
+}
+
+/// Applies `steps` in order on a database only this run changes (shadow databases): no history
+/// check, no new sessions. Stops at the first failure.
 pub async fn apply_up(
     conn: &mut PgConnection,
     steps: &[&Migration],
     settings: &Settings,
     obs: &mut dyn Observer,
 ) -> Result<Vec<Version>, EngineError> {
-    let spans = analyze_all(steps.iter().map(|m| (&m.file, &m.directives)))?;
-    obs.event(&Event::Plan {
+    let mode = RunMode {
         direction: Direction::Up,
-        total: steps.len(),
-    });
-    let mut done = Vec::new();
-    for (i, (m, spans)) in steps.iter().zip(spans.iter()).enumerate() {
-        let last = i + 1 == steps.len();
-        let unit = Unit {
-            direction: Direction::Up,
-            version: m.version,
-            name: &m.name,
-            file: &m.file,
-            directives: &m.directives,
-            spans,
-            kind: Kind::Apply,
-        };
-        run_unit(conn, &unit, settings, last, i, &done, obs).await?;
-        done.push(m.version);
-    }
-    Ok(done)
+        check_history: false,
+        stop_for_new_session: false,
+    };
+    Ok(apply_steps(conn, &plain_steps(steps), mode, settings, obs)
+        .await?
+        .done)
 }
 
-/// Runs the rollbacks of `steps` (newest first).
+/// Runs the rollbacks of `steps` (newest first), as [`apply_up`] does.
 pub async fn apply_down(
     conn: &mut PgConnection,
     steps: &[&Migration],
     settings: &Settings,
     obs: &mut dyn Observer,
 ) -> Result<Vec<Version>, EngineError> {
-    let mut files = Vec::new();
-    for m in steps {
-        if let Some(r) = &m.rollback {
-            files.push((&r.file, &r.directives));
-        }
-    }
-    let spans = analyze_all(files)?;
-    obs.event(&Event::Plan {
+    let mode = RunMode {
         direction: Direction::Down,
-        total: steps.len(),
-    });
-    let mut done = Vec::new();
-    for (i, (m, spans)) in steps.iter().zip(spans.iter()).enumerate() {
-        let Some(r) = &m.rollback else { continue };
-        let unit = Unit {
-            direction: Direction::Down,
-            version: m.version,
-            name: &m.name,
-            file: &r.file,
-            directives: &r.directives,
-            spans,
-            kind: Kind::Rollback,
-        };
-        run_unit(conn, &unit, settings, i + 1 == steps.len(), i, &done, obs).await?;
-        done.push(m.version);
-    }
-    Ok(done)
+        check_history: false,
+        stop_for_new_session: false,
+    };
+    Ok(apply_steps(conn, &plain_steps(steps), mode, settings, obs)
+        .await?
+        .done)
 }
 
-struct Unit<'a> {
-    direction: Direction,
-    version: Version,
-    name: &'a str,
-    file: &'a SourceFile,
-    directives: &'a Directives,
-    spans: &'a [sql::Span],
-    kind: Kind,
+pub(crate) struct Unit<'a> {
+    pub direction: Direction,
+    pub version: Version,
+    pub name: &'a str,
+    pub file: &'a SourceFile,
+    pub directives: &'a Directives,
+    pub spans: &'a [sql::Span],
+    pub kind: Kind,
+    /// The id of the version's newest history row when the run planned (None: not checked).
+    pub expect: Option<i64>,
+    pub resume: Option<Resume>,
 }
 
-fn timeouts(unit: &Unit<'_>, settings: &Settings, local: bool) -> String {
+pub(crate) fn timeouts(unit: &Unit<'_>, settings: &Settings, local: bool) -> String {
     let set = if local { "SET LOCAL" } else { "SET" };
     let mut s = String::new();
     let lock = unit
@@ -234,6 +407,9 @@ fn timeouts(unit: &Unit<'_>, settings: &Settings, local: bool) -> String {
             sql::quote_literal(t)
         ));
     }
+    if let Some(path) = &settings.search_path {
+        s.push_str(&format!("{set} search_path = {path};\n"));
+    }
     s
 }
 
@@ -254,9 +430,9 @@ async fn run_unit(
     });
     let started = Instant::now();
     if unit.directives.transactional {
-        run_transactional(conn, unit, settings, last, done).await?;
+        run_transactional(conn, unit, settings, last, done, obs).await?;
     } else {
-        run_statements(conn, unit, settings, done).await?;
+        statements::run(conn, unit, settings, done, obs).await?;
     }
     obs.event(&Event::Finished {
         direction: unit.direction,
@@ -273,12 +449,16 @@ async fn run_transactional(
     settings: &Settings,
     last: bool,
     done: &[Version],
+    obs: &mut dyn Observer,
 ) -> Result<(), EngineError> {
-    let mut prefix = String::from("RESET ALL;\nBEGIN;\n");
+    let guard = settings.guard(unit.expect.map(|id| (unit.version, id)), None);
+    let mut prefix = String::from("RESET ALL;\nRESET ROLE;\nBEGIN;\n");
+    prefix.push_str(db::client_check_sql(conn, true));
     prefix.push_str(&timeouts(unit, settings, true));
     if !last {
         prefix.push_str("SET LOCAL synchronous_commit = off;\n");
     }
+    prefix.push_str(&guard.sql());
     let row = history::insert_sql(
         &settings.history_schema,
         &NewRow {
@@ -291,56 +471,105 @@ async fn run_transactional(
             note: None,
             duration_from_txn_start: true,
             duration_ms: None,
+            step: None,
         },
     );
+    // The trailing RESET ALL / RESET ROLE clear what a SET in the file left on the session,
+    // in the same message, so nothing of it stays on a pooled server connection.
     let message = format!(
-        "{prefix}{}\n;\nRESET ROLE;\n{row};\nCOMMIT;",
+        "{prefix}{}\n;\nRESET ROLE;\n{row};\nCOMMIT;\nRESET ALL;\nRESET ROLE;",
         unit.file.text
     );
-    match db::execute_script(conn, &message).await {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let failure = PgFailure::from_sqlx(&e);
-            // The explicit BEGIN leaves the session in an aborted transaction; end it.
-            let _ = db::execute_script(conn, "ROLLBACK").await;
-            if failure.code.is_empty() {
-                // Not a PostgreSQL error: the connection itself failed.
-                return Err(EngineError::Db(DbError::Query {
-                    context: format!("running {}", unit.file.display),
-                    failure,
-                }));
-            }
-            let prefix_chars = prefix.chars().count();
-            let file_chars = unit.file.text.chars().count();
-            let mut offset = failure.position.and_then(|p| {
-                (p > prefix_chars && p <= prefix_chars + file_chars)
-                    .then(|| sql::char_pos_to_byte(&unit.file.text, p - prefix_chars))
-            });
-            let mut failure = failure;
-            if offset.is_none() {
-                // PostgreSQL gave no position in the file (a runtime error, or one inside a
-                // function body): find the failing statement by replaying the file statement by
-                // statement in a transaction that is always rolled back.
-                if let Some((o, f)) = locate_failure(conn, unit, settings).await {
-                    offset = Some(o);
-                    if let Some(f) = f {
-                        failure = f;
-                    }
-                }
-            }
-            Err(EngineError::Statement(Box::new(StatementFailure {
-                direction: unit.direction,
+    let mut on_wait = |h: Option<&db::LockHolder>| obs.event(&Event::LockWaiting(h.cloned()));
+    let e = match guard::send(conn, &message, guard.key, settings.lock_wait, &mut on_wait).await {
+        Ok(_) => return Ok(()),
+        Err(Refused::Stale) => {
+            return Err(EngineError::Stale {
                 version: unit.version,
-                name: unit.name.to_string(),
-                file: unit.file.clone(),
-                offset,
-                failure,
-                transactional: true,
-                committed_statements: 0,
-                done_before: done.to_vec(),
-            })))
+            })
+        }
+        Err(Refused::Failed(e)) => e,
+        Err(other) => {
+            return Err(refused_to_error(
+                other,
+                &format!("running {}", unit.file.display),
+            ))
+        }
+    };
+    let failure = PgFailure::from_sqlx(&e);
+    if failure.code.is_empty() || db::connection_lost(&e) {
+        // Not a failing statement: the connection itself failed.
+        return Err(EngineError::Db(DbError::query(
+            format!("running {}", unit.file.display),
+            &e,
+        )));
+    }
+    let prefix_chars = prefix.chars().count();
+    let file_chars = unit.file.text.chars().count();
+    let mut offset = failure.position.and_then(|p| {
+        (p > prefix_chars && p <= prefix_chars + file_chars)
+            .then(|| sql::char_pos_to_byte(&unit.file.text, p - prefix_chars))
+    });
+    let mut failure = failure;
+    if offset.is_none() {
+        // PostgreSQL gave no position in the file (a runtime error, or one inside a function
+        // body): find the failing statement by replaying the file statement by statement in a
+        // transaction that is always rolled back.
+        if let Some((o, f)) = locate_failure(conn, unit, settings).await {
+            offset = Some(o);
+            if let Some(f) = f {
+                failure = f;
+            }
         }
     }
+    if unit.kind == Kind::Rollback {
+        // Nothing changed (the transaction was rolled back), but the attempt is history.
+        record_failed_rollback(conn, unit, settings, &failure).await;
+    }
+    Err(EngineError::Statement(Box::new(StatementFailure {
+        direction: unit.direction,
+        version: unit.version,
+        name: unit.name.to_string(),
+        file: unit.file.clone(),
+        offset,
+        failure,
+        transactional: true,
+        committed_statements: 0,
+        done_before: done.to_vec(),
+    })))
+}
+
+/// Records that a transactional rollback failed (it changed nothing). Best effort: the
+/// failure itself is what the user must see.
+async fn record_failed_rollback(
+    conn: &mut PgConnection,
+    unit: &Unit<'_>,
+    settings: &Settings,
+    failure: &PgFailure,
+) {
+    let note =
+        format!("rollback failed and changed nothing (it ran in one transaction): {failure}");
+    let guard = settings.guard(None, None);
+    let message = format!(
+        "BEGIN;\n{}{};\nCOMMIT;",
+        guard.sql(),
+        history::insert_sql(
+            &settings.history_schema,
+            &NewRow {
+                version: unit.version,
+                name: unit.name,
+                kind: Kind::Rollback,
+                checksum: Some(&unit.file.checksum),
+                sql: None,
+                success: false,
+                note: Some(&note),
+                duration_from_txn_start: false,
+                duration_ms: None,
+                step: None,
+            }
+        )
+    );
+    let _ = guard::send(conn, &message, guard.key, settings.lock_wait, &mut |_| {}).await;
 }
 
 /// Replays a failed transactional file one statement at a time inside a transaction that is
@@ -406,234 +635,4 @@ fn do_block_line_offset(text: &str, span: &sql::Span, context: Option<&str>) -> 
     let line = text.get(line_start..line_end)?;
     let indent = line.len() - line.trim_start().len();
     Some(line_start + indent)
-}
-
-async fn run_statements(
-    conn: &mut PgConnection,
-    unit: &Unit<'_>,
-    settings: &Settings,
-    done: &[Version],
-) -> Result<(), EngineError> {
-    let started = Instant::now();
-    let setup = format!("RESET ALL;\n{}", timeouts(unit, settings, false));
-    db::execute_script(conn, &setup)
-        .await
-        .map_err(|e| DbError::query("setting timeouts", &e))?;
-    for (i, span) in unit.spans.iter().enumerate() {
-        let stmt = &unit.file.text[span.start..span.end];
-        if let Err(e) = db::execute_script(conn, stmt).await {
-            let failure = PgFailure::from_sqlx(&e);
-            // A failed explicit transaction in the file would block the history row.
-            let _ = db::execute_script(conn, "ROLLBACK").await;
-            let offset = Some(statement_offset(&unit.file.text, span, &failure));
-            let index = sql::LineIndex::new(&unit.file.text);
-            let (line, _) = index.line_col(&unit.file.text, span.start);
-            let note = format!(
-                "statement {} of {} (line {line}) failed: {}; the {} before it were committed",
-                i + 1,
-                unit.spans.len(),
-                failure.message,
-                i
-            );
-            if unit.kind == Kind::Apply {
-                history::record(
-                    conn,
-                    &settings.history_schema,
-                    &NewRow {
-                        version: unit.version,
-                        name: unit.name,
-                        kind: Kind::Apply,
-                        checksum: Some(&unit.file.checksum),
-                        sql: Some(&unit.file.text),
-                        success: false,
-                        note: Some(&note),
-                        duration_from_txn_start: false,
-                        duration_ms: Some(started.elapsed().as_millis() as i64),
-                    },
-                )
-                .await?;
-            }
-            let _ = db::execute_script(conn, "RESET ALL").await;
-            return Err(EngineError::Statement(Box::new(StatementFailure {
-                direction: unit.direction,
-                version: unit.version,
-                name: unit.name.to_string(),
-                file: unit.file.clone(),
-                offset,
-                failure,
-                transactional: false,
-                committed_statements: i,
-                done_before: done.to_vec(),
-            })));
-        }
-    }
-    history::record(
-        conn,
-        &settings.history_schema,
-        &NewRow {
-            version: unit.version,
-            name: unit.name,
-            kind: unit.kind,
-            checksum: Some(&unit.file.checksum),
-            sql: Some(&unit.file.text),
-            success: true,
-            note: None,
-            duration_from_txn_start: false,
-            duration_ms: Some(started.elapsed().as_millis() as i64),
-        },
-    )
-    .await?;
-    let _ = db::execute_script(conn, "RESET ALL").await;
-    Ok(())
-}
-
-/// What `repair` changed.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RepairAction {
-    pub version: String,
-    pub name: String,
-    pub action: String,
-}
-
-/// Accepts changed checksums of applied files and clears failed entries; records each change.
-pub async fn repair(
-    conn: &mut PgConnection,
-    project: &project::Project,
-    rows: &[HistoryRow],
-    settings: &Settings,
-) -> Result<Vec<RepairAction>, EngineError> {
-    // (version, name, kind, file whose checksum is accepted, note)
-    let mut planned: Vec<(Version, &str, Kind, Option<&SourceFile>, String)> = Vec::new();
-    let state = history::fold(rows);
-    for (v, r) in &state {
-        match r {
-            history::Recorded::Applied {
-                checksum: Some(old),
-                name,
-                ..
-            } => {
-                if let Some(m) = project.get(*v).filter(|m| *old != m.file.checksum) {
-                    let note = format!(
-                        "accepted checksum {} (was {})",
-                        m.file.checksum.short(),
-                        old.short()
-                    );
-                    planned.push((*v, name, Kind::Accept, Some(&m.file), note));
-                }
-            }
-            history::Recorded::Failed { name, .. } => {
-                let note = "cleared the failed entry; `strata up` will run it again".to_string();
-                planned.push((*v, name, Kind::Clear, None, note));
-            }
-            _ => {}
-        }
-    }
-    let new_rows: Vec<NewRow<'_>> = planned
-        .iter()
-        .map(|(version, name, kind, file, note)| NewRow {
-            version: *version,
-            name,
-            kind: *kind,
-            checksum: file.map(|f| &f.checksum),
-            sql: file.map(|f| f.text.as_str()),
-            success: true,
-            note: Some(note),
-            duration_from_txn_start: false,
-            duration_ms: None,
-        })
-        .collect();
-    record_all(
-        conn,
-        &settings.history_schema,
-        &new_rows,
-        "recording repair",
-    )
-    .await?;
-    Ok(planned
-        .into_iter()
-        .map(|(version, name, _, _, note)| RepairAction {
-            version: version.to_string(),
-            name: name.to_string(),
-            action: note,
-        })
-        .collect())
-}
-
-/// Records several history rows in one transaction (nothing when `rows` is empty).
-async fn record_all(
-    conn: &mut PgConnection,
-    schema: &str,
-    rows: &[NewRow<'_>],
-    what: &str,
-) -> Result<(), EngineError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut sql_text = String::from("BEGIN;\n");
-    for r in rows {
-        sql_text.push_str(&history::insert_sql(schema, r));
-        sql_text.push_str(";\n");
-    }
-    sql_text.push_str("COMMIT;");
-    if let Err(e) = db::execute_script(conn, &sql_text).await {
-        let _ = db::execute_script(conn, "ROLLBACK").await;
-        return Err(DbError::query(what, &e).into());
-    }
-    Ok(())
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum BaselineError {
-    #[error("the database already has applied migrations ({0}); baseline is for a database strata has not managed yet")]
-    AlreadyManaged(String),
-    #[error(
-        "no migration file has a version at or below {0}; baseline marks existing files as applied"
-    )]
-    NothingToMark(Version),
-}
-
-/// Marks every migration file with a version ≤ `to` as applied, without running it.
-pub async fn baseline(
-    conn: &mut PgConnection,
-    project: &project::Project,
-    rows: &[HistoryRow],
-    to: Version,
-    settings: &Settings,
-) -> Result<Result<Vec<Version>, BaselineError>, EngineError> {
-    let state = history::fold(rows);
-    if !state.is_empty() {
-        let list: Vec<String> = state.keys().map(|v| v.to_string()).collect();
-        return Ok(Err(BaselineError::AlreadyManaged(list.join(", "))));
-    }
-    let marked: Vec<&Migration> = project
-        .migrations
-        .iter()
-        .filter(|m| m.version <= to)
-        .collect();
-    if marked.is_empty() {
-        return Ok(Err(BaselineError::NothingToMark(to)));
-    }
-    let note = format!("baseline at version {to}: marked as applied without running");
-    let new_rows: Vec<NewRow<'_>> = marked
-        .iter()
-        .map(|m| NewRow {
-            version: m.version,
-            name: &m.name,
-            kind: Kind::Baseline,
-            checksum: Some(&m.file.checksum),
-            sql: None,
-            success: true,
-            note: Some(&note),
-            duration_from_txn_start: false,
-            duration_ms: None,
-        })
-        .collect();
-    record_all(
-        conn,
-        &settings.history_schema,
-        &new_rows,
-        "recording the baseline",
-    )
-    .await?;
-    Ok(Ok(marked.iter().map(|m| m.version).collect()))
 }

@@ -1,8 +1,15 @@
 //! Pure decisions: files × recorded history → the state of every migration, and the steps of
 //! `up`/`down` or the reasons to refuse. No I/O; tested without a database.
+//!
+//! A no-transaction file that stopped midway ([`Recorded::Partial`]) is continued by the next
+//! run in the same direction, after its last committed statement, provided the statements that
+//! were committed are still the file's first statements (compared by the checksum of the text
+//! up to their end). Everything else about it is a refusal that names the exact fix.
 
-use crate::history::Recorded;
-use crate::project::{Migration, Project, Version};
+use super::inflight::{self, Check};
+use crate::history::{Partial, Recorded, Way};
+use crate::project::{Checksum, Migration, Project, SourceFile, Version};
+use crate::sql;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -14,8 +21,11 @@ pub enum MigrationState {
     Changed,
     /// Applied, but no file has this version any more.
     Missing,
-    /// Recorded as failed (a no-transaction migration that stopped midway).
+    /// A statement of a no-transaction file failed; the statements before it are committed.
     Failed,
+    /// A no-transaction file (or its rollback) stopped midway without an error: killed, or the
+    /// connection was lost. Its committed statements are recorded.
+    Partial,
 }
 
 impl MigrationState {
@@ -26,6 +36,7 @@ impl MigrationState {
             MigrationState::Changed => "changed since applied",
             MigrationState::Missing => "applied, file missing",
             MigrationState::Failed => "failed",
+            MigrationState::Partial => "partial",
         }
     }
 }
@@ -41,6 +52,36 @@ pub struct StatusRow {
     pub duration_ms: Option<i64>,
     pub baselined: bool,
     pub note: Option<String>,
+    /// A partial or failed no-transaction file: statements committed, of how many.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub committed_statements: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statements: Option<usize>,
+    /// `apply` or `rollback`: which file stopped midway.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_in: Option<Way>,
+    /// What to do next, as an exact command.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<String>,
+}
+
+impl StatusRow {
+    fn new(version: String, name: String, state: MigrationState, rollback: bool) -> StatusRow {
+        StatusRow {
+            version,
+            name,
+            state,
+            rollback,
+            applied_at: None,
+            duration_ms: None,
+            baselined: false,
+            note: None,
+            committed_statements: None,
+            statements: None,
+            stopped_in: None,
+            recovery: None,
+        }
+    }
 }
 
 /// Every version known to the files or the database, in version order.
@@ -68,23 +109,13 @@ pub fn status(project: &Project, recorded: &BTreeMap<Version, Recorded>) -> Vec<
 }
 
 fn status_row(m: Option<&Migration>, r: Option<&Recorded>, v: Option<Version>) -> StatusRow {
-    let version = m
-        .map(|m| m.version)
-        .or(v)
-        .map(|v| v.to_string())
-        .unwrap_or_default();
+    let version_v = m.map(|m| m.version).or(v).unwrap_or(Version(0));
+    let version = version_v.to_string();
     let rollback = m.is_some_and(|m| m.rollback.is_some());
     match (m, r) {
-        (Some(m), None) => StatusRow {
-            version,
-            name: m.name.clone(),
-            state: MigrationState::Pending,
-            rollback,
-            applied_at: None,
-            duration_ms: None,
-            baselined: false,
-            note: None,
-        },
+        (Some(m), None) => {
+            StatusRow::new(version, m.name.clone(), MigrationState::Pending, rollback)
+        }
         (
             m,
             Some(Recorded::Applied {
@@ -102,44 +133,150 @@ fn status_row(m: Option<&Migration>, r: Option<&Recorded>, v: Option<Version>) -
                     _ => MigrationState::Applied,
                 },
             };
-            StatusRow {
+            let mut row = StatusRow::new(
                 version,
-                name: m.map_or_else(|| name.clone(), |m| m.name.clone()),
+                m.map_or_else(|| name.clone(), |m| m.name.clone()),
                 state,
                 rollback,
-                applied_at: Some(applied_at.clone()),
-                duration_ms: *duration_ms,
-                baselined: *baselined,
-                note: None,
+            );
+            row.applied_at = Some(applied_at.clone());
+            row.duration_ms = *duration_ms;
+            row.baselined = *baselined;
+            if state == MigrationState::Missing {
+                row.recovery = Some(format!(
+                    "restore its file, or if it was deleted on purpose, `strata repair --forget {version_v}`"
+                ));
             }
+            row
         }
-        (
-            m,
-            Some(Recorded::Failed {
-                name,
-                applied_at,
-                note,
-            }),
-        ) => StatusRow {
-            version,
-            name: m.map_or_else(|| name.clone(), |m| m.name.clone()),
-            state: MigrationState::Failed,
-            rollback,
-            applied_at: Some(applied_at.clone()),
-            duration_ms: None,
-            baselined: false,
-            note: note.clone(),
-        },
-        (None, None) => StatusRow {
-            version,
-            name: String::new(),
-            state: MigrationState::Pending,
-            rollback: false,
-            applied_at: None,
-            duration_ms: None,
-            baselined: false,
-            note: None,
-        },
+        (m, Some(Recorded::Partial(p))) => partial_row(version_v, m, p, rollback),
+        (None, None) => StatusRow::new(version, String::new(), MigrationState::Pending, false),
+    }
+}
+
+/// The file a partial state is about: the migration, or its rollback.
+fn partial_file(m: &Migration, way: Way) -> Option<&SourceFile> {
+    match way {
+        Way::Apply => Some(&m.file),
+        Way::Rollback => m.rollback.as_ref().map(|r| &r.file),
+    }
+}
+
+/// The statement spans of a file (none when it does not split; `check` reports that).
+fn spans_of(file: &SourceFile) -> Vec<sql::Span> {
+    sql::split(&file.text).unwrap_or_default()
+}
+
+/// SHA-256 of the file's text up to the end of its `k`-th statement: what a partial state
+/// records so that a later run knows the committed statements are unchanged.
+pub fn committed_checksum(text: &str, spans: &[sql::Span], k: usize) -> Option<Checksum> {
+    let end = match k {
+        0 => 0,
+        k => spans.get(k - 1)?.end,
+    };
+    Some(Checksum::of(text.get(..end)?.as_bytes()))
+}
+
+/// `statement 3 (line 12: CREATE INDEX CONCURRENTLY …)`.
+pub fn describe_statement(file: &SourceFile, spans: &[sql::Span], n: usize) -> String {
+    let Some(span) = n.checked_sub(1).and_then(|i| spans.get(i)) else {
+        return format!("statement {n}");
+    };
+    let index = sql::LineIndex::new(&file.text);
+    let (line, _) = index.line_col(&file.text, span.start);
+    let text: String = span
+        .text(&file.text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let short = if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text
+    };
+    format!("statement {n} (line {line}: {short})")
+}
+
+fn partial_row(version: Version, m: Option<&Migration>, p: &Partial, rollback: bool) -> StatusRow {
+    let state = if p.failed.is_some() || p.committed.is_none() {
+        MigrationState::Failed
+    } else {
+        MigrationState::Partial
+    };
+    let mut row = StatusRow::new(
+        version.to_string(),
+        m.map_or_else(|| p.name.clone(), |m| m.name.clone()),
+        state,
+        rollback,
+    );
+    row.applied_at = Some(p.at.clone());
+    row.stopped_in = Some(p.way);
+    row.committed_statements = p.committed;
+    let (verb, command) = match p.way {
+        Way::Apply => ("migration", "strata up"),
+        Way::Rollback => ("rollback", "strata down"),
+    };
+    let file = m.and_then(|m| partial_file(m, p.way));
+    let Some(committed) = p.committed else {
+        // Written by an older strata: which statements committed is not known.
+        row.note = p.failed.clone();
+        row.recovery = Some("make the database and the file agree (finish or undo what the file's committed statements did), then `strata repair` clears the entry and `strata up` runs the file from its first statement".into());
+        return row;
+    };
+    let Some(file) = file else {
+        row.note = Some(format!(
+            "the {verb} stopped after {committed} committed statement(s)"
+        ));
+        row.recovery = Some(format!(
+            "restore the {verb} file, then `{command}` continues it after statement {committed}"
+        ));
+        return row;
+    };
+    let spans = spans_of(file);
+    row.statements = Some(spans.len());
+    let unchanged = committed_checksum(&file.text, &spans, committed)
+        .is_some_and(|c| Some(&c) == p.committed_checksum.as_ref());
+    let next = committed + 1;
+    let what = format!(
+        "{} of {} statement(s) of {} committed",
+        committed,
+        spans.len(),
+        file.display
+    );
+    row.note = Some(match (&p.failed, p.running) {
+        (Some(f), _) => format!("{f}; {what}"),
+        (None, Some(r)) => format!(
+            "{what}; {} was running when strata stopped",
+            describe_statement(file, &spans, r)
+        ),
+        (None, None) => what,
+    });
+    row.recovery = Some(if !unchanged {
+        format!("the file's first {committed} statement(s) are no longer the ones that were committed: restore them (only statements after {committed} may change), then `{command}` continues")
+    } else if let Some(r) = p.running {
+        let stmt = spans.get(r - 1).map(|s| s.text(&file.text)).unwrap_or("");
+        match inflight::check_for(stmt) {
+            Check::Unknown => format!(
+                "strata cannot tell whether statement {r} took effect: look, then run `strata repair --resume-after {version}:{r}` if it did or `strata repair --resume-after {version}:{committed}` if it did not, and `{command}`"
+            ),
+            _ => format!(
+                "`{command}` checks whether statement {r} took effect and continues from there"
+            ),
+        }
+    } else if p.failed.is_some() {
+        format!("fix statement {next} in the file ({} or the database, then `{command}` continues at statement {next}", keep_committed(committed))
+    } else {
+        format!("`{command}` continues at statement {next}")
+    });
+    row
+}
+
+/// `statement 1 must stay as it is)` / `statements 1–3 must stay as they are)`.
+fn keep_committed(k: usize) -> String {
+    match k {
+        0 => "nothing before it was committed)".to_string(),
+        1 => "statement 1 must stay as it is)".to_string(),
+        k => format!("statements 1–{k} must stay as they are)"),
     }
 }
 
@@ -150,6 +287,8 @@ pub enum Refusal {
         version: Version,
         name: String,
     },
+    /// A failed no-transaction migration recorded by an older strata (which statements
+    /// committed is unknown).
     Failed {
         version: Version,
         name: String,
@@ -170,6 +309,36 @@ pub enum Refusal {
     },
     UnknownTarget {
         version: Version,
+    },
+    /// The committed statements of a partial file are no longer the file's first statements.
+    PartialChanged {
+        version: Version,
+        name: String,
+        way: Way,
+        committed: usize,
+    },
+    /// A partial no-transaction file that is now transactional.
+    PartialNowTransactional {
+        version: Version,
+        name: String,
+        committed: usize,
+    },
+    /// A statement was running when a run stopped and strata cannot tell whether it took
+    /// effect (see `engine::inflight`).
+    InterruptedUnknown {
+        version: Version,
+        name: String,
+        /// `statement 3 (line 7: …)`.
+        statement: String,
+        number: usize,
+        way: Way,
+    },
+    /// `up` found a rollback that stopped midway, or `down` a migration that did.
+    OtherWayInProgress {
+        version: Version,
+        name: String,
+        way: Way,
+        committed: usize,
     },
 }
 
@@ -201,8 +370,106 @@ impl std::fmt::Display for Refusal {
                 f,
                 "version {version} is neither a migration file nor applied; use a version from `strata status` (or 0 for everything)"
             ),
+            Refusal::PartialChanged { version, name, way, committed } => write!(
+                f,
+                "{} {version} ({name}) stopped after {committed} committed statement(s), but the file's first {committed} statement(s) are no longer the ones that ran; restore them (only statements after {committed} may change), or, if the database already matches the file as it is now, record that with `strata repair --resume-after {version}:{committed}`",
+                match way { Way::Apply => "migration", Way::Rollback => "the rollback of" }
+            ),
+            Refusal::PartialNowTransactional { version, name, committed } => write!(
+                f,
+                "migration {version} ({name}) stopped after {committed} committed statement(s) as a no-transaction file, but the file no longer starts with `-- strata:no-transaction`; put the directive back so that `strata up` continues it after statement {committed}"
+            ),
+            Refusal::InterruptedUnknown { version, name, statement, number, way } => write!(
+                f,
+                "{statement} of {} {version} ({name}) was running when strata stopped, and strata cannot tell whether it took effect: look, then run `strata repair --resume-after {version}:{number}` if it did, or `strata repair --resume-after {version}:{}` if it did not; then `{}` again",
+                match way { Way::Apply => "migration", Way::Rollback => "the rollback of" },
+                number - 1,
+                match way { Way::Apply => "strata up", Way::Rollback => "strata down" },
+            ),
+            Refusal::OtherWayInProgress { version, name, way: Way::Rollback, committed } => write!(
+                f,
+                "the rollback of {version} ({name}) stopped after {committed} committed statement(s); finish it with `strata down` (it continues after statement {committed}) before applying"
+            ),
+            Refusal::OtherWayInProgress { version, name, way: Way::Apply, committed } => write!(
+                f,
+                "migration {version} ({name}) stopped after {committed} committed statement(s); finish it with `strata up` (it continues after statement {committed}) before rolling back"
+            ),
         }
     }
+}
+
+/// Where a partly run file stands, for the run that continues it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resume {
+    /// Statements already committed (the run starts after them).
+    pub committed: usize,
+    /// A statement that was sent and whose outcome is not recorded.
+    pub running: Option<usize>,
+}
+
+/// One migration a run applies or rolls back, with what the run saw of its history.
+#[derive(Debug, Clone, Copy)]
+pub struct Step<'p> {
+    pub migration: &'p Migration,
+    /// The id of the version's newest history row when the run planned (0: none). The change
+    /// is made only if that is still the newest row.
+    pub last_id: i64,
+    /// Continue a no-transaction file after its committed statements.
+    pub resume: Option<Resume>,
+}
+
+/// Checks that a partial file can be continued: same way, still no-transaction, committed
+/// statements unchanged.
+fn resumable(m: &Migration, p: &Partial, way: Way) -> Result<Option<Resume>, Refusal> {
+    let (version, name) = (m.version, m.name.clone());
+    let Some(committed) = p.committed else {
+        return Err(Refusal::Failed {
+            version,
+            name,
+            note: p.failed.clone(),
+        });
+    };
+    if p.way != way {
+        return Err(Refusal::OtherWayInProgress {
+            version,
+            name,
+            way: p.way,
+            committed,
+        });
+    }
+    let (file, transactional) = match way {
+        Way::Apply => (&m.file, m.directives.transactional),
+        Way::Rollback => match &m.rollback {
+            Some(r) => (&r.file, r.directives.transactional),
+            None => return Err(Refusal::NoRollback { version, name }),
+        },
+    };
+    if transactional {
+        if committed == 0 && p.running.is_none() {
+            // Nothing of it ran: it can start over as a transactional file.
+            return Ok(None);
+        }
+        return Err(Refusal::PartialNowTransactional {
+            version,
+            name,
+            committed,
+        });
+    }
+    let spans = spans_of(file);
+    let same = committed_checksum(&file.text, &spans, committed)
+        .is_some_and(|c| Some(&c) == p.committed_checksum.as_ref());
+    if !same {
+        return Err(Refusal::PartialChanged {
+            version,
+            name,
+            way,
+            committed,
+        });
+    }
+    Ok(Some(Resume {
+        committed,
+        running: p.running,
+    }))
 }
 
 /// The migrations `up` applies, in order, or every reason it refuses.
@@ -212,7 +479,25 @@ pub fn plan_up<'p>(
     to: Option<Version>,
     out_of_order: bool,
 ) -> Result<Vec<&'p Migration>, Vec<Refusal>> {
+    Ok(
+        plan_up_steps(project, recorded, &BTreeMap::new(), to, out_of_order)?
+            .into_iter()
+            .map(|s| s.migration)
+            .collect(),
+    )
+}
+
+/// The steps of `up`, in order, with the history each was planned from, or every reason it
+/// refuses. A partial no-transaction migration is a step that continues it.
+pub fn plan_up_steps<'p>(
+    project: &'p Project,
+    recorded: &BTreeMap<Version, Recorded>,
+    last_ids: &BTreeMap<Version, i64>,
+    to: Option<Version>,
+    out_of_order: bool,
+) -> Result<Vec<Step<'p>>, Vec<Refusal>> {
     let mut refusals = Vec::new();
+    let mut resumes: BTreeMap<Version, Option<Resume>> = BTreeMap::new();
     for (v, r) in recorded {
         match (r, project.get(*v)) {
             (
@@ -224,10 +509,22 @@ pub fn plan_up<'p>(
                 version: *v,
                 name: m.name.clone(),
             }),
-            (Recorded::Failed { name, note, .. }, _) => refusals.push(Refusal::Failed {
-                version: *v,
-                name: name.clone(),
-                note: note.clone(),
+            (Recorded::Partial(p), Some(m)) => match resumable(m, p, Way::Apply) {
+                Ok(resume) => {
+                    resumes.insert(*v, resume);
+                }
+                Err(r) => refusals.push(r),
+            },
+            (Recorded::Partial(p), None) => refusals.push(match p.committed {
+                None => Refusal::Failed {
+                    version: *v,
+                    name: p.name.clone(),
+                    note: p.failed.clone(),
+                },
+                Some(_) => Refusal::FileMissing {
+                    version: *v,
+                    name: p.name.clone(),
+                },
             }),
             _ => {}
         }
@@ -244,14 +541,23 @@ pub fn plan_up<'p>(
         .next_back();
     let mut steps = Vec::new();
     for m in &project.migrations {
-        if recorded.contains_key(&m.version) {
-            continue;
-        }
+        let resume = match recorded.get(&m.version) {
+            Some(Recorded::Applied { .. }) => continue,
+            Some(Recorded::Partial(_)) => match resumes.get(&m.version) {
+                Some(r) => *r,
+                None => continue, // refused above
+            },
+            None => None,
+        };
         if to.is_some_and(|t| m.version > t) {
             continue;
         }
         if let Some(l) = latest {
-            if m.version < l && !out_of_order {
+            if m.version < l
+                && !out_of_order
+                && resume.is_none()
+                && !recorded.contains_key(&m.version)
+            {
                 refusals.push(Refusal::OutOfOrder {
                     version: m.version,
                     name: m.name.clone(),
@@ -260,7 +566,11 @@ pub fn plan_up<'p>(
                 continue;
             }
         }
-        steps.push(m);
+        steps.push(Step {
+            migration: m,
+            last_id: last_ids.get(&m.version).copied().unwrap_or(0),
+            resume,
+        });
     }
     if refusals.is_empty() {
         Ok(steps)
@@ -284,6 +594,21 @@ pub fn plan_down<'p>(
     recorded: &BTreeMap<Version, Recorded>,
     target: DownTarget,
 ) -> Result<Vec<&'p Migration>, Vec<Refusal>> {
+    Ok(
+        plan_down_steps(project, recorded, &BTreeMap::new(), target)?
+            .into_iter()
+            .map(|s| s.migration)
+            .collect(),
+    )
+}
+
+/// The steps of `down`, newest first; a rollback that stopped midway is continued.
+pub fn plan_down_steps<'p>(
+    project: &'p Project,
+    recorded: &BTreeMap<Version, Recorded>,
+    last_ids: &BTreeMap<Version, i64>,
+    target: DownTarget,
+) -> Result<Vec<Step<'p>>, Vec<Refusal>> {
     let applied: Vec<(Version, &Recorded)> = recorded.iter().rev().map(|(v, r)| (*v, r)).collect();
     let chosen: Vec<(Version, &Recorded)> = match target {
         DownTarget::To(t) => {
@@ -297,25 +622,40 @@ pub fn plan_down<'p>(
     let mut refusals = Vec::new();
     let mut steps = Vec::new();
     for (v, r) in chosen {
-        let name = match r {
-            Recorded::Applied { name, .. } | Recorded::Failed { name, .. } => name.clone(),
+        let name = r.name().to_string();
+        let Some(m) = project.get(v) else {
+            refusals.push(match r {
+                Recorded::Partial(p) if p.committed.is_none() => Refusal::Failed {
+                    version: v,
+                    name,
+                    note: p.failed.clone(),
+                },
+                _ => Refusal::FileMissing { version: v, name },
+            });
+            continue;
         };
-        if let Recorded::Failed { note, .. } = r {
-            refusals.push(Refusal::Failed {
+        let resume = match r {
+            Recorded::Applied { .. } => None,
+            Recorded::Partial(p) => match resumable(m, p, Way::Rollback) {
+                Ok(resume) => resume,
+                Err(r) => {
+                    refusals.push(r);
+                    continue;
+                }
+            },
+        };
+        if m.rollback.is_none() {
+            refusals.push(Refusal::NoRollback {
                 version: v,
-                name,
-                note: note.clone(),
+                name: m.name.clone(),
             });
             continue;
         }
-        match project.get(v) {
-            None => refusals.push(Refusal::FileMissing { version: v, name }),
-            Some(m) if m.rollback.is_none() => refusals.push(Refusal::NoRollback {
-                version: v,
-                name: m.name.clone(),
-            }),
-            Some(m) => steps.push(m),
-        }
+        steps.push(Step {
+            migration: m,
+            last_id: last_ids.get(&v).copied().unwrap_or(0),
+            resume,
+        });
     }
     if refusals.is_empty() {
         Ok(steps)
@@ -327,7 +667,7 @@ pub fn plan_down<'p>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::project::{Checksum, Directives, Rollback, SourceFile};
+    use crate::project::{Directives, Rollback};
 
     fn file(text: &str) -> SourceFile {
         SourceFile {
@@ -414,11 +754,15 @@ mod tests {
         let mut rec2 = BTreeMap::new();
         rec2.insert(
             Version(1),
-            Recorded::Failed {
+            Recorded::Partial(Partial {
                 name: "m1".into(),
-                applied_at: "t".into(),
-                note: None,
-            },
+                way: Way::Apply,
+                committed: None,
+                running: None,
+                failed: Some("boom".into()),
+                committed_checksum: None,
+                at: "t".into(),
+            }),
         );
         assert!(matches!(
             plan_up(&p, &rec2, None, false).unwrap_err()[0],
@@ -455,6 +799,130 @@ mod tests {
         );
         let steps = plan_down(&p, &rec, DownTarget::Steps(1)).unwrap();
         assert_eq!(steps[0].version, Version(3));
+    }
+
+    fn no_tx(v: u128, text: &str) -> Migration {
+        let mut m = mig(v, text, true);
+        m.directives.transactional = false;
+        if let Some(r) = m.rollback.as_mut() {
+            r.file = file("DROP INDEX CONCURRENTLY i2;\nDROP INDEX CONCURRENTLY i1;\n");
+        }
+        m
+    }
+
+    fn partial(text: &str, way: Way, committed: usize, running: Option<usize>) -> Recorded {
+        let spans = sql::split(text).unwrap();
+        Recorded::Partial(Partial {
+            name: "x".into(),
+            way,
+            committed: Some(committed),
+            running,
+            failed: None,
+            committed_checksum: committed_checksum(text, &spans, committed),
+            at: "t".into(),
+        })
+    }
+
+    const NO_TX: &str = "-- strata:no-transaction\nCREATE TABLE t (a int);\nCREATE INDEX CONCURRENTLY i1 ON t (a);\nCREATE INDEX CONCURRENTLY i2 ON t (a);\n";
+
+    #[test]
+    fn a_partial_no_transaction_migration_is_continued_after_its_committed_statements() {
+        let p = project(vec![mig(1, "a", true), no_tx(2, NO_TX), mig(3, "c", true)]);
+        let mut rec = BTreeMap::new();
+        rec.insert(Version(1), applied("a"));
+        rec.insert(Version(2), partial(NO_TX, Way::Apply, 2, None));
+        let ids: BTreeMap<Version, i64> = [(Version(2), 9)].into_iter().collect();
+        let steps = plan_up_steps(&p, &rec, &ids, None, false).unwrap();
+        assert_eq!(steps.len(), 2);
+        assert_eq!(steps[0].migration.version, Version(2));
+        assert_eq!(steps[0].last_id, 9);
+        assert_eq!(
+            steps[0].resume,
+            Some(Resume {
+                committed: 2,
+                running: None
+            })
+        );
+        assert_eq!(steps[1].resume, None);
+        // status names it and the recovery
+        let rows = status(&p, &rec);
+        assert_eq!(rows[1].state, MigrationState::Partial);
+        assert_eq!(rows[1].committed_statements, Some(2));
+        assert_eq!(rows[1].statements, Some(3));
+        assert_eq!(
+            rows[1].recovery.as_deref(),
+            Some("`strata up` continues at statement 3")
+        );
+        // a later statement may change; the committed ones may not
+        let edited = NO_TX.replace("i2 ON t (a)", "i2 ON t (a, a)");
+        let p2 = project(vec![mig(1, "a", true), no_tx(2, &edited)]);
+        assert!(plan_up_steps(&p2, &rec, &ids, None, false).is_ok());
+        let broken = NO_TX.replace("i1 ON t (a)", "i1 ON t (a, a)");
+        let p3 = project(vec![mig(1, "a", true), no_tx(2, &broken)]);
+        let err = plan_up_steps(&p3, &rec, &ids, None, false).unwrap_err();
+        assert!(
+            matches!(err[0], Refusal::PartialChanged { committed: 2, .. }),
+            "{err:?}"
+        );
+        assert!(err[0]
+            .to_string()
+            .contains("strata repair --resume-after 2:2"));
+        // the file lost its directive
+        let p4 = project(vec![mig(1, "a", true), mig(2, NO_TX, true)]);
+        let err = plan_up_steps(&p4, &rec, &ids, None, false).unwrap_err();
+        assert!(matches!(err[0], Refusal::PartialNowTransactional { .. }));
+    }
+
+    #[test]
+    fn an_interrupted_index_build_is_checked_by_up_and_a_partial_rollback_by_down() {
+        let p = project(vec![no_tx(1, NO_TX)]);
+        let mut rec = BTreeMap::new();
+        rec.insert(Version(1), partial(NO_TX, Way::Apply, 1, Some(2)));
+        let rows = status(&p, &rec);
+        assert_eq!(rows[0].state, MigrationState::Partial);
+        assert!(rows[0].note.as_deref().unwrap_or("").contains(
+            "statement 2 (line 3: CREATE INDEX CONCURRENTLY i1 ON t (a)) was running when strata stopped"
+        ), "{:?}", rows[0].note);
+        assert_eq!(
+            rows[0].recovery.as_deref(),
+            Some("`strata up` checks whether statement 2 took effect and continues from there")
+        );
+        let steps = plan_up_steps(&p, &rec, &BTreeMap::new(), None, false).unwrap();
+        assert_eq!(steps[0].resume.map(|r| r.running), Some(Some(2)));
+        // down refuses a migration that stopped midway
+        let err = plan_down_steps(&p, &rec, &BTreeMap::new(), DownTarget::Steps(1)).unwrap_err();
+        assert!(
+            err[0].to_string().contains("finish it with `strata up`"),
+            "{err:?}"
+        );
+        // a rollback that stopped midway: down continues it, up refuses
+        let rb = "DROP INDEX CONCURRENTLY i2;\nDROP INDEX CONCURRENTLY i1;\n";
+        rec.insert(Version(1), partial(rb, Way::Rollback, 1, None));
+        let steps = plan_down_steps(&p, &rec, &BTreeMap::new(), DownTarget::Steps(1)).unwrap();
+        assert_eq!(steps[0].resume.map(|r| r.committed), Some(1));
+        let err = plan_up_steps(&p, &rec, &BTreeMap::new(), None, false).unwrap_err();
+        assert!(
+            err[0].to_string().contains("finish it with `strata down`"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_interrupted_statement_names_both_repairs() {
+        let text = "-- strata:no-transaction\nCREATE TABLE t (a int);\nCREATE DATABASE other;\n";
+        let p = project(vec![no_tx(4, text)]);
+        let mut rec = BTreeMap::new();
+        rec.insert(Version(4), partial(text, Way::Apply, 1, Some(2)));
+        let rows = status(&p, &rec);
+        let rec_text = rows[0].recovery.clone().unwrap_or_default();
+        assert!(
+            rec_text.contains("`strata repair --resume-after 4:2` if it did"),
+            "{rec_text}"
+        );
+        assert!(
+            rec_text.contains("`strata repair --resume-after 4:1` if it did not"),
+            "{rec_text}"
+        );
     }
 
     #[test]

@@ -1,14 +1,18 @@
 //! The `strata` schema: create it, read it, and the SQL of the rows strata records.
 //!
 //! Owns: the only SQL on strata's own tables. The history is append-only (apply, rollback,
-//! baseline, accept, clear), so `repair` and `baseline` stay auditable; [`fold`] turns the rows
-//! into the current state of each version. Must not: run migrations.
+//! baseline, accept, clear, forget, and the per-statement `progress`/`started` rows of
+//! no-transaction files), so `repair` and `baseline` stay auditable and a run that stopped
+//! midway can be named exactly; [`fold`] turns the rows into the current state of each version.
+//! Must not: run migrations.
 //!
 //! Rows are written as SQL text (literals quoted by `sql::quote_literal`) rather than bound
 //! parameters because the engine sends a migration, its timeouts and its history row as one
-//! simple-query message: one round trip per migration, and one transaction.
+//! simple-query message: one round trip per migration, and one transaction. Reads use the
+//! simple-query protocol too, so that they work through a transaction-pooling proxy (prepared
+//! statements do not survive one).
 
-use crate::db::DbError;
+use crate::db::{self, DbError};
 use crate::project::{Checksum, Version};
 use crate::sql::{quote_ident, quote_literal};
 use sqlx::postgres::PgConnection;
@@ -18,13 +22,22 @@ use std::collections::BTreeMap;
 const SCHEMA_SQL: &str = include_str!("schema.sql");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Kind {
     Apply,
     Rollback,
     Baseline,
     Accept,
     Clear,
+    /// `repair --forget V`: an applied migration whose file was deliberately deleted.
+    Forget,
+    /// No-transaction migration: statements up to `step` are committed.
+    Progress,
+    /// No-transaction migration: statement `step` was sent; its outcome is not recorded yet.
+    Started,
+    /// The same two for a no-transaction rollback.
+    RollbackProgress,
+    RollbackStarted,
 }
 
 impl Kind {
@@ -35,6 +48,11 @@ impl Kind {
             Kind::Baseline => "baseline",
             Kind::Accept => "accept",
             Kind::Clear => "clear",
+            Kind::Forget => "forget",
+            Kind::Progress => "progress",
+            Kind::Started => "started",
+            Kind::RollbackProgress => "rollback-progress",
+            Kind::RollbackStarted => "rollback-started",
         }
     }
     fn parse(s: &str) -> Option<Kind> {
@@ -44,6 +62,11 @@ impl Kind {
             "baseline" => Kind::Baseline,
             "accept" => Kind::Accept,
             "clear" => Kind::Clear,
+            "forget" => Kind::Forget,
+            "progress" => Kind::Progress,
+            "started" => Kind::Started,
+            "rollback-progress" => Kind::RollbackProgress,
+            "rollback-started" => Kind::RollbackStarted,
             _ => return None,
         })
     }
@@ -62,6 +85,36 @@ pub struct HistoryRow {
     pub duration_ms: Option<i64>,
     pub success: bool,
     pub note: Option<String>,
+    /// The statement (1-based) a per-statement row is about.
+    pub step: Option<i64>,
+}
+
+/// Which way a partly run file was going.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Way {
+    /// Applying the migration.
+    Apply,
+    /// Running its rollback.
+    Rollback,
+}
+
+/// A no-transaction file that stopped midway: some of its statements are committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partial {
+    pub name: String,
+    pub way: Way,
+    /// Statements known to be committed, in file order; `None` for a failed row written by an
+    /// older strata that did not record it.
+    pub committed: Option<usize>,
+    /// A statement that was sent and whose outcome is not recorded (the run stopped during it).
+    pub running: Option<usize>,
+    /// The failure that stopped the run, when a statement failed.
+    pub failed: Option<String>,
+    /// SHA-256 of the file's text up to the end of the last committed statement, so that a
+    /// resumed run knows the committed statements are still the ones in the file.
+    pub committed_checksum: Option<Checksum>,
+    pub at: String,
 }
 
 /// What the database says about one version after folding its rows.
@@ -74,17 +127,39 @@ pub enum Recorded {
         duration_ms: Option<i64>,
         baselined: bool,
     },
-    Failed {
-        name: String,
-        applied_at: String,
-        note: Option<String>,
-    },
+    /// A no-transaction migration or rollback that stopped midway (failed, killed, connection
+    /// lost).
+    Partial(Partial),
+}
+
+impl Recorded {
+    pub fn name(&self) -> &str {
+        match self {
+            Recorded::Applied { name, .. } => name,
+            Recorded::Partial(p) => &p.name,
+        }
+    }
+}
+
+fn step_of(r: &HistoryRow) -> Option<usize> {
+    r.step.and_then(|s| usize::try_from(s).ok())
 }
 
 /// Folds rows (in id order) into the state of every version that has one.
 pub fn fold(rows: &[HistoryRow]) -> BTreeMap<Version, Recorded> {
     let mut state = BTreeMap::new();
     for r in rows {
+        let partial = |way: Way, committed: Option<usize>, running, failed| {
+            Recorded::Partial(Partial {
+                name: r.name.clone(),
+                way,
+                committed,
+                running,
+                failed,
+                committed_checksum: r.checksum.clone(),
+                at: r.applied_at.clone(),
+            })
+        };
         match (r.kind, r.success) {
             (Kind::Apply, true) | (Kind::Baseline, _) => {
                 state.insert(
@@ -99,26 +174,67 @@ pub fn fold(rows: &[HistoryRow]) -> BTreeMap<Version, Recorded> {
                 );
             }
             (Kind::Apply, false) => {
+                let committed = step_of(r).map(|s| s.saturating_sub(1));
+                // An old failed row (no step) carried the file's checksum, not the committed
+                // prefix's.
+                let mut p = partial(Way::Apply, committed, None, r.note.clone());
+                if committed.is_none() {
+                    if let Recorded::Partial(p) = &mut p {
+                        p.committed_checksum = None;
+                    }
+                }
+                state.insert(r.version, p);
+            }
+            (Kind::Progress, _) => {
+                state.insert(r.version, partial(Way::Apply, step_of(r), None, None));
+            }
+            (Kind::Started, _) => {
+                let s = step_of(r).unwrap_or(1);
                 state.insert(
                     r.version,
-                    Recorded::Failed {
-                        name: r.name.clone(),
-                        applied_at: r.applied_at.clone(),
-                        note: r.note.clone(),
-                    },
+                    partial(Way::Apply, Some(s.saturating_sub(1)), Some(s), None),
                 );
             }
             (Kind::Rollback, true) => {
                 state.remove(&r.version);
             }
-            (Kind::Rollback, false) => {}
+            (Kind::Rollback, false) => {
+                // A transactional rollback that failed changed nothing (no step): the version
+                // stays applied. A no-transaction one stopped at statement `step`.
+                if let Some(s) = step_of(r) {
+                    state.insert(
+                        r.version,
+                        partial(
+                            Way::Rollback,
+                            Some(s.saturating_sub(1)),
+                            None,
+                            r.note.clone(),
+                        ),
+                    );
+                }
+            }
+            (Kind::RollbackProgress, _) => {
+                state.insert(r.version, partial(Way::Rollback, step_of(r), None, None));
+            }
+            (Kind::RollbackStarted, _) => {
+                let s = step_of(r).unwrap_or(1);
+                state.insert(
+                    r.version,
+                    partial(Way::Rollback, Some(s.saturating_sub(1)), Some(s), None),
+                );
+            }
             (Kind::Accept, _) => {
                 if let Some(Recorded::Applied { checksum, .. }) = state.get_mut(&r.version) {
                     *checksum = r.checksum.clone();
                 }
             }
             (Kind::Clear, _) => {
-                if matches!(state.get(&r.version), Some(Recorded::Failed { .. })) {
+                if matches!(state.get(&r.version), Some(Recorded::Partial(_))) {
+                    state.remove(&r.version);
+                }
+            }
+            (Kind::Forget, _) => {
+                if matches!(state.get(&r.version), Some(Recorded::Applied { .. })) {
                     state.remove(&r.version);
                 }
             }
@@ -127,15 +243,39 @@ pub fn fold(rows: &[HistoryRow]) -> BTreeMap<Version, Recorded> {
     state
 }
 
+/// The id of each version's newest row: what a run saw when it planned. A change of the
+/// database is made only if the version's newest row is still that one (another run may have
+/// changed it in between; see `engine`).
+pub fn last_ids(rows: &[HistoryRow]) -> BTreeMap<Version, i64> {
+    let mut out = BTreeMap::new();
+    for r in rows {
+        out.insert(r.version, r.id);
+    }
+    out
+}
+
+/// The newest row of all (0 when there is none).
+pub fn last_id(rows: &[HistoryRow]) -> i64 {
+    rows.iter().map(|r| r.id).max().unwrap_or(0)
+}
+
 /// The history table's qualified name.
 pub fn table(schema: &str) -> String {
     format!("{}.history", quote_ident(schema))
 }
 
-/// Creates the schema and table if missing. Call with the run lock held.
+/// The SQL that creates the schema and table if missing and brings an older table up to date.
+/// Run it inside a transaction that holds the run lock.
+pub fn ensure_sql(schema: &str) -> String {
+    SCHEMA_SQL
+        .replace("{table_literal}", &quote_literal(&table(schema)))
+        .replace("{schema}", &quote_ident(schema))
+}
+
+/// Creates the schema and table if missing (no lock: for throwaway databases and tests; the
+/// engine runs [`ensure_sql`] under the run lock).
 pub async fn ensure(conn: &mut PgConnection, schema: &str) -> Result<(), DbError> {
-    let sql = SCHEMA_SQL.replace("{schema}", &quote_ident(schema));
-    crate::db::execute_script(conn, &sql)
+    db::execute_script(conn, &ensure_sql(schema))
         .await
         .map_err(|e| DbError::query(format!("creating strata's history in schema {schema}"), &e))?;
     Ok(())
@@ -144,22 +284,41 @@ pub async fn ensure(conn: &mut PgConnection, schema: &str) -> Result<(), DbError
 /// Reads every row, oldest first; an absent table reads as no rows. A hand-edited row that
 /// cannot be understood is an error naming the row, never a panic.
 pub async fn read(conn: &mut PgConnection, schema: &str) -> Result<Vec<HistoryRow>, DbError> {
-    let exists: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
-        .bind(table(schema))
+    let exists_sql = format!(
+        "SELECT to_regclass({})::text AS t",
+        quote_literal(&table(schema))
+    );
+    let exists: Option<String> = sqlx::raw_sql(sqlx::AssertSqlSafe(exists_sql))
         .fetch_one(&mut *conn)
         .await
+        .and_then(|r| r.try_get("t"))
         .map_err(|e| DbError::query("looking for strata's history", &e))?;
     if exists.is_none() {
         return Ok(Vec::new());
     }
+    // A history written by an older strata has no `step` column yet.
+    let has_step_sql = format!(
+        "SELECT count(*) AS n FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = 'step' AND NOT attisdropped",
+        quote_literal(&table(schema))
+    );
+    let has_step: i64 = sqlx::raw_sql(sqlx::AssertSqlSafe(has_step_sql))
+        .fetch_one(&mut *conn)
+        .await
+        .and_then(|r| r.try_get("n"))
+        .map_err(|e| DbError::query("reading strata's history", &e))?;
     let sql = format!(
         "SELECT id, version::text AS version, name, kind, checksum, \
                 to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS applied_at, \
-                applied_by, duration_ms, success, note \
+                applied_by, duration_ms, success, note, {} AS step \
          FROM {} ORDER BY id",
+        if has_step > 0 {
+            "step::bigint"
+        } else {
+            "NULL::bigint"
+        },
         table(schema)
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
         .fetch_all(&mut *conn)
         .await
         .map_err(|e| DbError::query("reading strata's history", &e))?;
@@ -209,6 +368,7 @@ pub async fn read(conn: &mut PgConnection, schema: &str) -> Result<Vec<HistoryRo
                 .try_get("success")
                 .map_err(|_| bad("unreadable success"))?,
             note: r.try_get("note").map_err(|_| bad("unreadable note"))?,
+            step: r.try_get("step").map_err(|_| bad("unreadable step"))?,
         });
     }
     Ok(out)
@@ -228,9 +388,12 @@ pub struct NewRow<'a> {
     pub duration_from_txn_start: bool,
     /// A duration measured by strata, when not from the transaction start.
     pub duration_ms: Option<i64>,
+    /// The statement (1-based) a per-statement row is about.
+    pub step: Option<usize>,
 }
 
-/// The INSERT for one history row, as SQL text.
+/// The INSERT for one history row, as SQL text. It returns the new row's id as
+/// `strata_history_id`.
 pub fn insert_sql(schema: &str, row: &NewRow<'_>) -> String {
     let opt = |v: Option<&str>| v.map_or_else(|| "NULL".to_string(), quote_literal);
     let duration = if row.duration_from_txn_start {
@@ -239,8 +402,12 @@ pub fn insert_sql(schema: &str, row: &NewRow<'_>) -> String {
         row.duration_ms
             .map_or_else(|| "NULL".to_string(), |d| d.to_string())
     };
+    let (step_col, step_val) = match row.step {
+        Some(s) => (", step", format!(", {s}")),
+        None => ("", String::new()),
+    };
     format!(
-        "INSERT INTO {} (version, name, kind, checksum, sql, duration_ms, success, note) VALUES ({}, {}, {}, {}, {}, {}, {}, {})",
+        "INSERT INTO {} (version, name, kind, checksum, sql, duration_ms, success, note{step_col}) VALUES ({}, {}, {}, {}, {}, {}, {}, {}{step_val}) RETURNING id AS strata_history_id",
         table(schema),
         row.version,
         quote_literal(row.name),
@@ -281,7 +448,13 @@ mod tests {
             duration_ms: None,
             success,
             note: None,
+            step: None,
         }
+    }
+
+    fn step(mut r: HistoryRow, s: i64) -> HistoryRow {
+        r.step = Some(s);
+        r
     }
 
     #[test]
@@ -295,6 +468,10 @@ mod tests {
             row(6, 4, Kind::Apply, false, None),
             row(7, 4, Kind::Clear, true, None),
             row(8, 5, Kind::Baseline, true, Some("e")),
+            row(9, 6, Kind::Apply, true, Some("f")),
+            row(10, 6, Kind::Forget, true, None),
+            // a failed transactional rollback changes nothing
+            row(11, 5, Kind::Rollback, false, None),
         ];
         let s = fold(&rows);
         assert_eq!(s.len(), 3);
@@ -302,7 +479,10 @@ mod tests {
             Recorded::Applied { checksum, .. } => assert_eq!(checksum.as_ref().unwrap().0, "a2"),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(s[&Version(3)], Recorded::Failed { .. }));
+        match &s[&Version(3)] {
+            Recorded::Partial(p) => assert_eq!((p.way, p.committed), (Way::Apply, None)),
+            other => panic!("{other:?}"),
+        }
         assert!(matches!(
             s[&Version(5)],
             Recorded::Applied {
@@ -312,6 +492,64 @@ mod tests {
         ));
         assert!(!s.contains_key(&Version(2)));
         assert!(!s.contains_key(&Version(4)));
+        assert!(!s.contains_key(&Version(6)), "forgotten");
+    }
+
+    #[test]
+    fn fold_names_the_statement_a_no_transaction_file_stopped_at() {
+        let partial = |rows: Vec<HistoryRow>| match fold(&rows).remove(&Version(7)) {
+            Some(Recorded::Partial(p)) => (p.way, p.committed, p.running, p.failed.is_some()),
+            other => panic!("{other:?}"),
+        };
+        let p = |id, kind, s| step(row(id, 7, kind, true, Some("c")), s);
+        assert_eq!(
+            partial(vec![p(1, Kind::Progress, 1), p(2, Kind::Progress, 2)]),
+            (Way::Apply, Some(2), None, false)
+        );
+        assert_eq!(
+            partial(vec![p(1, Kind::Progress, 2), p(2, Kind::Started, 3)]),
+            (Way::Apply, Some(2), Some(3), false)
+        );
+        let mut failed = step(row(3, 7, Kind::Apply, false, Some("c")), 3);
+        failed.note = Some("boom".into());
+        assert_eq!(
+            partial(vec![p(1, Kind::Progress, 2), failed]),
+            (Way::Apply, Some(2), None, true)
+        );
+        let applied = row(1, 7, Kind::Apply, true, Some("c"));
+        assert_eq!(
+            partial(vec![applied.clone(), p(2, Kind::RollbackProgress, 1)]),
+            (Way::Rollback, Some(1), None, false)
+        );
+        assert_eq!(
+            partial(vec![applied.clone(), p(2, Kind::RollbackStarted, 2)]),
+            (Way::Rollback, Some(1), Some(2), false)
+        );
+        let mut rb_failed = step(row(2, 7, Kind::Rollback, false, None), 1);
+        rb_failed.note = Some("boom".into());
+        assert_eq!(
+            partial(vec![applied, rb_failed]),
+            (Way::Rollback, Some(0), None, true)
+        );
+        // finishing clears the partial state
+        let done = fold(&[
+            p(1, Kind::Progress, 2),
+            row(2, 7, Kind::Apply, true, Some("c")),
+        ]);
+        assert!(matches!(done[&Version(7)], Recorded::Applied { .. }));
+    }
+
+    #[test]
+    fn last_ids_are_per_version() {
+        let rows = vec![
+            row(1, 1, Kind::Apply, true, None),
+            row(2, 2, Kind::Apply, true, None),
+            row(3, 1, Kind::Accept, true, None),
+        ];
+        let ids = last_ids(&rows);
+        assert_eq!((ids[&Version(1)], ids[&Version(2)]), (3, 2));
+        assert_eq!(last_id(&rows), 3);
+        assert_eq!(last_id(&[]), 0);
     }
 
     #[test]
@@ -329,10 +567,16 @@ mod tests {
                 note: None,
                 duration_from_txn_start: true,
                 duration_ms: None,
+                step: Some(2),
             },
         );
         assert!(sql.contains("'it''s'"), "{sql}");
         assert!(sql.contains("E'select ''x\\\\y'''"), "{sql}");
         assert!(sql.starts_with("INSERT INTO strata.history"), "{sql}");
+        assert!(sql.contains(", step) VALUES ("), "{sql}");
+        assert!(
+            sql.ends_with(", 2) RETURNING id AS strata_history_id"),
+            "{sql}"
+        );
     }
 }

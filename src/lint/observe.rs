@@ -104,7 +104,7 @@ pub async fn observe(
     let template = shadow::ensure_template_for(server, &spec, "lint").await?;
     timings.push(("template", started.elapsed()));
 
-    let needs_shim = plan.auth.shim
+    let needs_shim = plan.auth.shim.any()
         && plan.auth.model == AuthModel::Supabase
         && targets
             .iter()

@@ -1,5 +1,6 @@
-//! The cluster lifecycle: `initdb` once, `pg_ctl start` on a free port, wait for readiness,
-//! `createdb`, `pg_ctl stop`. All of it under the cluster lock (see `lock.rs`).
+//! The cluster lifecycle: `initdb` once, `pg_ctl start` on the port of the last start when it is
+//! free (remembered in `<cluster>/port`), else on a free one, wait for readiness, `createdb`,
+//! `pg_ctl stop`. All of it under the cluster lock (see `lock.rs`).
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::fs::DirBuilderExt;
@@ -257,8 +258,14 @@ fn launch(
     let data = cluster_dir.join(DATA_DIR);
     let log = cluster_dir.join(LOG_FILE);
     let mut attempt = 1;
+    // The port of the last start, while it is free: URLs in a developer's tools keep working
+    // across restarts.
+    let remembered = remembered_port(cluster_dir).filter(|p| port_is_free(*p));
     loop {
-        let port = free_port()?;
+        let port = match remembered.filter(|_| attempt == 1) {
+            Some(p) => p,
+            None => free_port()?,
+        };
         let log_start = std::fs::metadata(&log).map(|meta| meta.len()).unwrap_or(0);
         let mut command = account.command(&binaries.tool("pg_ctl"), cluster_dir);
         command
@@ -270,6 +277,7 @@ fn launch(
             .arg(server_options(cluster_dir, port, durable));
         let output = run(&mut command)?;
         if output.status.success() {
+            remember_port(cluster_dir, port);
             return Ok(port);
         }
         let new_log = read_from(&log, log_start);
@@ -346,6 +354,27 @@ pub(crate) fn shell_quote(word: &str) -> String {
     } else {
         format!("'{}'", word.replace('\'', "'\\''"))
     }
+}
+
+/// The file in the cluster folder that remembers the port of the last start.
+const PORT_FILE: &str = "port";
+
+pub(crate) fn remembered_port(cluster_dir: &Path) -> Option<u16> {
+    std::fs::read_to_string(cluster_dir.join(PORT_FILE))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+        .filter(|p| *p != 0)
+}
+
+/// Best effort: a port that is not remembered is chosen afresh next time, nothing worse.
+fn remember_port(cluster_dir: &Path, port: u16) {
+    let _ = std::fs::write(cluster_dir.join(PORT_FILE), format!("{port}\n"));
+}
+
+fn port_is_free(port: u16) -> bool {
+    TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).is_ok()
 }
 
 fn free_port() -> Result<u16, LocalDbError> {

@@ -3,10 +3,10 @@
 //! proven on a copy of the live database before it is shown.
 
 use super::{Event, Sink, Workspace};
-use crate::catalog::{self, Catalog, NotCompared};
+use crate::catalog::{self, Catalog, NotComparedReason};
 use crate::config::ConnInfo;
 use crate::db;
-use crate::diff::{self, Change, Step};
+use crate::diff::{self, Change, NotComparedObject, Step};
 use crate::error::{Result, UsageError};
 use crate::shadow::{self, ShadowError, Spec};
 use serde::Serialize;
@@ -24,6 +24,9 @@ pub struct DiffOptions {
     pub to: Option<String>,
     /// Server for shadow databases (default: the project's local server).
     pub shadow_url: Option<String>,
+    /// `--allow-unmodelled`: objects of kinds strata does not model do not fail
+    /// `--exit-code` (they are still listed).
+    pub allow_unmodelled: bool,
 }
 
 /// Whether the fix script was shown to converge.
@@ -45,22 +48,40 @@ pub enum Proof {
 pub struct DiffOutcome {
     pub differences: usize,
     pub changes: Vec<Change>,
-    pub not_compared: Vec<NotCompared>,
+    /// Objects of kinds strata does not model, on either side: they may differ.
+    pub unmodelled: usize,
+    /// Every object that is not compared, with why and on which side.
+    pub not_compared: Vec<NotComparedObject>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub script: Option<Vec<Step>>,
+    /// The script as SQL text, as `diff --sql` prints it (check `proof` before running it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub script_sql: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proof: Option<Proof>,
     #[serde(skip)]
     pub exit_code: bool,
+    #[serde(skip)]
+    pub allow_unmodelled: bool,
     /// `--sql` was asked for.
     #[serde(skip)]
     pub sql: bool,
 }
 
 impl DiffOutcome {
-    /// A script that does not converge, or any difference under `--exit-code`.
+    /// A script that does not converge, or under `--exit-code` any difference or (unless
+    /// `--allow-unmodelled`) any object of a kind strata does not model.
     pub fn failed(&self) -> bool {
-        matches!(self.proof, Some(Proof::Failed { .. })) || (self.exit_code && self.differences > 0)
+        matches!(self.proof, Some(Proof::Failed { .. }))
+            || (self.exit_code
+                && (self.differences > 0 || (self.unmodelled > 0 && !self.allow_unmodelled)))
+    }
+}
+
+/// Each catalog query's time, for `-v`.
+fn query_timings(sink: &mut dyn Sink, side: &str, cat: &Catalog) {
+    for (what, elapsed) in &cat.timings.0 {
+        timing(sink, &format!("{side}: read {what}"), *elapsed);
     }
 }
 
@@ -90,7 +111,9 @@ pub async fn diff(ws: &Workspace, opts: &DiffOptions, sink: &mut dyn Sink) -> Re
                 introspect_url(&to, &schemas, &ex)
             );
             let ((live, t_live), (declared, t_declared)) = (live?, declared?);
+            query_timings(sink, "live", &live);
             timing(sink, &format!("introspected {from}"), t_live);
+            query_timings(sink, "declared", &declared);
             timing(sink, &format!("introspected {to}"), t_declared);
             // Proving copies `from` on the shadow server: only where the user pointed us.
             let server = opts
@@ -102,7 +125,7 @@ pub async fn diff(ws: &Workspace, opts: &DiffOptions, sink: &mut dyn Sink) -> Re
         }
         (None, None) => {
             let project = ws.load_project()?;
-            let policies = crate::policy::load(&ws.cfg.root, &ws.cfg.policies_dir())?;
+            let policies = crate::policy::load(&ws.cfg.root, &ws.policies_dir()?)?;
             let target = ws.target()?;
             let source = ws.conn_info(&target, sink)?;
             let server = ws.shadow_server(opts.shadow_url.as_deref(), sink)?;
@@ -120,8 +143,11 @@ pub async fn diff(ws: &Workspace, opts: &DiffOptions, sink: &mut dyn Sink) -> Re
                 shadow::declared(&server, &spec, &schemas, &ex)
             );
             let (live, t_live) = live?;
+            let declared = declared?;
+            query_timings(sink, "live", &live);
             timing(sink, &format!("introspected {source}"), t_live);
-            (source, live, declared?, Some(server))
+            query_timings(sink, "declared", &declared);
+            (source, live, declared, Some(server))
         }
         _ => return Err(UsageError::FromWithoutTo.into()),
     };
@@ -133,19 +159,26 @@ pub async fn diff(ws: &Workspace, opts: &DiffOptions, sink: &mut dyn Sink) -> Re
         &format!("compared: {} difference(s)", changes.len()),
         started.elapsed(),
     );
-    let mut not_compared: Vec<NotCompared> = live
-        .not_compared
+    let not_compared = diff::not_compared(&live, &declared);
+    let unmodelled = not_compared
         .iter()
-        .chain(declared.not_compared.iter())
-        .cloned()
-        .collect();
-    not_compared.sort();
-    not_compared.dedup();
+        .filter(|n| n.reason == NotComparedReason::Unmodelled)
+        .count();
 
     let (script, proof) = if opts.sql && !changes.is_empty() {
         let steps = diff::script(&live, &declared);
         let proof = match &server {
-            Some(server) => prove(&source, server, &steps, &declared, &schemas, &ex).await,
+            Some(server) => {
+                let ctx = ProofContext {
+                    source: &source,
+                    server,
+                    live: &live,
+                    declared: &declared,
+                    schemas: &schemas,
+                    exclude: &ex,
+                };
+                prove(&ctx, &steps, sink).await
+            }
             None => Proof::Skipped {
                 reason: "no shadow server".into(),
             },
@@ -157,10 +190,13 @@ pub async fn diff(ws: &Workspace, opts: &DiffOptions, sink: &mut dyn Sink) -> Re
     Ok(DiffOutcome {
         differences: changes.len(),
         changes,
+        unmodelled,
         not_compared,
+        script_sql: script.as_deref().map(diff::render_script),
         script,
         proof,
         exit_code: opts.exit_code,
+        allow_unmodelled: opts.allow_unmodelled,
         sql: opts.sql,
     })
 }
@@ -172,16 +208,31 @@ fn timing(sink: &mut dyn Sink, phase: &str, elapsed: std::time::Duration) {
     });
 }
 
+/// What the proof works with.
+#[derive(Clone, Copy)]
+struct ProofContext<'a> {
+    source: &'a ConnInfo,
+    server: &'a ConnInfo,
+    live: &'a Catalog,
+    declared: &'a Catalog,
+    schemas: &'a [String],
+    exclude: &'a [String],
+}
+
 /// Applies `steps` to a copy of the source database (made on the shadow server when both are
-/// the same server) and compares the result with `declared`.
-async fn prove(
-    source: &ConnInfo,
-    server: &ConnInfo,
-    steps: &[Step],
-    declared: &Catalog,
-    schemas: &[String],
-    ex: &[String],
-) -> Proof {
+/// the same server) and compares the result with `declared`. The script runs as the live
+/// side's role where the shadow server's role may take it (`SET ROLE`), and the copy is read as
+/// that role would see it, so that "owned by the role that runs the script" means the same on
+/// the copy as on the live database.
+async fn prove(ctx: &ProofContext<'_>, steps: &[Step], sink: &mut dyn Sink) -> Proof {
+    let ProofContext {
+        source,
+        server,
+        live,
+        declared,
+        schemas,
+        exclude: ex,
+    } = *ctx;
     let skip = |reason: &str| Proof::Skipped {
         reason: reason.to_string(),
     };
@@ -201,6 +252,7 @@ async fn prove(
     if same != Some(true) {
         return skip("the live database is not on the shadow server (or the role may not read pg_control_system()), so it cannot be copied there; apply the script to a staging copy first");
     }
+    let started = Instant::now();
     let copy = match shadow::create_database(server, "strata_prove", Some(&source_db)).await {
         Ok(c) => c,
         Err(e) => {
@@ -209,8 +261,12 @@ async fn prove(
             ))
         }
     };
+    timing(sink, "proof: copied the live database", started.elapsed());
+    let started = Instant::now();
     let result = async {
         let mut conn = shadow::connect(server, &copy).await?;
+        // Best effort: a role that may not become the live role runs the script as itself.
+        let _ = db::execute_script(&mut conn, &format!("SET ROLE {}", live.current_role)).await;
         let applied = shadow::apply_script(&mut conn, steps).await;
         db::close(conn).await;
         if let Err(failure) = applied {
@@ -219,7 +275,8 @@ async fn prove(
                 remaining: Vec::new(),
             });
         }
-        let after = shadow::introspect_db(server, &copy, schemas, ex).await?;
+        let mut after = shadow::introspect_db(server, &copy, schemas, ex).await?;
+        after.current_role = live.current_role.clone();
         let remaining = diff::compare(&after, declared);
         Ok(if remaining.is_empty() {
             Proof::Converged
@@ -234,7 +291,14 @@ async fn prove(
         })
     }
     .await;
+    timing(
+        sink,
+        "proof: applied the script and read the copy",
+        started.elapsed(),
+    );
+    let started = Instant::now();
     let _ = shadow::drop_database(server, &copy).await;
+    timing(sink, "proof: dropped the copy", started.elapsed());
     match result {
         Ok(p) => p,
         Err(e) => skip(&format!("the copy could not be checked: {e}")),

@@ -2,18 +2,20 @@
 //! the other workflows (SPEC section 6).
 
 use super::{Event, ServerAction, Sink, Workspace, LOCAL_DATABASE};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::localdb::{self, Options, Server};
 use serde::Serialize;
 
 /// Starts (or finds running) the project's local server, without saying so.
 pub(crate) fn start_server(ws: &Workspace) -> Result<Server> {
-    Ok(localdb::start(
+    ws.require_project()?;
+    Ok(localdb::start_version(
         &ws.cfg.root,
         &Options {
             durable: true,
             database: LOCAL_DATABASE.into(),
         },
+        ws.cfg.local.version.as_deref(),
     )?)
 }
 
@@ -68,6 +70,8 @@ pub enum DbOutcome {
 
 /// `strata db start|stop|status|url`.
 pub fn db(ws: &Workspace, action: DbAction, sink: &mut dyn Sink) -> Result<DbOutcome> {
+    // The local database belongs to a project: never create one in any other folder.
+    ws.require_project()?;
     let root = &ws.cfg.root;
     let running = |s: &Server| DbOutcome::Running {
         url: s.url_for(LOCAL_DATABASE),
@@ -91,9 +95,14 @@ pub fn db(ws: &Workspace, action: DbAction, sink: &mut dyn Sink) -> Result<DbOut
                 cluster_dir: localdb::cluster_dir(root).display().to_string(),
             },
         },
+        // Never starts anything: a URL for a server that is not running would be a lie.
         DbAction::Url => match localdb::status(root)? {
             Some(s) => running(&s),
-            None => running(&start_local(ws, sink)?),
+            None => {
+                return Err(Error::LocalNotRunning {
+                    cluster_dir: localdb::cluster_dir(root).display().to_string(),
+                })
+            }
         },
     })
 }

@@ -22,14 +22,16 @@ pub mod new;
 pub mod policies;
 pub mod repair;
 pub mod reset;
+pub mod scope;
 pub mod seed;
 pub mod status;
 pub mod test;
 pub mod up;
 pub mod verify_rollbacks;
+pub mod wait;
 
 use crate::config::{self, Config, ConnInfo, Target};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, UsageError};
 use crate::project::{self, Project};
 use sqlx::postgres::PgConnection;
 use std::path::PathBuf;
@@ -67,16 +69,86 @@ impl Workspace {
         match target {
             Target::Url { info, .. } => Ok(info.clone()),
             Target::Local { .. } => {
+                // Never create or start a database outside a project (SPEC section 1); the
+                // command line stops earlier with the command's name, this is the backstop.
+                if !scope::in_project(&self.cfg) {
+                    return Err(scope::ScopeError::NotAProject {
+                        command: None,
+                        needs: scope::Needs::Database,
+                        start: self.cfg.root.clone(),
+                    }
+                    .into());
+                }
                 let server = local::start_local(self, sink)?;
                 Ok(ConnInfo::parse(&server.url())?)
             }
         }
     }
 
-    /// Connects to the target (see [`Workspace::conn_info`]).
+    /// Connects to the target (see [`Workspace::conn_info`]). When a selected environment's
+    /// `url` was passed over for a source that comes first, a note says so.
     pub async fn connect(&self, target: &Target, sink: &mut dyn Sink) -> Result<PgConnection> {
+        if let Target::Url {
+            source,
+            env: Some(env),
+            env_url_unused: true,
+            ..
+        } = target
+        {
+            sink.event(&Event::Note(Note::EnvironmentUrlUnused {
+                env: env.clone(),
+                source: source.to_string(),
+            }));
+        }
         let info = self.conn_info(target, sink)?;
         Ok(crate::db::connect(&info).await?)
+    }
+
+    /// Before a command changes the target: names it when it is not the local development
+    /// database ([`Event::Target`]).
+    pub fn announce(&self, target: &Target, command: &'static str, sink: &mut dyn Sink) {
+        if let Some(t) = TargetInfo::of(target) {
+            sink.event(&Event::Target { command, target: t });
+        }
+    }
+
+    /// A command that deletes data about to run on a database that is not the local development
+    /// database (`reset`), or on a server on another machine (`down`, `seed`; see [`Reach`]):
+    /// goes on with `--yes`, else asks through the sink (a terminal prompt), else stops and
+    /// names the flag. `what` says what would happen. Called before connecting.
+    pub fn confirm_destructive(
+        &self,
+        target: &Target,
+        reach: Reach,
+        command: &'static str,
+        what: String,
+        yes: bool,
+        sink: &mut dyn Sink,
+    ) -> Result<()> {
+        let Some(info) = TargetInfo::of(target) else {
+            return Ok(());
+        };
+        if yes || (reach == Reach::RemoteHost && info.is_on_this_machine()) {
+            return Ok(());
+        }
+        let question = Confirm {
+            command,
+            what,
+            target: info.clone(),
+        };
+        match sink.confirm(&question) {
+            Answer::Yes => Ok(()),
+            Answer::No => Err(UsageError::Declined {
+                command,
+                target: info.to_string(),
+            }
+            .into()),
+            Answer::CannotAsk => Err(UsageError::NeedsYes {
+                command,
+                target: info.to_string(),
+            }
+            .into()),
+        }
     }
 
     /// The engine's settings for this run.
@@ -86,16 +158,58 @@ impl Workspace {
             lock_timeout: self.cfg.database.lock_timeout.clone(),
             statement_timeout: self.cfg.database.statement_timeout.clone(),
             lock_wait: self.lock_wait,
+            search_path: None,
         }
     }
 
-    /// The project's migrations and rollbacks, every file problem collected.
+    /// The project's migrations and rollbacks, every file problem collected. A missing
+    /// `migrations/` is an error (exit 2), never "nothing to apply".
     pub fn load_project(&self) -> Result<Project> {
+        self.require_project()?;
         Ok(project::load(
             &self.cfg.root,
-            &self.cfg.migrations_dir(),
-            &self.cfg.rollbacks_dir(),
+            &self.migrations_dir()?,
+            &self.rollbacks_dir()?,
         )?)
+    }
+
+    /// Stops when there is no project (the backstop behind the command line's check).
+    pub fn require_project(&self) -> Result<()> {
+        if scope::in_project(&self.cfg) {
+            Ok(())
+        } else {
+            Err(scope::ScopeError::NotAProject {
+                command: None,
+                needs: scope::Needs::Project,
+                start: self.cfg.root.clone(),
+            }
+            .into())
+        }
+    }
+
+    /// `migrations/` (must exist).
+    pub fn migrations_dir(&self) -> Result<PathBuf> {
+        Ok(scope::folder(&self.cfg, scope::Folder::Migrations)?)
+    }
+
+    /// `rollbacks/` (optional at its default place; a missing one holds no rollbacks).
+    pub fn rollbacks_dir(&self) -> Result<PathBuf> {
+        Ok(scope::folder(&self.cfg, scope::Folder::Rollbacks)?)
+    }
+
+    /// `policies/` (optional at its default place).
+    pub fn policies_dir(&self) -> Result<PathBuf> {
+        Ok(scope::folder(&self.cfg, scope::Folder::Policies)?)
+    }
+
+    /// `seeds/` (optional at its default place).
+    pub fn seeds_dir(&self) -> Result<PathBuf> {
+        Ok(scope::folder(&self.cfg, scope::Folder::Seeds)?)
+    }
+
+    /// `tests/validation/` (optional at its default place).
+    pub fn validation_dir(&self) -> Result<PathBuf> {
+        Ok(scope::folder(&self.cfg, scope::Folder::Validation)?)
     }
 
     /// The schemas strata never compares or audits (its own history).
@@ -130,9 +244,109 @@ pub fn target_label(target: &Target) -> String {
     }
 }
 
+/// A database as shown before changing it: never its password.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TargetInfo {
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    pub user: String,
+    /// Where the connection string came from (`--database-url`, `DATABASE_URL`, …).
+    pub source: String,
+}
+
+impl TargetInfo {
+    /// `None` for the local development database.
+    pub fn of(target: &Target) -> Option<TargetInfo> {
+        match target {
+            Target::Local { .. } => None,
+            Target::Url { info, source, .. } => Some(TargetInfo::from_conn(info, source)),
+        }
+    }
+
+    fn from_conn(info: &ConnInfo, source: &config::Source) -> TargetInfo {
+        use std::str::FromStr;
+        let source = source.to_string();
+        match sqlx::postgres::PgConnectOptions::from_str(info.dangerous_raw_url()) {
+            Ok(o) => TargetInfo {
+                host: o
+                    .get_socket()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| o.get_host().to_string()),
+                port: o.get_port(),
+                database: o.get_database().unwrap_or(o.get_username()).to_string(),
+                user: o.get_username().to_string(),
+                source,
+            },
+            // Unparsable: connecting will say why; show what can be shown.
+            Err(_) => TargetInfo {
+                host: info.to_string(),
+                port: 0,
+                database: info.database().unwrap_or_default(),
+                user: String::new(),
+                source,
+            },
+        }
+    }
+}
+
+impl TargetInfo {
+    /// A loopback address, `localhost` or a Unix socket: a server on this machine (by name, not
+    /// resolved).
+    pub fn is_on_this_machine(&self) -> bool {
+        let h = self.host.trim_start_matches('[').trim_end_matches(']');
+        h.starts_with('/')
+            || h.eq_ignore_ascii_case("localhost")
+            || h.parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
+/// Which databases a destructive command asks about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Every database but the local development one (`reset`, SPEC section 2).
+    AnyUrl,
+    /// Servers on other machines only (`down`, `seed`): a developer's own server on
+    /// `localhost` is where rollbacks and seeds are routine.
+    RemoteHost,
+}
+
+impl std::fmt::Display for TargetInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "host {} port {}, database {}, user {}, from {}",
+            self.host, self.port, self.database, self.user, self.source
+        )
+    }
+}
+
+/// A question for the user before a destructive change.
+#[derive(Debug, Clone)]
+pub struct Confirm {
+    pub command: &'static str,
+    /// What would happen, e.g. "drop everything strata manages, then up and seed".
+    pub what: String,
+    pub target: TargetInfo,
+}
+
+/// The user's answer, or that nobody can be asked (no terminal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Yes,
+    No,
+    CannotAsk,
+}
+
 /// Progress and notes a workflow reports while it runs (results come back as its outcome).
 #[derive(Debug, Clone)]
 pub enum Event {
+    /// About to change a database that is not the local development database.
+    Target {
+        command: &'static str,
+        target: TargetInfo,
+    },
     /// The migration engine's events (lock wait, shim, plan, each migration).
     Engine(crate::engine::Event),
     /// The seed loader's events.
@@ -187,11 +401,22 @@ pub enum Note {
     CheckedLexicallyOnly,
     /// `check` could not reach the database it would have used.
     ServerCheckSkipped { reason: String },
+    /// `policies apply --dry-run` planned with the auth shim installed in its transaction (the
+    /// real run installs it; the dry run's rollback removes it).
+    DryRunWithShim,
+    /// `--env NAME` (or `STRATA_ENV`) was given, but a source that comes first supplied the URL.
+    EnvironmentUrlUnused { env: String, source: String },
 }
 
-/// Receives a workflow's events.
+/// Receives a workflow's events, and answers its questions.
 pub trait Sink {
     fn event(&mut self, e: &Event);
+
+    /// Asks the user to confirm a destructive change. The default: nobody can be asked, so
+    /// the command needs `--yes`.
+    fn confirm(&mut self, _question: &Confirm) -> Answer {
+        Answer::CannotAsk
+    }
 }
 
 /// A sink that drops everything.

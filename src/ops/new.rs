@@ -2,7 +2,7 @@
 
 use super::Workspace;
 use crate::error::{Error, Result, UsageError};
-use crate::project;
+use crate::project::{self, NameStyle};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -38,11 +38,38 @@ pub fn new(ws: &Workspace, name: &str) -> Result<NewOutcome> {
     let slug = slug(name).ok_or_else(|| UsageError::BadMigrationName {
         name: name.to_string(),
     })?;
-    let project = ws.load_project()?;
+    ws.require_project()?;
+    // `new` is the command that creates migrations/ when it is missing.
+    let migrations = ws.cfg.migrations_dir();
+    let project = match super::scope::on_disk(&migrations) {
+        super::scope::OnDisk::Absent => project::Project::default(),
+        _ => ws.load_project()?,
+    };
     let version = project::next_version(&project.migrations, &utc_timestamp());
-    let file_name = format!("{version}_{slug}.sql");
-    let up = ws.cfg.migrations_dir().join(&file_name);
-    let down = ws.cfg.rollbacks_dir().join(&file_name);
+    // Keep the project's layout: a folder per migration, `.up.sql`/`.down.sql` pairs, or
+    // migrations/ + rollbacks/.
+    let style = project
+        .migrations
+        .last()
+        .and_then(|m| project::parse_path_name(&m.file.path))
+        .map(|p| p.style);
+    let (up, down) = match style {
+        Some(NameStyle::Folder) => {
+            let dir = migrations.join(format!("{version}_{slug}"));
+            (dir.join("up.sql"), dir.join("down.sql"))
+        }
+        Some(NameStyle::Up) => (
+            migrations.join(format!("{version}_{slug}.up.sql")),
+            migrations.join(format!("{version}_{slug}.down.sql")),
+        ),
+        _ => {
+            let file_name = format!("{version}_{slug}.sql");
+            (
+                migrations.join(&file_name),
+                ws.rollbacks_dir()?.join(&file_name),
+            )
+        }
+    };
     for (path, text) in [
         (&up, format!("-- {slug}: migration {version}\n\n")),
         (

@@ -1,6 +1,6 @@
 //! `strata policies apply`, and the convergence of `policies/` at the end of `up`.
 
-use super::{EngineEvents, Sink, Workspace};
+use super::{Event, Note, Sink, Workspace};
 use crate::config;
 use crate::error::{Result, UsageError};
 use crate::policy::{self, ConvergeReport};
@@ -17,30 +17,70 @@ pub struct ApplyOptions {
 }
 
 /// Converges `policies/` on an open, locked connection. `None` when there is no policies/ file.
+///
+/// The real run installs the auth shim when the files need it; a dry run must plan against the
+/// same database, so it installs the shim inside its own transaction, which is rolled back.
 pub(crate) async fn converge(
     ws: &Workspace,
     conn: &mut PgConnection,
     prune: bool,
     dry_run: bool,
+    sink: &mut dyn Sink,
 ) -> Result<Option<ConvergeReport>> {
-    let files = policy::load(&ws.cfg.root, &ws.cfg.policies_dir())?;
+    let files = policy::load(&ws.cfg.root, &ws.policies_dir()?)?;
     if files.is_empty() {
         return Ok(None);
     }
+    let texts = files.iter().map(|f| f.text.as_str());
+    let mut prelude = None;
     if !dry_run {
-        let texts = files.iter().map(|f| f.text.as_str());
         crate::auth::ensure_shim(conn, &ws.cfg.auth, texts).await?;
+    } else if let Some(sql_text) = shim_prelude(conn, &ws.cfg.auth, texts).await? {
+        sink.event(&Event::Note(Note::DryRunWithShim));
+        prelude = Some(sql_text);
     }
+    let lock = policy::RunLock {
+        key: crate::db::lock_key(&ws.cfg.database.history_schema),
+        wait: ws.lock_wait,
+    };
     let r = policy::converge(
         conn,
         &files,
         &ws.cfg.database.schemas,
         &ws.excluded_schemas(),
-        prune,
-        dry_run,
+        policy::ConvergeMode {
+            prune,
+            dry_run,
+            lock: Some(lock),
+            prelude: prelude.as_deref(),
+        },
     )
     .await?;
     Ok(Some(r))
+}
+
+/// The SQL of the shim parts the real run would install first (the decision of
+/// `auth::ensure_shim`), for the dry run to run inside its own transaction.
+async fn shim_prelude<'a>(
+    conn: &mut PgConnection,
+    auth: &crate::config::Auth,
+    texts: impl Iterator<Item = &'a str>,
+) -> Result<Option<String>> {
+    use crate::auth::{detect, shim};
+    if auth.model != crate::config::AuthModel::Supabase || !auth.shim.any() {
+        return Ok(None);
+    }
+    let usage = detect::usage_of(texts);
+    if !usage.any() {
+        return Ok(None);
+    }
+    let present = shim::present(conn).await?;
+    let parts = shim::plan(auth.model, &auth.shim, &usage, &present);
+    if parts.is_empty() {
+        return Ok(None);
+    }
+    let sql_text: Vec<&str> = parts.iter().map(|p| shim::sql(*p)).collect();
+    Ok(Some(sql_text.join("\n;\n")))
 }
 
 /// `strata policies apply`: converge in one transaction under the run lock.
@@ -53,20 +93,12 @@ pub async fn apply(
     if opts.prune && !opts.dry_run {
         config::guard_protected(&target, "policies apply --prune", opts.yes, false)?;
     }
-    let mut conn = ws.connect(&target, sink).await?;
-    let result = async {
-        let key = crate::db::lock_key(&ws.cfg.database.history_schema);
-        let mut events = EngineEvents(sink);
-        crate::db::lock(&mut conn, key, ws.lock_wait, |h| {
-            crate::engine::Observer::event(
-                &mut events,
-                &crate::engine::Event::LockWaiting(h.cloned()),
-            )
-        })
-        .await?;
-        converge(ws, &mut conn, opts.prune, opts.dry_run).await
+    if !opts.dry_run {
+        ws.announce(&target, "policies apply", sink);
     }
-    .await;
+    let mut conn = ws.connect(&target, sink).await?;
+    // The convergence takes the run lock in its own transaction.
+    let result = converge(ws, &mut conn, opts.prune, opts.dry_run, sink).await;
     crate::db::close(conn).await;
     result?.ok_or_else(|| {
         UsageError::NoPolicyFiles {

@@ -1,7 +1,7 @@
 //! `strata reset`: drop what strata manages, then `up` and `seed` (development only).
 
 use super::up::{UpOptions, UpOutcome};
-use super::{Event, SeedEvent, Sink, Workspace};
+use super::{Event, Reach, SeedEvent, Sink, Workspace};
 use crate::config;
 use crate::error::Result;
 use crate::seed::{self, reset::Dropped, SeedReport};
@@ -9,7 +9,8 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ResetOptions {
-    /// Confirmation (reset still never runs on a protected environment).
+    /// Confirmation on any database but the local development one (reset still never runs on a
+    /// protected environment).
     pub yes: bool,
 }
 
@@ -29,7 +30,19 @@ pub async fn reset(
     config::guard_protected(&target, "reset", opts.yes, true)?;
     // Read and check every file before dropping anything.
     let project = ws.load_project()?;
-    let seeds = seed::discover(&ws.cfg.root, &ws.cfg.seeds_dir())?;
+    let seeds = seed::discover(&ws.cfg.root, &ws.seeds_dir()?)?;
+    ws.confirm_destructive(
+        &target,
+        Reach::AnyUrl,
+        "reset",
+        format!(
+            "drop everything strata manages in schemas {} (tables, data, functions, policies) and its history, then run up and seed",
+            ws.cfg.database.schemas.join(", ")
+        ),
+        opts.yes,
+        sink,
+    )?;
+    ws.announce(&target, "reset", sink);
     let mut conn = ws.connect(&target, sink).await?;
     let result = async {
         let dropped = seed::reset::drop_managed(
@@ -40,7 +53,15 @@ pub async fn reset(
             |h| sink.event(&Event::Seed(SeedEvent::LockWaiting(h.cloned()))),
         )
         .await?;
-        let up = super::up::apply(ws, &mut conn, &project, &UpOptions::default(), sink).await?;
+        let up = super::up::apply(
+            ws,
+            &target,
+            &mut conn,
+            &project,
+            &UpOptions::default(),
+            sink,
+        )
+        .await?;
         let seed = if seeds.is_empty() {
             None
         } else {

@@ -1,6 +1,6 @@
 //! `strata seed`: load `seeds/` (SQL in name order, CSV with COPY) in one transaction.
 
-use super::{Event, SeedEvent, Sink, Workspace};
+use super::{Event, Reach, SeedEvent, Sink, Workspace};
 use crate::config;
 use crate::db::LockHolder;
 use crate::error::Result;
@@ -12,7 +12,7 @@ use std::time::Duration;
 pub struct SeedOpts {
     /// Load even when every seed is unchanged since the last load.
     pub force: bool,
-    /// Confirmation on a protected environment.
+    /// Confirmation on a protected environment or a server on another machine.
     pub yes: bool,
 }
 
@@ -71,13 +71,22 @@ pub(crate) async fn load(
 pub async fn seed(ws: &Workspace, opts: &SeedOpts, sink: &mut dyn Sink) -> Result<SeedOutcome> {
     let target = ws.target()?;
     config::guard_protected(&target, "seed", opts.yes, false)?;
-    let dir = ws.cfg.seeds_dir();
+    let dir = ws.seeds_dir()?;
     let files = seed::discover(&ws.cfg.root, &dir)?;
     if files.is_empty() {
         return Ok(SeedOutcome::NoSeeds {
             dir: ws.display(&dir),
         });
     }
+    ws.confirm_destructive(
+        &target,
+        Reach::RemoteHost,
+        "seed",
+        "replace the rows of the seeded tables with the files in seeds/".to_string(),
+        opts.yes,
+        sink,
+    )?;
+    ws.announce(&target, "seed", sink);
     let mut conn = ws.connect(&target, sink).await?;
     let result = load(ws, &mut conn, &files, opts.force, sink).await;
     crate::db::close(conn).await;

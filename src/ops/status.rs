@@ -32,10 +32,11 @@ pub async fn status(ws: &Workspace, exit_code: bool, sink: &mut dyn Sink) -> Res
     let target = ws.target()?;
     // Read and hash the files on a blocking thread while connecting and reading the history:
     // the two take about the same time with a thousand migrations.
+    ws.require_project()?;
     let (root, mig, rb) = (
         ws.cfg.root.clone(),
-        ws.cfg.migrations_dir(),
-        ws.cfg.rollbacks_dir(),
+        ws.migrations_dir()?,
+        ws.rollbacks_dir()?,
     );
     let loading = tokio::task::spawn_blocking(move || project::load(&root, &mig, &rb));
     let rows = async {

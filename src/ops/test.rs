@@ -32,7 +32,7 @@ impl TestOutcome {
 }
 
 pub async fn test(ws: &Workspace, opts: &TestOptions, sink: &mut dyn Sink) -> Result<TestOutcome> {
-    let dir = ws.cfg.validation_dir();
+    let dir = ws.validation_dir()?;
     // Every suite is parsed before anything runs: a malformed one stops the run.
     let files = validation::load(&ws.cfg.root, &dir)?;
     let shown_dir = ws.display(&dir);
@@ -61,7 +61,7 @@ pub async fn test(ws: &Workspace, opts: &TestOptions, sink: &mut dyn Sink) -> Re
     crate::db::close(conn).await;
     let result = result?;
     if let Some(path) = &opts.junit {
-        let xml = validation::junit::render(&result);
+        let xml = crate::secret::mask(&validation::junit::render(&result));
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }

@@ -1,9 +1,10 @@
 //! `strata up`: apply pending migrations in order, then converge `policies/`.
 
 use super::{EngineEvents, Event, Sink, Workspace};
-use crate::engine;
+use crate::config::Target;
+use crate::engine::{self, Direction, EngineError, RunMode};
 use crate::error::{Error, Result};
-use crate::history;
+use crate::history::{self, Recorded};
 use crate::policy::ConvergeReport;
 use crate::project::{Project, Version};
 use serde::Serialize;
@@ -27,6 +28,9 @@ pub struct PlannedStep {
     pub name: String,
     pub file: String,
     pub transactional: bool,
+    /// A no-transaction migration that stopped midway: continues after this statement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continues_after: Option<usize>,
 }
 
 /// What `up` did (or, with `--dry-run`, would do).
@@ -52,11 +56,14 @@ pub struct UpOutcome {
 pub async fn up(ws: &Workspace, opts: &UpOptions, sink: &mut dyn Sink) -> Result<UpOutcome> {
     let project = ws.load_project()?;
     let target = ws.target()?;
+    if !opts.dry_run {
+        ws.announce(&target, "up", sink);
+    }
     let mut conn = ws.connect(&target, sink).await?;
     let result = if opts.dry_run {
         plan(ws, &mut conn, &project, opts).await
     } else {
-        apply(ws, &mut conn, &project, opts, sink).await
+        apply(ws, &target, &mut conn, &project, opts, sink).await
     };
     crate::db::close(conn).await;
     result
@@ -72,59 +79,126 @@ async fn plan(
 ) -> Result<UpOutcome> {
     let rows = history::read(conn, &ws.cfg.database.history_schema).await?;
     let state = history::fold(&rows);
-    let steps =
-        engine::plan_up(project, &state, opts.to, opts.out_of_order).map_err(Error::Refused)?;
-    engine::analyze_all(steps.iter().map(|m| (&m.file, &m.directives)))?;
+    let steps = engine::plan_up_steps(
+        project,
+        &state,
+        &history::last_ids(&rows),
+        opts.to,
+        opts.out_of_order,
+    )
+    .map_err(|r| Error::refused(r, false))?;
+    engine::analyze_all(
+        steps
+            .iter()
+            .map(|s| (&s.migration.file, &s.migration.directives)),
+    )?;
     Ok(UpOutcome {
-        applied: steps.iter().map(|m| m.version.to_string()).collect(),
+        applied: steps
+            .iter()
+            .map(|s| s.migration.version.to_string())
+            .collect(),
         up_to_date: steps.is_empty(),
         dry_run: true,
         policies: None,
         plan: steps
             .iter()
-            .map(|m| PlannedStep {
-                version: m.version.to_string(),
-                name: m.name.clone(),
-                file: m.file.display.clone(),
-                transactional: m.directives.transactional,
+            .map(|s| PlannedStep {
+                version: s.migration.version.to_string(),
+                name: s.migration.name.clone(),
+                file: s.migration.file.display.clone(),
+                transactional: s.migration.directives.transactional,
+                continues_after: s.resume.map(|r| r.committed),
             })
             .collect(),
-        total: state.len(),
+        total: applied_count(&state),
         elapsed: Duration::ZERO,
     })
 }
 
-/// The part of `up` that changes the database, shared with `reset`: take the run lock, read
-/// the history, plan, install the auth shim when needed, apply, converge policies.
+fn applied_count(state: &std::collections::BTreeMap<Version, Recorded>) -> usize {
+    state
+        .values()
+        .filter(|r| matches!(r, Recorded::Applied { .. }))
+        .count()
+}
+
+/// How many times a run plans again because another run changed the history meanwhile (each
+/// time, that run made progress, so this bounds nothing a real project reaches).
+const MAX_REPLANS: usize = 10_000;
+
+/// The part of `up` that changes the database, shared with `reset`: read the history, plan,
+/// install the auth shim when needed, apply, converge policies. Every migration takes the run
+/// lock in its own transaction and checks that its history is what this run planned from; when
+/// another run got there first, this one reads the history again and plans the rest. After a
+/// migration that changes settings for new sessions, it continues on a new connection.
 pub(crate) async fn apply(
     ws: &Workspace,
+    target: &Target,
     conn: &mut PgConnection,
     project: &Project,
     opts: &UpOptions,
     sink: &mut dyn Sink,
 ) -> Result<UpOutcome> {
-    let settings = ws.settings();
-    let rows = engine::prepare(conn, &settings, &mut EngineEvents(sink)).await?;
-    let state = history::fold(&rows);
-    let steps =
-        engine::plan_up(project, &state, opts.to, opts.out_of_order).map_err(Error::Refused)?;
-    if !steps.is_empty() {
-        let texts = steps.iter().map(|m| m.file.text.as_str());
-        if crate::auth::ensure_shim(conn, &ws.cfg.auth, texts).await? {
-            sink.event(&Event::Engine(engine::Event::ShimInstalled));
-        }
-    }
+    let mut settings = ws.settings();
     let started = std::time::Instant::now();
-    let applied = engine::apply_up(conn, &steps, &settings, &mut EngineEvents(sink)).await?;
+    let mut applied = Vec::new();
+    let mut shim_checked = false;
+    let mut replans = 0;
+    let total = loop {
+        let rows = engine::prepare(conn, &settings, &mut EngineEvents(sink)).await?;
+        let state = history::fold(&rows);
+        let steps = engine::plan_up_steps(
+            project,
+            &state,
+            &history::last_ids(&rows),
+            opts.to,
+            opts.out_of_order,
+        )
+        .map_err(|r| Error::refused(r, false))?;
+        if !steps.is_empty() && !shim_checked {
+            shim_checked = true;
+            let texts = steps.iter().map(|s| s.migration.file.text.as_str());
+            if let Some(report) = crate::auth::ensure_shim(conn, &ws.cfg.auth, texts).await? {
+                // The database's new search_path reaches new sessions only; this run's
+                // migrations get it per transaction.
+                settings.search_path = report.search_path.clone();
+                sink.event(&Event::Engine(engine::Event::ShimInstalled(report)));
+            }
+        }
+        let mode = RunMode {
+            direction: Direction::Up,
+            check_history: true,
+            stop_for_new_session: true,
+        };
+        match engine::apply_steps(conn, &steps, mode, &settings, &mut EngineEvents(sink)).await {
+            Ok(a) => {
+                let in_all = applied_count(&state) + a.done.len();
+                applied.extend(a.done);
+                if a.new_session {
+                    // ALTER DATABASE/ROLE … SET: the next migrations see it only in a new session.
+                    let fresh = ws.connect(target, sink).await?;
+                    let old = std::mem::replace(conn, fresh);
+                    crate::db::close(old).await;
+                    continue;
+                }
+                break in_all;
+            }
+            Err(EngineError::Stale { .. }) if replans < MAX_REPLANS => {
+                replans += 1;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
     let elapsed = started.elapsed();
     let policies = if ws.cfg.policies.apply_on_up {
-        super::policies::converge(ws, conn, false, false).await?
+        super::policies::converge(ws, conn, false, false, sink).await?
     } else {
         None
     };
     Ok(UpOutcome {
         up_to_date: applied.is_empty(),
-        total: state.len() + applied.len(),
+        total,
         applied: applied.iter().map(|v| v.to_string()).collect(),
         dry_run: false,
         policies,

@@ -169,7 +169,11 @@ impl Verifier<'_> {
             shadow::apply_migrations(&mut conn, done, &self.ws.cfg.auth, &self.settings, &texts)
                 .await;
         self.database = Some((name, conn));
-        applied
+        // The shim's search_path, for the migrations this connection applies next.
+        if let Ok(Some(path)) = &applied {
+            self.settings.search_path = Some(path.clone());
+        }
+        applied.map(|_| ())
     }
 
     async fn check_each(

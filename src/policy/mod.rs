@@ -237,22 +237,49 @@ async fn run(conn: &mut PgConnection, sql_text: &str, what: &str) -> Result<(), 
         .map_err(|e| DbError::query(what.to_string(), &e))
 }
 
+/// The run lock a convergence takes for its transaction: the key and how long to wait.
+#[derive(Debug, Clone, Copy)]
+pub struct RunLock {
+    pub key: i64,
+    pub wait: std::time::Duration,
+}
+
+/// How a convergence runs: `prune` drops managed objects no file declares; `dry_run` rolls
+/// back; with `lock`, the transaction takes the run lock first (see `db::lock`); `prelude`
+/// runs next inside the same transaction (a dry run's auth shim, so that the plan sees what the
+/// real run would have installed, and the rollback removes it again).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConvergeMode<'a> {
+    pub prune: bool,
+    pub dry_run: bool,
+    pub lock: Option<RunLock>,
+    pub prelude: Option<&'a str>,
+}
+
 /// Converges the live database to `files`. `schemas` are the managed schemas.
 pub async fn converge(
     conn: &mut PgConnection,
     files: &[SourceFile],
     schemas: &[String],
     exclude: &[String],
-    prune: bool,
-    dry_run: bool,
+    mode: ConvergeMode<'_>,
 ) -> Result<ConvergeReport, PolicyError> {
     // Split everything first: a broken file is reported before anything runs.
     split_all(files)?;
     run(conn, "BEGIN", "starting the policies transaction").await?;
-    let result = converge_in_transaction(conn, files, schemas, exclude, prune).await;
+    let result = async {
+        if let Some(l) = mode.lock {
+            db::lock(conn, l.key, l.wait, |_| {}).await?;
+        }
+        if let Some(sql_text) = mode.prelude {
+            run(conn, sql_text, "preparing the dry run").await?;
+        }
+        converge_in_transaction(conn, files, schemas, exclude, mode.prune).await
+    }
+    .await;
     match result {
         Ok(changes) => {
-            let apply = !dry_run && !changes.is_empty();
+            let apply = !mode.dry_run && !changes.is_empty();
             let end = if apply { "COMMIT" } else { "ROLLBACK" };
             run(conn, end, "ending the policies transaction").await?;
             Ok(ConvergeReport {
@@ -401,12 +428,8 @@ async fn exec_declaration(
         Ok(_) => Ok(()),
         Err(e) => {
             let failure = PgFailure::from_sqlx(&e);
-            if failure.code.is_empty() {
-                return Err(DbError::Query {
-                    context: format!("running {}", file.display),
-                    failure,
-                }
-                .into());
+            if failure.code.is_empty() || db::connection_lost(&e) {
+                return Err(DbError::query(format!("running {}", file.display), &e).into());
             }
             let here = &file.text[span.start..span.end];
             let offset = match failure.position {

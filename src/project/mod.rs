@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use names::{parse_migration_name, NameStyle, ParsedName};
+pub use names::{parse_folder_name, parse_migration_name, NameStyle, ParsedName};
 
 /// A migration version: a positive integer of any width, compared numerically
 /// (`001` == `1`; 20-digit versions fit).
@@ -193,6 +193,23 @@ pub enum ProjectError {
         path: String,
         reason: String,
     },
+    /// A folder in `migrations/` whose name is not `{version}_{name}`.
+    BadFolderName {
+        path: String,
+        reason: String,
+    },
+    /// A migration folder with neither `up.sql` nor `down.sql`.
+    EmptyMigrationFolder {
+        path: String,
+    },
+    /// A statement that exchanges data with the client (`COPY … FROM STDIN`), which strata
+    /// never does: it would wait forever.
+    ClientData {
+        path: String,
+        line: usize,
+        col: usize,
+        what: String,
+    },
     DuplicateVersion {
         version: Version,
         paths: Vec<String>,
@@ -249,6 +266,7 @@ impl ProjectError {
             | ProjectError::BadDirective { line, .. }
             | ProjectError::DirectiveAfterSql { line, .. } => (path, Some(*line), Some(1)),
             ProjectError::Syntax { line, col, .. }
+            | ProjectError::ClientData { line, col, .. }
             | ProjectError::NeedsNoTransaction { line, col, .. }
             | ProjectError::TransactionControl { line, col, .. } => (path, Some(*line), Some(*col)),
             _ => (path, None, None),
@@ -275,6 +293,9 @@ impl ProjectError {
             ProjectError::Io { path, .. }
             | ProjectError::NotUtf8 { path, .. }
             | ProjectError::BadFileName { path, .. }
+            | ProjectError::BadFolderName { path, .. }
+            | ProjectError::EmptyMigrationFolder { path }
+            | ProjectError::ClientData { path, .. }
             | ProjectError::RollbackWithoutMigration { path }
             | ProjectError::UnknownDirective { path, .. }
             | ProjectError::BadDirective { path, .. }
@@ -300,6 +321,23 @@ impl fmt::Display for ProjectError {
             ProjectError::BadFileName { path, reason } => write!(
                 f,
                 "{path}: {reason}; expected {{version}}_{{name}}.sql (e.g. 001_create_users.sql), V{{version}}__{{name}}.sql, or {{version}}_{{name}}.up.sql / .down.sql"
+            ),
+            ProjectError::BadFolderName { path, reason } => write!(
+                f,
+                "{path}: {reason}; a migration folder is named {{version}}_{{name}} (e.g. 20240101120000_create_users, or Diesel's 2024-01-01-120000_create_users) and holds up.sql and optionally down.sql"
+            ),
+            ProjectError::EmptyMigrationFolder { path } => write!(
+                f,
+                "{path}: holds neither up.sql nor down.sql; a migration folder holds up.sql (the migration) and optionally down.sql (its rollback)"
+            ),
+            ProjectError::ClientData {
+                path,
+                line,
+                col,
+                what,
+            } => write!(
+                f,
+                "{path}:{line}:{col}: `{what}` exchanges data with the client, which strata does not do (it would wait forever); put the rows in a seed (seeds/NNN_table.csv) or use INSERT … SELECT / COPY with a server-side file"
             ),
             ProjectError::DuplicateVersion { version, paths } => write!(
                 f,
@@ -437,7 +475,8 @@ pub fn parse_directives(path: &str, text: &str) -> (Directives, Vec<ProjectError
     (d, errors)
 }
 
-/// Loads migrations and rollbacks. Missing folders mean "no migrations".
+/// Loads migrations and rollbacks. A missing folder holds nothing (whether that is allowed is
+/// the caller's rule, `ops::scope`).
 pub fn load(
     root: &Path,
     migrations_dir: &Path,
@@ -448,7 +487,8 @@ pub fn load(
     let mut ups: BTreeMap<Version, Vec<(ParsedName, PathBuf)>> = BTreeMap::new();
     let mut downs: BTreeMap<Version, Vec<(ParsedName, PathBuf)>> = BTreeMap::new();
 
-    for path in list_sql(root, migrations_dir, &mut errors) {
+    let (files, folders) = list_migrations(root, migrations_dir, &mut errors);
+    for path in files {
         let file_name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -466,6 +506,40 @@ pub fn load(
                 path: display_path(root, &path),
                 reason,
             }),
+        }
+    }
+    for dir in folders {
+        let shown = format!("{}/", display_path(root, &dir));
+        let folder_name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let parsed = match parse_folder_name(&folder_name) {
+            Ok(p) => p,
+            Err(reason) => {
+                errors.push(ProjectError::BadFolderName {
+                    path: shown,
+                    reason,
+                });
+                continue;
+            }
+        };
+        let (up, down) = (dir.join("up.sql"), dir.join("down.sql"));
+        match (up.is_file(), down.is_file()) {
+            (false, false) => errors.push(ProjectError::EmptyMigrationFolder { path: shown }),
+            (true, has_down) => {
+                if has_down {
+                    downs
+                        .entry(parsed.version)
+                        .or_default()
+                        .push((parsed.clone(), down));
+                }
+                ups.entry(parsed.version).or_default().push((parsed, up));
+            }
+            (false, true) => downs
+                .entry(parsed.version)
+                .or_default()
+                .push((parsed, down)),
         }
     }
     let mut rollback_files: BTreeMap<String, PathBuf> = BTreeMap::new();
@@ -507,10 +581,7 @@ pub fn load(
         errors.extend(derr);
 
         let mut rollback_paths: Vec<PathBuf> = Vec::new();
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let file_name = pair_name(path, parsed);
         if let Some(p) = rollback_files.get(&file_name) {
             used_rollbacks.insert(file_name.clone());
             rollback_paths.push(p.clone());
@@ -615,6 +686,45 @@ fn read_files(
     })
 }
 
+/// The name a migration's rollback has in `rollbacks/`: the migration's file name, or for a
+/// migration folder, the folder's name plus `.sql`.
+fn pair_name(path: &Path, parsed: &ParsedName) -> String {
+    let component = if parsed.style == NameStyle::Folder {
+        path.parent().and_then(Path::file_name)
+    } else {
+        path.file_name()
+    };
+    let name = component
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if parsed.style == NameStyle::Folder {
+        format!("{name}.sql")
+    } else {
+        name
+    }
+}
+
+/// `.sql` files and migration folders (hidden folders are skipped) in `migrations/`.
+fn list_migrations(
+    root: &Path,
+    dir: &Path,
+    errors: &mut Vec<ProjectError>,
+) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let files = list_sql(root, dir, errors);
+    let mut folders = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            let path = entry.path();
+            if !hidden && path.is_dir() {
+                folders.push(path);
+            }
+        }
+    }
+    folders.sort();
+    (files, folders)
+}
+
 fn list_sql(root: &Path, dir: &Path, errors: &mut Vec<ProjectError>) -> Vec<PathBuf> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -671,6 +781,17 @@ pub fn analyze(
         }
     };
     let mut errors = Vec::new();
+    for span in &spans {
+        if let Some(what) = sql::client_data(&file.text[span.start..span.end]) {
+            let (line, col) = at(span.start);
+            errors.push(ProjectError::ClientData {
+                path: file.display.clone(),
+                line,
+                col,
+                what: what.to_string(),
+            });
+        }
+    }
     if directives.transactional {
         let mut added_enums: Vec<String> = Vec::new();
         for span in &spans {
@@ -743,18 +864,24 @@ fn enum_value_used<'a>(stmt: &str, values: &'a [String]) -> Option<&'a str> {
         .map(String::as_str)
 }
 
+/// The parsed name of a migration file's path: its file name, or for `…/{folder}/up.sql` the
+/// folder's name.
+pub fn parse_path_name(path: &Path) -> Option<ParsedName> {
+    let file = path.file_name()?.to_string_lossy().into_owned();
+    if file == "up.sql" || file == "down.sql" {
+        let folder = path.parent()?.file_name()?.to_string_lossy().into_owned();
+        return parse_folder_name(&folder).ok();
+    }
+    parse_migration_name(&file).ok()
+}
+
 /// The next version for `strata new`: keeps the project's style (width of zero-padded
 /// sequence numbers, or a UTC timestamp when the project uses 14-digit timestamps or is empty).
 pub fn next_version(existing: &[Migration], now_utc: &str) -> String {
     match existing.last() {
         None => now_utc.to_string(),
         Some(last) => {
-            let digits = last
-                .file
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .and_then(|n| parse_migration_name(&n).ok())
+            let digits = parse_path_name(&last.file.path)
                 .map(|p| p.version_text.len())
                 .unwrap_or(3);
             if digits >= 14 {
@@ -868,6 +995,73 @@ mod tests {
         assert!(p.migrations[0].rollback.is_none());
         assert_eq!(p.migrations[1].name, "init");
         assert!(p.migrations[1].rollback.is_some());
+    }
+
+    #[test]
+    fn load_folder_per_migration() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(
+            root,
+            "migrations/2024-01-01-120000_init/up.sql",
+            "create table t();",
+        );
+        write(
+            root,
+            "migrations/2024-01-01-120000_init/down.sql",
+            "drop table t;",
+        );
+        write(root, "migrations/20240102000000_more/up.sql", "select 1;");
+        write(root, "migrations/20240102000000_more/README.md", "ignored");
+        write(root, "migrations/.hidden/x", "ignored");
+        let p = load(root, &root.join("migrations"), &root.join("rollbacks")).unwrap();
+        assert_eq!(p.migrations.len(), 2);
+        assert_eq!(p.migrations[0].version, Version(20240101120000));
+        assert_eq!(p.migrations[0].name, "init");
+        assert_eq!(
+            p.migrations[0].file.display,
+            "migrations/2024-01-01-120000_init/up.sql"
+        );
+        assert_eq!(
+            p.migrations[0]
+                .rollback
+                .as_ref()
+                .map(|r| r.file.display.as_str()),
+            Some("migrations/2024-01-01-120000_init/down.sql")
+        );
+        assert!(p.migrations[1].rollback.is_none());
+        assert_eq!(
+            next_version(&p.migrations, "20260101120000"),
+            "20260101120000"
+        );
+    }
+
+    #[test]
+    fn bad_migration_folders_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "migrations/archive/up.sql", "select 1;");
+        write(root, "migrations/002_empty/notes.txt", "nothing");
+        write(root, "migrations/003_only_down/down.sql", "select 1;");
+        write(root, "migrations/004_ok/up.sql", "select 1;");
+        write(root, "migrations/004_dup.sql", "select 1;");
+        let err = load(root, &root.join("migrations"), &root.join("rollbacks")).unwrap_err();
+        let texts: Vec<String> = err.0.iter().map(|e| e.to_string()).collect();
+        assert_eq!(texts.len(), 4, "{texts:#?}");
+        assert!(texts.iter().any(|t| t.starts_with(
+            "migrations/archive/: the name does not start with a version number; a migration folder is named"
+        )), "{texts:#?}");
+        assert!(texts.iter().any(|t| t
+            == "migrations/002_empty/: holds neither up.sql nor down.sql; a migration folder holds up.sql (the migration) and optionally down.sql (its rollback)"), "{texts:#?}");
+        assert!(
+            texts.iter().any(|t| t
+                .starts_with("migrations/003_only_down/down.sql: rollback without a migration")),
+            "{texts:#?}"
+        );
+        assert!(
+            texts.iter().any(|t| t.starts_with("duplicate version 4")),
+            "{texts:#?}"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Migration file names: `{version}_{name}.sql`, `V{version}__{name}.sql`, and
-//! `{version}_{name}.up.sql` / `.down.sql`. Pure; no file system.
+//! Migration file names: `{version}_{name}.sql`, `V{version}__{name}.sql`,
+//! `{version}_{name}.up.sql` / `.down.sql`, and migration folders `{version}_{name}/` (Diesel,
+//! several Go tools) holding `up.sql` and `down.sql`. Pure; no file system.
 
 use super::Version;
 
@@ -13,6 +14,8 @@ pub enum NameStyle {
     Up,
     /// `001_name.down.sql` (a rollback)
     Down,
+    /// `001_name/up.sql` (+ `down.sql`): a folder per migration.
+    Folder,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +84,44 @@ pub fn parse_migration_name(file_name: &str) -> Result<ParsedName, String> {
     })
 }
 
+/// Parses a migration folder's name: `{version}_{name}`, where the version may be written with
+/// dashes as Diesel writes its timestamps (`2024-01-01-120000_create_users` is version
+/// 20240101120000). The error says what is wrong with it.
+pub fn parse_folder_name(folder: &str) -> Result<ParsedName, String> {
+    if !folder.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err("the name does not start with a version number".into());
+    }
+    let (version_part, name) = folder
+        .split_once('_')
+        .ok_or_else(|| "the folder name needs a version, `_` and a name".to_string())?;
+    if !version_part
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'-')
+        || version_part.ends_with('-')
+        || version_part.contains("--")
+    {
+        return Err(format!(
+            "`{version_part}` is not a version (digits, optionally grouped with single dashes)"
+        ));
+    }
+    if name.is_empty() {
+        return Err("the name after the version is empty".into());
+    }
+    let digits: String = version_part.chars().filter(char::is_ascii_digit).collect();
+    let version: Version = digits.parse()?;
+    if version.0 == 0 {
+        return Err(
+            "version 0 is reserved (`strata down --to 0` means \"roll back everything\"); renumber the folder, e.g. 00000000000001_name".into(),
+        );
+    }
+    Ok(ParsedName {
+        version,
+        version_text: digits,
+        name: name.to_string(),
+        style: NameStyle::Folder,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +143,33 @@ mod tests {
         assert_eq!(p.name, "langchain@embedding_search-1.1.1");
         let p = parse_migration_name("20241029153900000001_identities.sql").unwrap();
         assert_eq!(p.version.0, 20241029153900000001);
+    }
+
+    #[test]
+    fn folder_names() {
+        let p = parse_folder_name("20240101120000_create_users").unwrap();
+        assert_eq!(
+            (p.version.0, p.name.as_str(), p.style),
+            (20240101120000, "create_users", NameStyle::Folder)
+        );
+        let p = parse_folder_name("2024-01-01-120000_create_posts").unwrap();
+        assert_eq!(p.version.0, 20240101120000);
+        assert_eq!(p.version_text, "20240101120000");
+        for (bad, why) in [
+            ("create_users", "does not start with a version"),
+            ("001", "needs a version"),
+            ("001_", "name after the version is empty"),
+            ("2024--01_x", "not a version"),
+            ("2024-_x", "not a version"),
+            (
+                "00000000000000_diesel_initial_setup",
+                "version 0 is reserved",
+            ),
+            ("12a_x", "not a version"),
+        ] {
+            let e = parse_folder_name(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
     }
 
     #[test]

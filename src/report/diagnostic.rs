@@ -3,6 +3,7 @@
 //! position as fields) and as a GitHub annotation.
 
 use super::{Annotation, AnnotationLevel};
+use crate::access::AccessError;
 use crate::config::ConfigError;
 use crate::db::{DbError, PgFailure};
 use crate::engine::{Direction, EngineError, StatementFailure};
@@ -84,8 +85,12 @@ pub(super) fn render_statement_failure(f: &StatementFailure) -> String {
             f.file.display
         ));
     } else {
+        let (command, next) = match f.direction {
+            Direction::Up => ("strata up", f.committed_statements + 1),
+            Direction::Down => ("strata down", f.committed_statements + 1),
+        };
         out.push_str(&format!(
-            "{} ran without a transaction: its first {} statement(s) were committed and it is recorded as failed. Fix the database or the file, then `strata repair` clears the entry and `strata up` runs it again.\n",
+            "{} ran without a transaction: its first {} statement(s) are committed, and it is recorded as failed at statement {next}. Fix statement {next} in the file (the statements before it must stay as they are) or the database, then `{command}` continues at statement {next}.\n",
             f.file.display, f.committed_statements
         ));
     }
@@ -133,6 +138,7 @@ pub fn render_error(e: &Error) -> String {
         Error::Project(p) => render_project_errors(&p.0),
         Error::Engine(EngineError::Files(errors)) => render_project_errors(errors),
         Error::Engine(EngineError::Statement(f)) => render_statement_failure(f),
+        Error::Engine(EngineError::Refused(r)) => format!("error: {r}\n"),
         Error::Refused(refusals) => {
             let mut out = String::new();
             for r in refusals {
@@ -231,17 +237,29 @@ fn kind(e: &Error) -> &'static str {
         Error::Db(d)
         | Error::Engine(EngineError::Db(d))
         | Error::Policy(PolicyError::Db(d))
-        | Error::Seed(SeedError::Db(d)) => db_kind(d),
+        | Error::Seed(SeedError::Db(d))
+        | Error::Reset(crate::seed::reset::ResetRefusal::Db(d)) => db_kind(d),
+        Error::Reset(_) => "shared-database",
         Error::LocalDb(_) => "local-database",
         Error::Engine(EngineError::Statement(_)) => "migration-failed",
         Error::Engine(EngineError::Files(_)) => "files",
+        Error::Engine(EngineError::Stale { .. }) => "concurrent-change",
+        Error::Engine(EngineError::Refused(_)) => "refused",
+        Error::Repair(_) => "repair",
         Error::Refused(_) => "refused",
         Error::Baseline(_) => "baseline",
         Error::Policy(_) => "policy-failed",
+        Error::Usage(crate::error::UsageError::NeedsYes { .. }) => "confirmation-required",
+        Error::Usage(crate::error::UsageError::Declined { .. }) => "declined",
         Error::Usage(_) | Error::BadVersion { .. } => "usage",
+        Error::Access(_) => "contract",
+        Error::Scope(crate::ops::scope::ScopeError::NotAProject { .. }) => "not-a-project",
+        Error::Scope(_) => "folder",
         Error::Io { .. } => "io",
+        Error::Validation(ValidationError::NoMatch { .. }) => "usage",
         Error::Validation(_) => "validation",
         Error::Seed(_) => "seed-failed",
+        Error::LocalNotRunning { .. } => "not-running",
         Error::Internal(_) => "internal",
     }
 }
@@ -250,8 +268,9 @@ fn db_kind(d: &DbError) -> &'static str {
     match d {
         DbError::Connect { .. } => "connection",
         DbError::Query { .. } => "query",
+        DbError::ConnectionLost { .. } => "connection-lost",
         DbError::LockTimeout { .. } => "lock-timeout",
-        DbError::PoolerDetected => "pooler",
+        DbError::PoolerDetected { .. } => "pooler",
     }
 }
 
@@ -296,6 +315,27 @@ pub fn error_report(e: &Error) -> ErrorReport {
             file: Some(path.display().to_string()),
             line: Some(*line),
             column: Some(*col),
+            ..base
+        },
+        Error::Access(
+            AccessError::Toml {
+                path, line, col, ..
+            }
+            | AccessError::Invalid {
+                path, line, col, ..
+            },
+        ) => ErrorReport {
+            file: Some(path.clone()),
+            line: Some(*line),
+            column: Some(*col),
+            ..base
+        },
+        Error::Access(
+            AccessError::Read { path, .. }
+            | AccessError::Write { path, .. }
+            | AccessError::Exists { path },
+        ) => ErrorReport {
+            file: Some(path.clone()),
             ..base
         },
         Error::Config(ConfigError::EnvFile { path, line, .. }) => ErrorReport {

@@ -2,32 +2,45 @@
 //! object's DDL, the proven script, and the per-migration rollback verdicts.
 
 use super::{table, Annotation, AnnotationLevel, Render, Text};
-use crate::diff::{self, Change, ChangeType};
+use crate::catalog::NotComparedReason;
+use crate::diff::{self, Change, ChangeType, NotComparedObject, Side};
 use crate::ops::diff::{DiffOutcome, Proof};
 use crate::ops::verify_rollbacks::{RollbackResult, VerifyOutcome};
 
 impl Render for DiffOutcome {
-    fn text(&self, t: &mut Text) {
-        if !self.not_compared.is_empty() {
-            let list: Vec<String> = self
-                .not_compared
-                .iter()
-                .map(|n| format!("{} {}", n.kind, n.name))
-                .collect();
-            t.err.push_str(&format!(
-                "note: {} object(s) of kinds strata does not compare: {}\n",
-                self.not_compared.len(),
-                list.join(", ")
-            ));
+    fn summary(&self) -> Option<String> {
+        if self.sql {
+            // The script is the output.
+            return None;
         }
+        Some(if self.changes.is_empty() {
+            "No differences.".to_string()
+        } else {
+            changes_summary(&self.changes)
+        })
+    }
+
+    fn text(&self, t: &mut Text) {
+        let scope = out_of_scope_note(&self.not_compared);
+        t.err.push_str(&scope);
+        let unmodelled = unmodelled_list(&self.not_compared, self.allow_unmodelled);
         if self.changes.is_empty() {
-            t.out.push_str("No differences.\n");
+            // With --sql, stdout is SQL only: `diff --sql > fix.sql && psql -f fix.sql` works.
+            if self.sql {
+                t.err.push_str("No differences.\n");
+                t.err.push_str(&unmodelled);
+            } else {
+                t.out.push_str("No differences.\n");
+                t.out.push_str(&unmodelled);
+            }
             return;
         }
         if !self.sql {
             t.out.push_str(&render_changes(&self.changes));
+            t.out.push_str(&unmodelled);
             return;
         }
+        t.err.push_str(&unmodelled);
         let (Some(steps), Some(proof)) = (&self.script, &self.proof) else {
             return;
         };
@@ -60,22 +73,100 @@ impl Render for DiffOutcome {
     }
 
     fn annotations(&self) -> Vec<Annotation> {
-        self.changes
+        let level = if self.exit_code {
+            AnnotationLevel::Error
+        } else {
+            AnnotationLevel::Warning
+        };
+        let mut out: Vec<Annotation> = self
+            .changes
             .iter()
             .map(|c| Annotation {
-                level: if self.exit_code {
-                    AnnotationLevel::Error
-                } else {
-                    AnnotationLevel::Warning
-                },
+                level,
                 file: None,
                 line: None,
                 column: None,
                 title: Some("strata diff".into()),
                 message: format!("{} {} {}", c.kind, c.object, c.change),
             })
-            .collect()
+            .collect();
+        out.extend(
+            self.not_compared
+                .iter()
+                .filter(|n| n.reason == NotComparedReason::Unmodelled)
+                .map(|n| Annotation {
+                    level: if self.allow_unmodelled {
+                        AnnotationLevel::Warning
+                    } else {
+                        level
+                    },
+                    file: None,
+                    line: None,
+                    column: None,
+                    title: Some("strata diff".into()),
+                    message: format!(
+                        "{} {} is not compared (strata does not model it) {}",
+                        n.kind,
+                        n.name,
+                        side_words(n.side)
+                    ),
+                }),
+        );
+        out
     }
+}
+
+fn side_words(side: Side) -> &'static str {
+    match side {
+        Side::Live => "in the live database only",
+        Side::Declared => "in the declared state only",
+        Side::Both => "in both",
+    }
+}
+
+/// Objects of kinds strata does not model: listed as findings (they may differ).
+fn unmodelled_list(list: &[NotComparedObject], allowed: bool) -> String {
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .filter(|n| n.reason == NotComparedReason::Unmodelled)
+        .map(|n| {
+            vec![
+                n.kind.clone(),
+                n.name.clone(),
+                side_words(n.side).to_string(),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "\n{} object(s) of kinds strata does not model are not compared, so they may differ{}:\n",
+        rows.len(),
+        if allowed {
+            " (accepted with --allow-unmodelled)"
+        } else {
+            "; --exit-code fails on them unless --allow-unmodelled is given"
+        }
+    );
+    out.push_str(&table(&["kind", "object", "found"], rows));
+    out
+}
+
+/// Objects outside the configured schemas: a note, with the side each is on.
+fn out_of_scope_note(list: &[NotComparedObject]) -> String {
+    let items: Vec<String> = list
+        .iter()
+        .filter(|n| n.reason == NotComparedReason::OutOfScope)
+        .map(|n| format!("{} {} ({})", n.kind, n.name, n.side))
+        .collect();
+    if items.is_empty() {
+        return String::new();
+    }
+    format!(
+        "note: not compared, outside [database] schemas: {}\n",
+        items.join(", ")
+    )
 }
 
 fn summary_table(changes: &[Change]) -> String {
@@ -83,7 +174,13 @@ fn summary_table(changes: &[Change]) -> String {
         &["kind", "object", "change"],
         changes
             .iter()
-            .map(|c| vec![c.kind.to_string(), c.object.clone(), c.change.to_string()])
+            .map(|c| {
+                let change = match &c.live_object {
+                    Some(old) => format!("{} (as {old})", c.change),
+                    None => c.change.to_string(),
+                };
+                vec![c.kind.to_string(), c.object.clone(), change]
+            })
             .collect(),
     )
 }
@@ -91,14 +188,8 @@ fn summary_table(changes: &[Change]) -> String {
 /// The summary table, counts, then a unified diff of each changed object's DDL.
 pub fn render_changes(changes: &[Change]) -> String {
     let mut out = summary_table(changes);
-    let count = |t: ChangeType| changes.iter().filter(|c| c.change == t).count();
-    out.push_str(&format!(
-        "{} difference(s): {} added, {} removed, {} changed (live database → declared state).\n",
-        changes.len(),
-        count(ChangeType::Added),
-        count(ChangeType::Removed),
-        count(ChangeType::Changed)
-    ));
+    out.push_str(&changes_summary(changes));
+    out.push('\n');
     for c in changes {
         let from = c.from_ddl.clone().map(|s| s + "\n").unwrap_or_default();
         let to = c.to_ddl.clone().map(|s| s + "\n").unwrap_or_default();
@@ -121,7 +212,46 @@ pub fn render_changes(changes: &[Change]) -> String {
     out
 }
 
+/// `N difference(s): …` in one line.
+fn changes_summary(changes: &[Change]) -> String {
+    let count = |t: ChangeType| changes.iter().filter(|c| c.change == t).count();
+    let renamed = count(ChangeType::RenamedInLive);
+    format!(
+        "{} difference(s): {} missing in live, {} extra in live, {} changed{} (live database → declared state).",
+        changes.len(),
+        count(ChangeType::MissingInLive),
+        count(ChangeType::ExtraInLive),
+        count(ChangeType::Changed),
+        if renamed > 0 {
+            format!(", {renamed} renamed")
+        } else {
+            String::new()
+        }
+    )
+}
+
+impl VerifyOutcome {
+    fn summary_line(&self) -> String {
+        format!(
+            "{} migration(s): {} exact, {} not exact, {} failed, {} without rollback (skipped).",
+            self.migrations.len(),
+            self.count(RollbackResult::Exact),
+            self.count(RollbackResult::NotExact),
+            self.count(RollbackResult::Failed),
+            self.count(RollbackResult::NoRollback)
+        )
+    }
+}
+
 impl Render for VerifyOutcome {
+    fn summary(&self) -> Option<String> {
+        Some(if self.migrations.is_empty() {
+            "No migrations.".to_string()
+        } else {
+            self.summary_line()
+        })
+    }
+
     fn text(&self, t: &mut Text) {
         let checks = &self.migrations;
         if checks.is_empty() {
@@ -151,9 +281,10 @@ impl Render for VerifyOutcome {
                 ));
                 for d in &c.differences {
                     let what = match d.change {
-                        ChangeType::Removed => "left behind by the rollback",
-                        ChangeType::Added => "missing after the rollback",
+                        ChangeType::ExtraInLive => "left behind by the rollback",
+                        ChangeType::MissingInLive => "missing after the rollback",
                         ChangeType::Changed => "changed by the migration and its rollback",
+                        ChangeType::RenamedInLive => "renamed by the migration and its rollback",
                     };
                     out.push_str(&format!("  {}  {}  {what}\n", d.kind, d.object));
                 }
@@ -169,14 +300,7 @@ impl Render for VerifyOutcome {
                 }
             }
         }
-        out.push_str(&format!(
-            "\n{} migration(s): {} exact, {} not exact, {} failed, {} without rollback (skipped).\n",
-            checks.len(),
-            self.count(RollbackResult::Exact),
-            self.count(RollbackResult::NotExact),
-            self.count(RollbackResult::Failed),
-            self.count(RollbackResult::NoRollback)
-        ));
+        out.push_str(&format!("\n{}\n", self.summary_line()));
         t.out.push_str(&out);
     }
 

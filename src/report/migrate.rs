@@ -10,7 +10,6 @@ use crate::ops::new::NewOutcome;
 use crate::ops::repair::{BaselineOutcome, RepairOutcome};
 use crate::ops::status::StatusOutcome;
 use crate::ops::up::UpOutcome;
-use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
 impl Render for InitOutcome {
     fn text(&self, t: &mut Text) {
@@ -28,15 +27,25 @@ impl Render for NewOutcome {
     }
 }
 
-impl Render for StatusOutcome {
-    fn text(&self, t: &mut Text) {
-        t.out.push_str(&render_status(&self.migrations));
-        t.out.push_str(&format!(
-            "{} applied, {} pending, {} other\n",
+impl StatusOutcome {
+    fn summary_line(&self) -> String {
+        format!(
+            "{} applied, {} pending, {} other",
             self.applied(),
             self.pending,
             self.not_as_written - self.pending
-        ));
+        )
+    }
+}
+
+impl Render for StatusOutcome {
+    fn text(&self, t: &mut Text) {
+        t.out.push_str(&render_status(&self.migrations));
+        t.out.push_str(&format!("{}\n", self.summary_line()));
+    }
+
+    fn summary(&self) -> Option<String> {
+        Some(self.summary_line())
     }
 
     fn annotations(&self) -> Vec<Annotation> {
@@ -59,66 +68,85 @@ impl Render for StatusOutcome {
 }
 
 impl Render for UpOutcome {
+    fn summary(&self) -> Option<String> {
+        let mut line = up_line(self);
+        if let Some(p) = &self.policies {
+            line.push_str(&format!("; {}", super::policies::plan_summary(p)));
+        }
+        Some(line)
+    }
+
     fn text(&self, t: &mut Text) {
         if self.dry_run {
             if self.plan.is_empty() {
-                t.out
-                    .push_str("Nothing to apply: the database is up to date.\n");
+                t.out.push_str(&format!("{}\n", up_line(self)));
             } else {
                 t.out
-                    .push_str(&format!("Would apply {} migration(s):\n", self.plan.len()));
+                    .push_str(&format!("{}:\n", up_line(self).trim_end_matches('.')));
                 for m in &self.plan {
                     let mode = if m.transactional {
                         ""
                     } else {
                         "  (no transaction)"
                     };
-                    t.out
-                        .push_str(&format!("  {} {} ({}){mode}\n", m.version, m.name, m.file));
+                    let resume = m
+                        .continues_after
+                        .map(|k| format!("  (continues after statement {k})"))
+                        .unwrap_or_default();
+                    t.out.push_str(&format!(
+                        "  {} {} ({}){mode}{resume}\n",
+                        m.version, m.name, m.file
+                    ));
                 }
             }
             return;
         }
-        if self.applied.is_empty() {
-            t.out.push_str(&format!(
-                "Nothing to apply: the database is up to date ({} migration(s) applied).\n",
-                self.total
-            ));
-        } else {
-            t.out.push_str(&format!(
-                "Applied {} migration(s) in {} ms; {} applied in all.\n",
-                self.applied.len(),
-                self.elapsed.as_millis(),
-                self.total
-            ));
-        }
+        t.out.push_str(&format!("{}\n", up_line(self)));
         if let Some(p) = &self.policies {
             p.text(t);
         }
     }
 }
 
+/// What `up` did, in one sentence.
+fn up_line(o: &UpOutcome) -> String {
+    match (o.dry_run, o.applied.is_empty()) {
+        (true, true) => "Nothing to apply: the database is up to date.".to_string(),
+        (true, false) => format!("Would apply {} migration(s).", o.plan.len()),
+        (false, true) => format!(
+            "Nothing to apply: the database is up to date ({} migration(s) applied).",
+            o.total
+        ),
+        (false, false) => format!(
+            "Applied {} migration(s) in {} ms; {} applied in all.",
+            o.applied.len(),
+            o.elapsed.as_millis(),
+            o.total
+        ),
+    }
+}
+
 impl Render for DownOutcome {
-    fn text(&self, t: &mut Text) {
-        if self.dry_run {
-            if self.steps.is_empty() {
-                t.out.push_str("Nothing to roll back.\n");
-            } else {
-                t.out.push_str(&format!(
-                    "Would roll back {} migration(s):\n",
-                    self.steps.len()
-                ));
-                for m in &self.steps {
-                    t.out.push_str(&format!("  {} {}\n", m.version, m.name));
-                }
-            }
-        } else if self.rolled_back.is_empty() {
-            t.out.push_str("Nothing to roll back.\n");
+    fn summary(&self) -> Option<String> {
+        Some(if self.rolled_back.is_empty() {
+            "Nothing to roll back.".to_string()
+        } else if self.dry_run {
+            format!("Would roll back {} migration(s).", self.steps.len())
         } else {
-            t.out.push_str(&format!(
-                "Rolled back {} migration(s).\n",
-                self.rolled_back.len()
-            ));
+            format!("Rolled back {} migration(s).", self.rolled_back.len())
+        })
+    }
+
+    fn text(&self, t: &mut Text) {
+        let line = self.summary().unwrap_or_default();
+        if self.dry_run && !self.steps.is_empty() {
+            t.out
+                .push_str(&format!("{}:\n", line.trim_end_matches('.')));
+            for m in &self.steps {
+                t.out.push_str(&format!("  {} {}\n", m.version, m.name));
+            }
+        } else {
+            t.out.push_str(&format!("{line}\n"));
         }
     }
 }
@@ -134,15 +162,19 @@ impl Render for CheckOutcome {
             };
             t.out.push_str(&format!("error: {at}{}\n", p.message));
         }
+        t.out
+            .push_str(&format!("{}\n", self.summary().unwrap_or_default()));
+    }
+
+    fn summary(&self) -> Option<String> {
         if self.files == 0 && !self.problems.is_empty() {
-            t.out.push_str(&format!(
-                "{} problem(s) in the project's files\n",
+            return Some(format!(
+                "{} problem(s) in the project's files",
                 self.problems.len()
             ));
-            return;
         }
-        t.out.push_str(&format!(
-            "{} file(s) checked, {} problem(s){}\n",
+        Some(format!(
+            "{} file(s) checked, {} problem(s){}",
             self.files,
             self.problems.len(),
             if self.database_checked {
@@ -150,7 +182,7 @@ impl Render for CheckOutcome {
             } else {
                 ""
             }
-        ));
+        ))
     }
 
     fn annotations(&self) -> Vec<Annotation> {
@@ -170,11 +202,16 @@ impl Render for CheckOutcome {
 
 impl Render for BaselineOutcome {
     fn text(&self, t: &mut Text) {
-        t.out.push_str(&format!(
-            "Baseline at {}: marked {} migration(s) as applied without running them.\n",
+        t.out
+            .push_str(&format!("{}\n", self.summary().unwrap_or_default()));
+    }
+
+    fn summary(&self) -> Option<String> {
+        Some(format!(
+            "Baseline at {}: marked {} migration(s) as applied without running them.",
             self.version,
             self.marked.len()
-        ));
+        ))
     }
 }
 
@@ -187,6 +224,18 @@ impl Render for RepairOutcome {
             t.out
                 .push_str(&format!("{} {}: {}\n", a.version, a.name, a.action));
         }
+    }
+
+    fn summary(&self) -> Option<String> {
+        Some(if self.actions.is_empty() {
+            "Nothing to repair.".to_string()
+        } else {
+            format!(
+                "Repaired {} history entr{}.",
+                self.actions.len(),
+                if self.actions.len() == 1 { "y" } else { "ies" }
+            )
+        })
     }
 }
 
@@ -213,17 +262,14 @@ pub fn render_status(rows: &[StatusRow]) -> String {
     if rows.is_empty() {
         return "No migrations.\n".to_string();
     }
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(vec![
-            "version",
-            "name",
-            "state",
-            "rollback",
-            "applied at (UTC)",
-            "duration",
-        ]);
+    let mut t = super::new_table(&[
+        "version",
+        "name",
+        "state",
+        "rollback",
+        "applied at (UTC)",
+        "duration",
+    ]);
     for r in rows {
         let mut state = r.state.label().to_string();
         if r.baselined {
@@ -240,16 +286,21 @@ pub fn render_status(rows: &[StatusRow]) -> String {
     }
     let mut out = t.to_string();
     out.push('\n');
-    for r in rows.iter().filter(|r| r.note.is_some()) {
-        out.push_str(&format!(
-            "{} {}: {}\n",
-            r.version,
-            r.name,
-            r.note.as_deref().unwrap_or("")
-        ));
-    }
-    if rows.iter().any(|r| r.state == MigrationState::Failed) {
-        out.push_str("Next: make the database and the failed file agree (finish or undo the committed statements, fix the file), then `strata repair` clears the failed entry and `strata up` runs the file again.\n");
+    for r in rows
+        .iter()
+        .filter(|r| r.note.is_some() || r.recovery.is_some())
+    {
+        match (&r.note, &r.recovery) {
+            (Some(note), Some(next)) => out.push_str(&format!(
+                "{} {}: {note}\n  next: {next}\n",
+                r.version, r.name
+            )),
+            (Some(note), None) => out.push_str(&format!("{} {}: {note}\n", r.version, r.name)),
+            (None, Some(next)) => {
+                out.push_str(&format!("{} {}: next: {next}\n", r.version, r.name))
+            }
+            (None, None) => {}
+        }
     }
     if rows.iter().any(|r| r.state == MigrationState::Changed) {
         out.push_str(
@@ -274,7 +325,15 @@ mod tests {
             duration_ms: Some(12).filter(|_| state != MigrationState::Pending),
             baselined: v == "1",
             note: (state == MigrationState::Failed)
-                .then(|| "statement 2 of 3 (line 4) failed: boom".to_string()),
+                .then(|| "statement 2 (line 4: CREATE INDEX x) of 3 failed: boom; 1 of 3 statement(s) of migrations/003_index.sql committed".to_string()),
+            committed_statements: (state == MigrationState::Failed).then_some(1),
+            statements: (state == MigrationState::Failed).then_some(3),
+            stopped_in: (state == MigrationState::Failed).then_some(crate::history::Way::Apply),
+            recovery: match state {
+                MigrationState::Failed => Some("fix statement 2 in the file (statement 1 must stay as it is) or the database, then `strata up` continues at statement 2".into()),
+                MigrationState::Missing => Some("restore its file, or if it was deleted on purpose, `strata repair --forget 4`".into()),
+                _ => None,
+            },
         }
     }
 

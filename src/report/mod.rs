@@ -3,6 +3,9 @@
 //!
 //! Results go to stdout; progress, warnings and errors to stderr. With `--format json` stdout
 //! holds exactly one JSON document, errors included (`{"format_version": 1, "error": {…}}`).
+//!
+//! Every byte goes through `secret::mask` on its way out (JSON: each string value), so no
+//! renderer has to remember to mask a URL or a driver's message.
 
 pub mod audit;
 mod diagnostic;
@@ -11,6 +14,8 @@ pub mod lint;
 mod migrate;
 mod policies;
 mod progress;
+pub mod shell;
+pub mod style;
 mod suite;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
@@ -80,7 +85,7 @@ impl Annotation {
         };
         let mut props = Vec::new();
         if let Some(f) = &self.file {
-            props.push(format!("file={}", prop(f)));
+            props.push(format!("file={}", prop(&crate::secret::mask(f))));
         }
         if let Some(l) = self.line {
             props.push(format!("line={l}"));
@@ -89,20 +94,28 @@ impl Annotation {
             props.push(format!("col={c}"));
         }
         if let Some(t) = &self.title {
-            props.push(format!("title={}", prop(t)));
+            props.push(format!("title={}", prop(&crate::secret::mask(t))));
         }
         let props = if props.is_empty() {
             String::new()
         } else {
             format!(" {}", props.join(","))
         };
-        format!("::{level}{props}::{}\n", data(&self.message))
+        format!(
+            "::{level}{props}::{}\n",
+            data(&crate::secret::mask(&self.message))
+        )
     }
 }
 
 /// How an outcome is shown. JSON is the outcome serialized (plus `format_version`).
 pub trait Render: Serialize {
     fn text(&self, t: &mut Text);
+    /// The one line `--quiet` prints instead of the report. `None`: the output is data (a URL,
+    /// file names, a script) and is printed whole.
+    fn summary(&self) -> Option<String> {
+        None
+    }
     /// The findings and failures as annotations, for `--format github`.
     fn annotations(&self) -> Vec<Annotation> {
         Vec::new()
@@ -120,15 +133,20 @@ pub struct Printer {
 impl Printer {
     pub fn outcome<T: Render>(&self, o: &T) {
         match self.format {
-            Format::Json => write_out(&json(o)),
+            Format::Json => write_json(&json(o)),
             Format::Text | Format::Github => {
-                let mut t = Text {
-                    verbose: self.verbose,
-                    ..Text::default()
-                };
-                o.text(&mut t);
-                write_err(&t.err);
-                write_out(&t.out);
+                match o.summary().filter(|_| self.quiet) {
+                    Some(line) => write_out(&format!("{}\n", line.trim_end())),
+                    None => {
+                        let mut t = Text {
+                            verbose: self.verbose,
+                            ..Text::default()
+                        };
+                        o.text(&mut t);
+                        write_err(&t.err);
+                        write_out(&t.out);
+                    }
+                }
                 if self.format == Format::Github {
                     let notes: String = o.annotations().iter().map(Annotation::render).collect();
                     write_out(&notes);
@@ -139,7 +157,7 @@ impl Printer {
 
     pub fn error(&self, e: &crate::Error) {
         match self.format {
-            Format::Json => write_out(&json_value(error_json(e))),
+            Format::Json => write_json(&json_value(error_json(e))),
             Format::Text => write_err(&render_error(e)),
             Format::Github => {
                 write_err(&render_error(e));
@@ -149,24 +167,68 @@ impl Printer {
     }
 }
 
+/// Text to stdout, secrets masked.
 fn write_out(s: &str) {
-    let _ = std::io::stdout().write_all(s.as_bytes());
+    write_json(&crate::secret::mask(s));
 }
 
+/// Text to stderr, secrets masked, `error`/`warning` coloured on a terminal.
 fn write_err(s: &str) {
-    let _ = std::io::stderr().write_all(s.as_bytes());
+    let mut text = crate::secret::mask(s);
+    if style::stderr_enabled() {
+        text = style::paint_lines(&text);
+    }
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// A JSON document to stdout: its strings were masked one by one ([`json`]), so that masking
+/// cannot touch its syntax.
+fn write_json(s: &str) {
+    let _ = std::io::stdout().write_all(s.as_bytes());
 }
 
 /// A simple table from a header and rows.
 pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header.to_vec());
+    let mut t = new_table(header);
     for r in rows {
         t.add_row(r);
     }
     format!("{t}\n")
+}
+
+/// An empty table with strata's look. On a terminal, long cells wrap so that the table fits its
+/// width; elsewhere (files, pipes, CI logs) nothing wraps, so that lines stay greppable.
+pub fn new_table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_header(header.to_vec());
+    match terminal_width() {
+        Some(w) => {
+            t.set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(w);
+        }
+        None => {
+            t.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
+    t
+}
+
+/// The width of the terminal stdout is, if it is one.
+fn terminal_width() -> Option<u16> {
+    use std::io::IsTerminal;
+    static WIDTH: std::sync::OnceLock<Option<u16>> = std::sync::OnceLock::new();
+    *WIDTH.get_or_init(|| {
+        if !std::io::stdout().is_terminal() {
+            return None;
+        }
+        // COLUMNS first (shells export it; tests set it), then the terminal's own size.
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse::<u16>().ok())
+            .filter(|w| *w >= 20)
+            .or_else(|| Table::new().width())
+    })
 }
 
 /// A report as pretty JSON with `format_version` first and a trailing newline.
@@ -179,8 +241,9 @@ pub fn json<T: Serialize>(value: &T) -> String {
     }
 }
 
+/// The document around a value, every string in it masked (`secret::mask_json`).
 fn json_value(v: serde_json::Value) -> String {
-    let doc = match v {
+    let mut doc = match v {
         serde_json::Value::Object(fields) => {
             let mut doc = serde_json::Map::new();
             doc.insert("format_version".into(), FORMAT_VERSION.into());
@@ -189,6 +252,7 @@ fn json_value(v: serde_json::Value) -> String {
         }
         other => serde_json::json!({"format_version": FORMAT_VERSION, "result": other}),
     };
+    crate::secret::mask_json(&mut doc);
     match serde_json::to_string_pretty(&doc) {
         Ok(s) => s + "\n",
         Err(_) => "{\"format_version\": 1, \"error\": {\"kind\": \"internal\"}}\n".into(),

@@ -7,15 +7,36 @@ impl Render for ConvergeReport {
     fn text(&self, t: &mut Text) {
         t.out.push_str(&render_plan(self));
     }
+
+    fn summary(&self) -> Option<String> {
+        Some(plan_summary(self))
+    }
+}
+
+/// The plan in one line.
+pub fn plan_summary(r: &ConvergeReport) -> String {
+    if r.changes.is_empty() {
+        format!(
+            "policies: 0 changes; the database matches policies/ ({} file(s))",
+            r.files
+        )
+    } else if r.applied {
+        format!(
+            "policies: {} change(s), applied in one transaction",
+            r.changes.len()
+        )
+    } else {
+        format!(
+            "policies: {} change(s); dry run, nothing was changed",
+            r.changes.len()
+        )
+    }
 }
 
 /// The plan as text.
 pub fn render_plan(r: &ConvergeReport) -> String {
     if r.changes.is_empty() {
-        return format!(
-            "policies: 0 changes; the database matches policies/ ({} file(s))\n",
-            r.files
-        );
+        return format!("{}\n", plan_summary(r));
     }
     let rows = r
         .changes

@@ -3,7 +3,7 @@
 //! run that waits must say why). Timings only with `-v`.
 
 use crate::engine::{Direction, Event as EngineEvent};
-use crate::ops::{Event, Note, SeedEvent, ServerAction, Sink};
+use crate::ops::{Answer, Confirm, Event, Note, SeedEvent, ServerAction, Sink, TargetInfo};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
 
@@ -28,6 +28,11 @@ impl Progress {
     }
 
     fn line(&self, text: &str) {
+        let mut text = crate::secret::mask(text);
+        if super::style::stderr_enabled() {
+            text = super::style::paint_lines(&text);
+        }
+        let text = &text;
         match &self.bar {
             Some(b) => b.println(text),
             None => {
@@ -60,9 +65,10 @@ impl Progress {
     fn engine(&mut self, e: &EngineEvent) {
         match e {
             EngineEvent::LockWaiting(holder) => self.lock_waiting(holder.as_ref()),
-            EngineEvent::ShimInstalled => self.note(
-                "installed the Supabase auth shim (schema auth, roles anon/authenticated/service_role)",
-            ),
+            EngineEvent::ShimInstalled(report) => self.note(&format!(
+                "installed the Supabase auth shim: {}",
+                report.summary()
+            )),
             EngineEvent::Plan { total, .. } => {
                 if !self.quiet && self.terminal && *total > 1 {
                     let bar = ProgressBar::new(*total as u64);
@@ -71,6 +77,34 @@ impl Progress {
                             .unwrap_or_else(|_| ProgressStyle::default_bar()),
                     );
                     self.bar = Some(bar);
+                }
+            }
+            EngineEvent::Resumed {
+                direction,
+                version,
+                name,
+                after,
+            } => {
+                let what = match direction {
+                    Direction::Up => "migration",
+                    Direction::Down => "rollback of",
+                };
+                self.note(&format!(
+                    "continuing the {what} {version} {name} after statement {after} (the statements before it are committed)"
+                ));
+            }
+            EngineEvent::Checked {
+                version,
+                statement,
+                finding,
+            } => self.note(&format!(
+                "{version}: statement {statement} was running when the last run stopped: {finding}"
+            )),
+            EngineEvent::NewSession { after } => {
+                if self.verbose > 0 {
+                    self.line(&format!(
+                        "{after} changes settings for new sessions: continuing on a new connection"
+                    ));
                 }
             }
             EngineEvent::Started { version, name, .. } => {
@@ -135,8 +169,31 @@ impl Progress {
 }
 
 impl Sink for Progress {
+    fn confirm(&mut self, q: &Confirm) -> Answer {
+        if !(self.terminal && std::io::stdin().is_terminal()) {
+            return Answer::CannotAsk;
+        }
+        self.finish_bar();
+        let prompt = crate::secret::mask(&format!(
+            "`strata {}` will {} on {}.\nContinue? [y/N] ",
+            q.command, q.what, q.target
+        ));
+        let mut err = std::io::stderr();
+        let _ = err.write_all(super::style::warning(&prompt).as_bytes());
+        let _ = err.flush();
+        let mut answer = String::new();
+        match std::io::stdin().read_line(&mut answer) {
+            Ok(_) if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") => {
+                Answer::Yes
+            }
+            _ => Answer::No,
+        }
+    }
+
     fn event(&mut self, e: &Event) {
         match e {
+            // Always shown, even with --quiet: which database is about to change is not a note.
+            Event::Target { command, target } => self.line(&target_text(command, target)),
             Event::Engine(e) => self.engine(e),
             Event::Seed(e) => self.seed(e),
             Event::LocalServer {
@@ -174,6 +231,11 @@ impl Sink for Progress {
     }
 }
 
+/// The line printed before a command changes a database that is not the local one.
+pub fn target_text(command: &str, t: &TargetInfo) -> String {
+    format!("strata {command}: changing {t}")
+}
+
 /// A note as one line.
 pub fn note_text(n: &Note) -> String {
     match n {
@@ -181,6 +243,10 @@ pub fn note_text(n: &Note) -> String {
         Note::ServerCheckSkipped { reason } => {
             format!("note: syntax and checksums not checked by the server: {reason}")
         }
+        Note::DryRunWithShim => "note: the real run installs the Supabase auth shim first; this plan was made with it installed in the dry run's transaction, which is rolled back".to_string(),
+        Note::EnvironmentUrlUnused { env, source } => format!(
+            "note: environment `{env}` is selected, but its url is not used: {source} comes first (its `protected` setting still applies)"
+        ),
     }
 }
 

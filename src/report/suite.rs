@@ -23,6 +23,13 @@ impl Serialize for TestOutcome {
 }
 
 impl Render for TestOutcome {
+    fn summary(&self) -> Option<String> {
+        Some(match self {
+            TestOutcome::NoSuites { dir } => format!("No validation suites in {dir}/."),
+            TestOutcome::Ran(r) => format!("{} passed, {} failed", r.passed, r.failed),
+        })
+    }
+
     fn text(&self, t: &mut Text) {
         match self {
             TestOutcome::NoSuites { dir } => t
@@ -71,6 +78,13 @@ impl Serialize for SeedOutcome {
 }
 
 impl Render for SeedOutcome {
+    fn summary(&self) -> Option<String> {
+        Some(match self {
+            SeedOutcome::NoSeeds { dir } => format!("No seed files in {dir}/."),
+            SeedOutcome::Loaded(r) => seed_summary(r),
+        })
+    }
+
     fn text(&self, t: &mut Text) {
         match self {
             SeedOutcome::NoSeeds { dir } => t.out.push_str(&format!("No seed files in {dir}/.\n")),
@@ -80,6 +94,21 @@ impl Render for SeedOutcome {
 }
 
 impl Render for ResetOutcome {
+    fn summary(&self) -> Option<String> {
+        let dropped = render_dropped(&self.dropped);
+        let up = self.up.summary().unwrap_or_default();
+        let seed = self
+            .seed
+            .as_ref()
+            .map_or_else(|| "No seed files.".to_string(), seed_summary);
+        Some(format!(
+            "{} {} {}",
+            dropped.trim_end(),
+            up.trim_end(),
+            seed.trim_end()
+        ))
+    }
+
     fn text(&self, t: &mut Text) {
         t.out.push_str(&render_dropped(&self.dropped));
         self.up.text(t);
@@ -169,10 +198,23 @@ pub(super) fn render_validation_error(e: &ValidationError) -> String {
     }
 }
 
+/// What `seed` did, in one line.
+fn seed_summary(r: &SeedReport) -> String {
+    if !r.loaded {
+        return "seeds unchanged; nothing loaded (use --force to reload)".to_string();
+    }
+    let total: u64 = r.files.iter().map(|f| f.rows).sum();
+    format!(
+        "Loaded {} seed file(s), {total} row(s), in one transaction in {} ms.",
+        r.files.len(),
+        r.duration_ms
+    )
+}
+
 /// `strata seed`: what was loaded, or why nothing was.
 pub fn render_seed(r: &SeedReport) -> String {
     if !r.loaded {
-        return "seeds unchanged; nothing loaded (use --force to reload)\n".to_string();
+        return format!("{}\n", seed_summary(r));
     }
     let mut out = String::new();
     if !r.changes.is_empty() {
@@ -181,10 +223,21 @@ pub fn render_seed(r: &SeedReport) -> String {
             .iter()
             .map(|c| format!("{} ({})", c.file, c.change))
             .collect();
-        out.push_str(&format!(
-            "Seeds changed since the last load: {}; loading all of them.\n",
-            list.join(", ")
-        ));
+        let data_gone = r
+            .changes
+            .iter()
+            .all(|c| matches!(c.change, "recreated" | "emptied"));
+        if data_gone {
+            out.push_str(&format!(
+                "The seeds are unchanged but the rows they loaded are gone: {}; loading them again.\n",
+                list.join(", ")
+            ));
+        } else {
+            out.push_str(&format!(
+                "Seeds changed since the last load: {}; loading all of them.\n",
+                list.join(", ")
+            ));
+        }
     }
     let rows = r
         .files
@@ -199,12 +252,7 @@ pub fn render_seed(r: &SeedReport) -> String {
         })
         .collect();
     out.push_str(&table(&["seed", "into", "rows", "time"], rows));
-    let total: u64 = r.files.iter().map(|f| f.rows).sum();
-    out.push_str(&format!(
-        "Loaded {} seed file(s), {total} row(s), in one transaction in {} ms.\n",
-        r.files.len(),
-        r.duration_ms
-    ));
+    out.push_str(&format!("{}\n", seed_summary(r)));
     out
 }
 
@@ -272,5 +320,6 @@ pub(super) fn render_seed_error(e: &SeedError) -> String {
         | SeedError::UnknownTable { .. }
         | SeedError::UnknownColumns { .. } => format!("error: {e}\n{rolled_back}"),
         SeedError::Io { .. } | SeedError::Db(_) => format!("error: {e}\n"),
+        SeedError::DataPartlyGone { .. } => format!("error: {e}\nNothing was loaded.\n"),
     }
 }

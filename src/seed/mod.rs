@@ -17,6 +17,7 @@
 //! with a `TRUNCATE`), and `strata reset` is the way to start from nothing.
 
 pub mod csv;
+pub mod data;
 pub mod reset;
 
 use crate::db::{self, DbError, LockHolder, PgFailure};
@@ -123,6 +124,14 @@ pub enum SeedError {
     Statement(Box<StatementFailure>),
     #[error("{}: {}{}", .0.file, match (.0.row, .0.line) { (Some(r), Some(l)) => format!("row {r} (line {l} of the file): "), (Some(r), None) => format!("row {r}: "), _ => String::new() }, .0.failure.message)]
     Copy(Box<CopyFailure>),
+    /// Some of the tables the last load filled were emptied or created again, others still hold
+    /// their rows: loading again would duplicate those.
+    #[error("the seed data is gone from {} but still in {}: loading the seeds again would duplicate the rows that are left. Run `strata seed --force` to load everything again anyway, or `strata reset` to start from nothing", .gone.join(", "), .present.join(", "))]
+    DataPartlyGone {
+        /// `public.items (recreated)`.
+        gone: Vec<String>,
+        present: Vec<String>,
+    },
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -360,6 +369,13 @@ fn read_sql_seeds(
             Ok(spans) => {
                 for s in spans {
                     let stmt = s.text(&src.text);
+                    if let Some(what) = sql::client_data(stmt) {
+                        let (line, col) = index.line_col(&src.text, s.start);
+                        problems.push(format!(
+                            "{}:{line}:{col}: `{what}` exchanges data with the client, which strata does not do (it would wait forever); put the rows in a CSV seed (seeds/NNN_table.csv)",
+                            f.display
+                        ));
+                    }
                     if sql::is_transaction_control(stmt) {
                         let (line, col) = index.line_col(&src.text, s.start);
                         let short: String = stmt.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -391,48 +407,82 @@ pub async fn run(
 ) -> Result<SeedReport, SeedError> {
     let started = Instant::now();
     let sql_files = read_sql_seeds(root, files)?;
-    db::lock(
-        conn,
-        db::lock_key(opts.history_schema),
-        opts.lock_wait,
-        |h| obs.lock_waiting(h),
-    )
-    .await?;
-    let recorded = recorded(conn, opts.history_schema).await?;
-    let mut sums: BTreeMap<String, Checksum> = BTreeMap::new();
-    let mut change_list = Vec::new();
-    if !opts.force && !recorded.is_empty() {
-        // Checksums are needed up front only to compare; otherwise CSV files are hashed while
-        // they stream, so a big file is read once.
-        let mut current = Vec::new();
-        for f in files {
-            let sum = match sql_files.get(&f.name) {
-                Some(src) => src.checksum.clone(),
-                None => checksum_file(f)?,
-            };
-            current.push((f.name.clone(), sum.clone()));
-            sums.insert(f.name.clone(), sum);
+    // One transaction for everything, the run lock taken in it first (so it can never stay
+    // behind on a pooled connection), and what was recorded read under that lock.
+    db::execute_script(conn, "BEGIN")
+        .await
+        .map_err(|e| DbError::query("starting the seed transaction", &e))?;
+    let result = async {
+        db::lock(
+            conn,
+            db::lock_key(opts.history_schema),
+            opts.lock_wait,
+            |h| obs.lock_waiting(h),
+        )
+        .await?;
+        let recorded = recorded(conn, opts.history_schema).await?;
+        let mut sums: BTreeMap<String, Checksum> = BTreeMap::new();
+        let mut change_list = Vec::new();
+        if !opts.force && !recorded.is_empty() {
+            // Checksums are needed up front only to compare; otherwise CSV files are hashed
+            // while they stream, so a big file is read once.
+            let mut current = Vec::new();
+            for f in files {
+                let sum = match sql_files.get(&f.name) {
+                    Some(src) => src.checksum.clone(),
+                    None => checksum_file(f)?,
+                };
+                current.push((f.name.clone(), sum.clone()));
+                sums.insert(f.name.clone(), sum);
+            }
+            change_list = changes(&current, &recorded);
+            if change_list.is_empty() {
+                // The files are unchanged; is what they loaded still there?
+                match data::judge(&data::states(conn, opts.history_schema).await?) {
+                    data::Verdict::Intact => return Ok(None),
+                    data::Verdict::Gone(tables) => {
+                        change_list = tables
+                            .into_iter()
+                            .map(|(table, state)| SeedChange {
+                                file: table,
+                                change: state.as_str(),
+                            })
+                            .collect();
+                    }
+                    data::Verdict::PartlyGone { gone, present } => {
+                        return Err(SeedError::DataPartlyGone {
+                            gone: gone
+                                .into_iter()
+                                .map(|(t, s)| format!("{t} ({})", s.as_str()))
+                                .collect(),
+                            present,
+                        })
+                    }
+                }
+            }
         }
-        change_list = changes(&current, &recorded);
-        if change_list.is_empty() {
-            return Ok(SeedReport {
-                loaded: false,
-                forced: false,
-                changes: Vec::new(),
-                files: Vec::new(),
-                duration_ms: started.elapsed().as_millis() as u64,
-            });
-        }
+        let loaded = load_all(conn, files, &sql_files, &sums, opts.history_schema, obs).await?;
+        Ok::<_, SeedError>(Some((change_list, loaded)))
     }
-    let result = load_all(conn, files, &sql_files, &sums, opts.history_schema, obs).await;
+    .await;
     match result {
-        Ok(loaded) => Ok(SeedReport {
+        Ok(Some((change_list, loaded))) => Ok(SeedReport {
             loaded: true,
             forced: opts.force,
             changes: change_list,
             files: loaded,
             duration_ms: started.elapsed().as_millis() as u64,
         }),
+        Ok(None) => {
+            let _ = db::execute_script(conn, "ROLLBACK").await;
+            Ok(SeedReport {
+                loaded: false,
+                forced: false,
+                changes: Vec::new(),
+                files: Vec::new(),
+                duration_ms: started.elapsed().as_millis() as u64,
+            })
+        }
         Err(e) => {
             let _ = db::execute_script(conn, "ROLLBACK").await;
             Err(e)
@@ -450,9 +500,10 @@ async fn load_all(
 ) -> Result<Vec<LoadedSeed>, SeedError> {
     let table = seeds_table(history_schema);
     let begin = format!(
-        "BEGIN;\nCREATE SCHEMA IF NOT EXISTS {};\nCREATE TABLE IF NOT EXISTS {table} (\n  file text PRIMARY KEY,\n  checksum text NOT NULL,\n  applied_at timestamptz NOT NULL DEFAULT now()\n);",
+        "CREATE SCHEMA IF NOT EXISTS {};\nCREATE TABLE IF NOT EXISTS {table} (\n  file text PRIMARY KEY,\n  checksum text NOT NULL,\n  applied_at timestamptz NOT NULL DEFAULT now()\n);",
         quote_ident(history_schema)
     );
+    let begin = format!("{begin}\n{}", data::create_sql(history_schema));
     db::execute_script(conn, &begin)
         .await
         .map_err(|e| DbError::query(format!("creating {table}"), &e))?;
@@ -509,6 +560,8 @@ async fn load_all(
         record.push_str(&values.join(", "));
         record.push_str(";\n");
     }
+    // The tables this load filled, so that the next `seed` sees when their rows are gone.
+    record.push_str(&data::record_sql(history_schema));
     record.push_str("COMMIT;");
     db::execute_script(conn, &record)
         .await

@@ -144,10 +144,44 @@ pub async fn create_database(
         ),
         None => format!("CREATE DATABASE {}", quote_ident(&name)),
     };
-    let r = exec_retry(&mut conn, &sql, "creating a shadow database").await;
+    let mut r = exec_retry(&mut conn, &sql, "creating a shadow database").await;
+    if let (Ok(()), Some(t)) = (&r, template) {
+        r = copy_search_path(&mut conn, t, &name).await;
+    }
     db::close(conn).await;
     r?;
     Ok(name)
+}
+
+/// A copy does not inherit its template's `ALTER DATABASE … SET search_path` (per-database
+/// settings live in a shared catalog): the Supabase shim's `extensions` must stay on it.
+async fn copy_search_path(
+    conn: &mut PgConnection,
+    template: &str,
+    copy: &str,
+) -> Result<(), DbError> {
+    let path: Option<String> = sqlx::query_scalar(
+        "SELECT substr(c, length('search_path=') + 1) FROM pg_db_role_setting s \
+           JOIN pg_database d ON d.oid = s.setdatabase, unnest(s.setconfig) c \
+          WHERE d.datname = $1 AND s.setrole = 0 AND c LIKE 'search_path=%'",
+    )
+    .bind(template)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(|e| DbError::query("reading the template's search_path", &e))?;
+    let Some(path) = path else {
+        return Ok(());
+    };
+    db::execute_script(
+        conn,
+        &format!(
+            "ALTER DATABASE {} SET search_path = {path}",
+            quote_ident(copy)
+        ),
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| DbError::query("setting the copy's search_path", &e))
 }
 
 /// Drops a throwaway database, disconnecting anyone still in it.
@@ -168,23 +202,31 @@ pub async fn connect(server: &ConnInfo, name: &str) -> Result<PgConnection, Shad
     Ok(db::connect(&server.with_database(name)).await?)
 }
 
-/// Applies the migrations (and the shim when needed) with the engine, on `conn`.
+/// Applies the migrations (and the shim when needed) with the engine, on `conn`. Returns the
+/// `search_path` the shim gave the database, when it installed part `extensions`: the caller's
+/// later migrations on this connection need it in their settings (`RESET ALL` returns to the
+/// default of the session's start).
 pub async fn apply_migrations(
     conn: &mut PgConnection,
     steps: &[&Migration],
     auth: &Auth,
     settings: &Settings,
     extra_texts: &[&str],
-) -> Result<(), ShadowError> {
+) -> Result<Option<String>, ShadowError> {
     let mut obs = Silent;
     engine::prepare(conn, settings, &mut obs).await?;
     let texts = steps
         .iter()
         .map(|m| m.file.text.as_str())
         .chain(extra_texts.iter().copied());
-    crate::auth::ensure_shim(conn, auth, texts).await?;
-    engine::apply_up(conn, steps, settings, &mut obs).await?;
-    Ok(())
+    let report = crate::auth::ensure_shim(conn, auth, texts).await?;
+    let mut settings = settings.clone();
+    let search_path = report.and_then(|r| r.search_path);
+    if search_path.is_some() {
+        settings.search_path = search_path.clone();
+    }
+    engine::apply_up(conn, steps, &settings, &mut obs).await?;
+    Ok(search_path)
 }
 
 /// Runs the policy files in one transaction, the way `policies apply` reads them.
@@ -293,17 +335,6 @@ pub async fn ensure_template_for(
     Ok(tpl)
 }
 
-/// Whether a migration changes settings that only new sessions see (`ALTER DATABASE ... SET`,
-/// `ALTER ROLE ... SET`): the shadow opens a new session after it, so that later migrations
-/// run with those settings, as they would in a later `up`.
-fn changes_session_defaults(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    (lower.contains("alter database")
-        || lower.contains("alter role")
-        || lower.contains("alter user"))
-        && lower.contains(" set ")
-}
-
 async fn build_into(server: &ConnInfo, name: &str, spec: &Spec<'_>) -> Result<(), ShadowError> {
     let policy_texts: Vec<&str> = spec.policies.iter().map(|p| p.text.as_str()).collect();
     let mut segments: Vec<Vec<&Migration>> = vec![Vec::new()];
@@ -311,7 +342,7 @@ async fn build_into(server: &ConnInfo, name: &str, spec: &Spec<'_>) -> Result<()
         if let Some(last) = segments.last_mut() {
             last.push(m);
         }
-        if changes_session_defaults(&m.file.text) {
+        if engine::changes_session_defaults(&m.file.text) {
             segments.push(Vec::new());
         }
     }
@@ -447,10 +478,10 @@ mod tests {
 
     #[test]
     fn settings_for_new_sessions_are_detected() {
-        assert!(changes_session_defaults(
+        assert!(engine::changes_session_defaults(
             "EXECUTE format('ALTER DATABASE %I SET search_path = x', current_database());"
         ));
-        assert!(!changes_session_defaults(
+        assert!(!engine::changes_session_defaults(
             "ALTER TABLE t ALTER c SET DEFAULT 1;"
         ));
     }
@@ -464,6 +495,7 @@ mod tests {
             lock_timeout: None,
             statement_timeout: None,
             lock_wait: Duration::from_secs(1),
+            search_path: None,
         };
         let p1 = [file("policies/a.sql", "select 1")];
         let p2 = [file("policies/a.sql", "select 2")];

@@ -13,11 +13,13 @@
 //! - [`position`]: PostgreSQL's 1-based character error positions → byte offsets.
 //! - [`quote`]: the one identifier and literal quoting.
 //! - [`classify`]: transaction control, non-transactional statements, enum `ADD VALUE`.
+//! - [`client_data`](mod@client_data): `COPY … FROM STDIN` / `TO STDOUT`, refused before running.
 //!
 //! All positions are byte offsets into the text given. The items are re-exported here, so
 //! `crate::sql::split`, `crate::sql::LineIndex` etc. are the paths the rest of strata uses.
 
 pub mod classify;
+pub mod client_data;
 pub mod lexer;
 pub mod line_index;
 pub mod position;
@@ -28,6 +30,7 @@ pub mod split;
 mod robustness;
 
 pub use classify::{added_enum_type, is_transaction_control, non_transactional_reason};
+pub use client_data::client_data;
 pub use lexer::{tokens, SplitError, Token, TokenKind, Tokens};
 pub use line_index::LineIndex;
 pub use position::char_pos_to_byte;

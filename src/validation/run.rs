@@ -31,13 +31,14 @@ pub struct RunOptions<'a> {
     pub target: String,
 }
 
-/// A connection-level failure (not a PostgreSQL error) ends the run.
+/// A connection-level failure (the connection broke, or the server ended the session) ends the
+/// run with exit 2; it is reported as a lost connection, not as "cannot connect".
 fn connection_lost(target: &str, e: &sqlx::Error) -> Option<DbError> {
     match e {
-        sqlx::Error::Database(_) => None,
-        other => Some(DbError::Connect {
-            target: target.to_string(),
-            message: crate::config::mask_password(&other.to_string()),
+        sqlx::Error::Database(_) if !crate::db::connection_lost(e) => None,
+        other => Some(DbError::ConnectionLost {
+            context: format!("running the validation suites on {target}"),
+            message: crate::secret::mask(&PgFailure::from_sqlx(other).to_string()),
         }),
     }
 }

@@ -113,13 +113,44 @@ pub struct Project {
 }
 
 impl Project {
+    /// A project: `strata.toml` (defaults) and an empty `migrations/`.
     pub fn new() -> Project {
+        let p = Project::bare();
+        p.write("strata.toml", "# strata test project (defaults)\n");
+        let migrations = p.path().join("migrations");
+        std::fs::create_dir_all(&migrations)
+            .unwrap_or_else(|e| panic!("mkdir {migrations:?}: {e}"));
+        p
+    }
+
+    /// An empty folder: not a project (no `strata.toml`).
+    pub fn bare() -> Project {
         Project {
             dir: tempfile::Builder::new()
                 .prefix("strata-proj-")
                 .tempdir()
                 .unwrap_or_else(|e| panic!("tempdir: {e}")),
         }
+    }
+
+    /// Every file and folder under the project, relative, sorted (to show nothing was created).
+    pub fn listing(&self) -> Vec<String> {
+        fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let p = entry.path();
+                out.push(p.strip_prefix(root).unwrap_or(&p).display().to_string());
+                if p.is_dir() {
+                    walk(root, &p, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.path(), self.path(), &mut out);
+        out.sort();
+        out
     }
 
     pub fn path(&self) -> &Path {

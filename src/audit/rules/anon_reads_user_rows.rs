@@ -12,6 +12,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let Some(anon) = cx.config.anon_role.as_deref() else {
         return out;
     };
+    let anon_roles = crate::audit::privilege::inherited(cx.catalog, anon);
     for (key, owners) in cx.owner_columns {
         let Some(first) = owners.first() else {
             continue;
@@ -24,7 +25,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         }
         for p in cx.policies_of(key) {
             if !p.permissive
-                || applicability(p, anon, Command::Select, cx.config) != Applicability::Applies
+                || applicability(p, anon, &anon_roles, Command::Select, cx.config)
+                    != Applicability::Applies
             {
                 continue;
             }
@@ -46,4 +48,39 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::testkit::*;
+    use crate::audit::FindingId;
+
+    #[test]
+    fn signed_out_visitors_reading_owner_rows_without_a_contract() {
+        let mut cat = catalog();
+        good_notes(&mut cat);
+        add_policy(
+            &mut cat,
+            policy(
+                "notes",
+                "notes_public",
+                "SELECT",
+                &["anon"],
+                Some("true"),
+                None,
+            ),
+        );
+        let r = audit(&cat, &supabase(), None);
+        let f = of(&r, FindingId::AnonReadsUserRows);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].object, "policy notes_public on public.notes");
+        // With a contract that says public, it is intended: no heuristic finding.
+        let public = NOTES_CONTRACT.replace("read = \"owner\"", "read = \"public\"");
+        assert!(of(
+            &audit(&cat, &supabase(), Some(&public)),
+            FindingId::AnonReadsUserRows
+        )
+        .is_empty());
+        insta::assert_snapshot!(render(&r.findings, FindingId::AnonReadsUserRows));
+    }
 }

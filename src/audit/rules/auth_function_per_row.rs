@@ -45,3 +45,29 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::testkit::*;
+    use crate::audit::FindingId;
+
+    #[test]
+    fn bare_auth_calls_are_per_row() {
+        let cat = notes_with(
+            "notes_select",
+            Some(policy(
+                "notes",
+                "notes_select",
+                "SELECT",
+                &["authenticated"],
+                Some("(user_id = auth.uid())"),
+                None,
+            )),
+        );
+        let r = audit(&cat, &supabase(), None);
+        let f = of(&r, FindingId::AuthFunctionPerRow);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].object, "policy notes_select on public.notes");
+        insta::assert_snapshot!(render(&r.findings, FindingId::AuthFunctionPerRow));
+    }
+}

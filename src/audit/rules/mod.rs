@@ -3,8 +3,16 @@
 //! named after its finding id in snake_case; the id itself is kebab-case and round-trips
 //! through `Display`/`FromStr`, and is what text and JSON output show.
 
+mod access_below_contract;
+mod access_exceeds_contract;
+mod access_unclassified;
 mod anon_reads_user_rows;
+mod api_role_bypasses_rls;
+mod api_role_inherits_bypass;
+mod api_role_owns_table;
 mod auth_function_per_row;
+mod auth_users_exposed;
+mod contract_invalid;
 mod multiple_permissive_policies;
 mod owner_column_unindexed;
 mod policy_always_true_write;
@@ -12,11 +20,19 @@ mod policy_rls_disabled;
 mod rls_disabled;
 mod rls_no_policy;
 mod security_definer_search_path;
+mod security_definer_untrusted;
+mod sequence_granted;
+mod user_metadata_trusted;
 mod view_bypasses_rls;
+mod view_over_contract_table;
+
+pub use view_bypasses_rls::security_invoker;
 
 use super::matrix::{Access, Command, MatrixRow};
 use super::owner::OwnerColumn;
-use super::{AuditConfig, PoliciesByTable};
+use super::{AuditConfig, PoliciesByTable, Reacher};
+use crate::access::compare::Judgement;
+use crate::access::{Contract, Reach};
 use crate::catalog::{Catalog, Policy};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -35,10 +51,22 @@ pub enum FindingId {
     ViewBypassesRls,
     OwnerColumnUnindexed,
     AnonReadsUserRows,
+    AccessExceedsContract,
+    AccessBelowContract,
+    AccessUnclassified,
+    ContractInvalid,
+    SecurityDefinerUntrusted,
+    ViewOverContractTable,
+    SequenceGranted,
+    AuthUsersExposed,
+    UserMetadataTrusted,
+    ApiRoleOwnsTable,
+    ApiRoleBypassesRls,
+    ApiRoleInheritsBypass,
 }
 
 impl FindingId {
-    pub const ALL: [FindingId; 10] = [
+    pub const ALL: [FindingId; 22] = [
         FindingId::RlsDisabled,
         FindingId::RlsNoPolicy,
         FindingId::PolicyRlsDisabled,
@@ -49,6 +77,18 @@ impl FindingId {
         FindingId::ViewBypassesRls,
         FindingId::OwnerColumnUnindexed,
         FindingId::AnonReadsUserRows,
+        FindingId::AccessExceedsContract,
+        FindingId::AccessBelowContract,
+        FindingId::AccessUnclassified,
+        FindingId::ContractInvalid,
+        FindingId::SecurityDefinerUntrusted,
+        FindingId::ViewOverContractTable,
+        FindingId::SequenceGranted,
+        FindingId::AuthUsersExposed,
+        FindingId::UserMetadataTrusted,
+        FindingId::ApiRoleOwnsTable,
+        FindingId::ApiRoleBypassesRls,
+        FindingId::ApiRoleInheritsBypass,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +103,18 @@ impl FindingId {
             FindingId::ViewBypassesRls => "view-bypasses-rls",
             FindingId::OwnerColumnUnindexed => "owner-column-unindexed",
             FindingId::AnonReadsUserRows => "anon-reads-user-rows",
+            FindingId::AccessExceedsContract => "access-exceeds-contract",
+            FindingId::AccessBelowContract => "access-below-contract",
+            FindingId::AccessUnclassified => "access-unclassified",
+            FindingId::ContractInvalid => "contract-invalid",
+            FindingId::SecurityDefinerUntrusted => "security-definer-untrusted",
+            FindingId::ViewOverContractTable => "view-over-contract-table",
+            FindingId::SequenceGranted => "sequence-granted",
+            FindingId::AuthUsersExposed => "auth-users-exposed",
+            FindingId::UserMetadataTrusted => "user-metadata-trusted",
+            FindingId::ApiRoleOwnsTable => "api-role-owns-table",
+            FindingId::ApiRoleBypassesRls => "api-role-bypasses-rls",
+            FindingId::ApiRoleInheritsBypass => "api-role-inherits-bypass",
         }
     }
 }
@@ -142,6 +194,13 @@ pub struct Context<'a> {
     pub owner_columns: &'a BTreeMap<String, Vec<OwnerColumn>>,
     /// Matrix rows by (table, role).
     pub matrix: BTreeMap<(&'a str, &'a str), &'a MatrixRow>,
+    /// The access contract, when there is one: heuristic rules step aside for it.
+    pub contract: Option<&'a Contract>,
+    /// Reaches by (table, command).
+    pub reaches: BTreeMap<(&'a str, Command), &'a Reach>,
+    /// The contract comparison's cells that do not match.
+    pub judgements: &'a [Judgement],
+    pub reacher: Option<&'a Reacher<'a>>,
 }
 
 impl<'a> Context<'a> {
@@ -161,7 +220,63 @@ impl<'a> Context<'a> {
                 .iter()
                 .map(|r| ((r.table.as_str(), r.role.as_str()), r))
                 .collect(),
+            contract: None,
+            reaches: BTreeMap::new(),
+            judgements: &[],
+            reacher: None,
         }
+    }
+
+    /// Adds the contract, the reaches and the comparison's judgements.
+    pub fn with_contract(
+        mut self,
+        contract: Option<&'a Contract>,
+        reaches: &'a [Reach],
+        judgements: &'a [Judgement],
+        reacher: &'a Reacher<'a>,
+    ) -> Self {
+        self.contract = contract;
+        self.reaches = reaches
+            .iter()
+            .map(|r| ((r.table.as_str(), r.command), r))
+            .collect();
+        self.judgements = judgements;
+        self.reacher = Some(reacher);
+        self
+    }
+
+    /// The owner column a fix should name: the contract's, else the one found by foreign key or
+    /// name, else a placeholder.
+    pub fn owner_column(&self, table_key: &str) -> String {
+        if let Some(c) = self.contract {
+            if let Some(o) = c.resolve(table_key).owner.first() {
+                return o.column().to_string();
+            }
+        }
+        self.owner_columns
+            .get(table_key)
+            .and_then(|o| o.first())
+            .map_or_else(|| "<owner column>".to_string(), |o| o.column.clone())
+    }
+
+    /// The expression of the current user's id under the configured model, as a fix writes it.
+    pub fn user_expr(&self) -> String {
+        match self.config.model {
+            crate::config::AuthModel::Supabase => "(select auth.uid())".into(),
+            crate::config::AuthModel::Setting => format!(
+                "(select current_setting('{}', true)::uuid)",
+                self.config
+                    .setting
+                    .as_deref()
+                    .unwrap_or("app.current_user_id")
+            ),
+        }
+    }
+
+    /// A table covered by the contract (listed, or a table under `[defaults]`).
+    pub fn contract_covers(&self, key: &str) -> bool {
+        self.contract
+            .is_some_and(|c| c.tables.contains_key(key) || self.catalog.tables.contains_key(key))
     }
 
     pub fn policies_of(&self, table_key: &str) -> &[&'a Policy] {
@@ -224,22 +339,39 @@ pub fn policy_object(p: &Policy) -> String {
     format!("policy {} on {}", crate::sql::quote_ident(&p.name), p.table)
 }
 
-/// Runs every rule; findings sorted by severity, table, id, object.
+/// Runs every rule; findings sorted by severity, table, id, object. Heuristic rules run only
+/// without a contract (intent unknown), contract rules only with one.
 pub fn run_all(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     out.extend(rls_disabled::check(cx));
     out.extend(rls_no_policy::check(cx));
     out.extend(policy_rls_disabled::check(cx));
-    out.extend(policy_always_true_write::check(cx));
     out.extend(multiple_permissive_policies::check(cx));
     out.extend(auth_function_per_row::check(cx));
     out.extend(security_definer_search_path::check(cx));
-    out.extend(view_bypasses_rls::check(cx));
     out.extend(owner_column_unindexed::check(cx));
-    out.extend(anon_reads_user_rows::check(cx));
+    out.extend(security_definer_untrusted::check(cx));
+    out.extend(sequence_granted::check(cx));
+    out.extend(auth_users_exposed::check(cx));
+    out.extend(user_metadata_trusted::check(cx));
+    out.extend(api_role_owns_table::check(cx));
+    out.extend(api_role_bypasses_rls::check(cx));
+    out.extend(api_role_inherits_bypass::check(cx));
+    if cx.contract.is_some() {
+        out.extend(access_exceeds_contract::check(cx));
+        out.extend(access_below_contract::check(cx));
+        out.extend(access_unclassified::check(cx));
+        out.extend(contract_invalid::check(cx));
+        out.extend(view_over_contract_table::check(cx));
+    } else {
+        out.extend(policy_always_true_write::check(cx));
+        out.extend(view_bypasses_rls::check(cx));
+        out.extend(anon_reads_user_rows::check(cx));
+    }
     out.sort_by(|a, b| {
         (a.severity, &a.table, a.id, &a.object).cmp(&(b.severity, &b.table, b.id, &b.object))
     });
+    out.dedup();
     out
 }
 

@@ -37,3 +37,36 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::testkit::*;
+    use crate::audit::FindingId;
+
+    #[test]
+    fn two_permissive_select_policies_for_one_role() {
+        let mut cat = catalog();
+        good_notes(&mut cat);
+        add_policy(
+            &mut cat,
+            policy(
+                "notes",
+                "notes_debug",
+                "SELECT",
+                &["authenticated"],
+                Some("(body IS NOT NULL)"),
+                None,
+            ),
+        );
+        let r = audit(&cat, &supabase(), None);
+        let f = of(&r, FindingId::MultiplePermissivePolicies);
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message
+                .contains("authenticated SELECT (notes_debug, notes_select)"),
+            "{}",
+            f[0].message
+        );
+        insta::assert_snapshot!(render(&r.findings, FindingId::MultiplePermissivePolicies));
+    }
+}

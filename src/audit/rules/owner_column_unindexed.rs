@@ -40,3 +40,21 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::testkit::*;
+    use crate::audit::FindingId;
+
+    #[test]
+    fn owner_column_without_an_index() {
+        let mut cat = catalog();
+        good_notes(&mut cat);
+        cat.indexes.clear();
+        let r = audit(&cat, &supabase(), None);
+        let f = of(&r, FindingId::OwnerColumnUnindexed);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].fix, "CREATE INDEX ON public.notes (user_id);");
+        insta::assert_snapshot!(render(&r.findings, FindingId::OwnerColumnUnindexed));
+    }
+}

@@ -31,3 +31,27 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::testkit::*;
+    use crate::audit::FindingId;
+
+    #[test]
+    fn policies_on_a_table_without_rls() {
+        let mut cat = catalog();
+        good_notes(&mut cat);
+        if let Some(t) = cat.tables.get_mut("public.notes") {
+            t.rls_enabled = false;
+        }
+        let r = audit(&cat, &supabase(), Some(NOTES_CONTRACT));
+        let f = of(&r, FindingId::PolicyRlsDisabled);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.starts_with("4 policies"), "{}", f[0].message);
+        assert_eq!(
+            f[0].fix,
+            "ALTER TABLE public.notes ENABLE ROW LEVEL SECURITY;"
+        );
+        insta::assert_snapshot!(render(&r.findings, FindingId::PolicyRlsDisabled));
+    }
+}

@@ -39,3 +39,35 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::testkit::*;
+    use crate::audit::{FindingId, Severity};
+
+    #[test]
+    fn an_error_when_api_roles_hold_privileges_a_warning_otherwise() {
+        let mut cat = catalog();
+        let mut open = user_table("open");
+        open.rls_enabled = false;
+        add_table(&mut cat, open);
+        let mut closed = user_table("closed");
+        closed.rls_enabled = false;
+        closed
+            .acl
+            .retain(|g| g.grantee != "anon" && g.grantee != "authenticated");
+        add_table(&mut cat, closed);
+        let r = audit(&cat, &supabase(), None);
+        let f = of(&r, FindingId::RlsDisabled);
+        assert_eq!(
+            f.iter()
+                .map(|x| (x.object.as_str(), x.severity))
+                .collect::<Vec<_>>(),
+            vec![
+                ("table public.open", Severity::Error),
+                ("table public.closed", Severity::Warning)
+            ]
+        );
+        insta::assert_snapshot!(render(&r.findings, FindingId::RlsDisabled));
+    }
+}

@@ -23,3 +23,20 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::testkit::*;
+    use crate::audit::{FindingId, Severity};
+
+    #[test]
+    fn deny_all_is_only_info() {
+        let mut cat = catalog();
+        add_table(&mut cat, user_table("server_only"));
+        let r = audit(&cat, &supabase(), None);
+        let f = of(&r, FindingId::RlsNoPolicy);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Info);
+        insta::assert_snapshot!(render(&r.findings, FindingId::RlsNoPolicy));
+    }
+}

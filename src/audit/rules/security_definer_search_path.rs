@@ -28,3 +28,31 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::testkit::*;
+    use crate::audit::FindingId;
+
+    #[test]
+    fn definer_without_search_path() {
+        let mut cat = catalog();
+        add_function(
+            &mut cat,
+            "count_notes",
+            "",
+            "bigint",
+            true,
+            "SELECT count(*) FROM notes",
+        );
+        if let Some(f) = cat.functions.get_mut("public.count_notes()") {
+            f.config.clear();
+        }
+        add_function(&mut cat, "safe", "", "bigint", true, "SELECT 1");
+        let r = audit(&cat, &supabase(), None);
+        let f = of(&r, FindingId::SecurityDefinerSearchPath);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].object, "function public.count_notes()");
+        insta::assert_snapshot!(render(&r.findings, FindingId::SecurityDefinerSearchPath));
+    }
+}

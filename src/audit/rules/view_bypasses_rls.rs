@@ -11,7 +11,7 @@ use crate::sql::quote_ident;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// `security_invoker` set to a true value among the view's options.
-fn security_invoker(options: &[String]) -> bool {
+pub fn security_invoker(options: &[String]) -> bool {
     options.iter().any(|o| {
         o.split_once('=').is_some_and(|(k, v)| {
             k == "security_invoker"
@@ -101,12 +101,15 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             .api_roles
             .iter()
             .filter(|role| {
-                let rk = quote_ident(role);
-                cat.roles.contains_key(&rk)
-                    && crate::audit::matrix::has_schema_usage(cat, &v.schema, role)
-                    && v.acl.iter().any(|g| {
-                        g.privilege == "SELECT" && (g.grantee == rk || g.grantee == "PUBLIC")
-                    })
+                let roles = crate::audit::privilege::inherited(cat, role);
+                cat.roles.contains_key(&quote_ident(role))
+                    && crate::audit::privilege::schema_usage(cat, &v.schema, &roles)
+                    && crate::audit::privilege::granted(
+                        &v.acl,
+                        "SELECT",
+                        &roles,
+                        cat.owners.get(key).map(String::as_str),
+                    )
             })
             .map(String::as_str)
             .collect();
@@ -150,7 +153,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             id: FindingId::ViewBypassesRls,
             severity: Severity::Error,
             object: format!("{kind} {key}"),
-            table: rls_tables.first().cloned(),
+            // The view is the object at fault, and the finding is listed under it.
+            table: Some(key.clone()),
             message,
             fix,
         });
@@ -161,6 +165,38 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::security_invoker;
+    use crate::audit::testkit::*;
+    use crate::audit::FindingId;
+    use crate::catalog::{ObjectKind, ObjectRef};
+
+    #[test]
+    fn a_definer_view_without_a_contract_names_the_view() {
+        let mut cat = catalog();
+        good_notes(&mut cat);
+        add_view(
+            &mut cat,
+            "note_bodies",
+            " SELECT notes.id, notes.body FROM public.notes;",
+            &["public.notes"],
+            &[],
+            false,
+        );
+        cat.dependencies.push((
+            ObjectRef {
+                kind: ObjectKind::View,
+                key: "public.note_bodies".into(),
+            },
+            ObjectRef {
+                kind: ObjectKind::Table,
+                key: "public.notes".into(),
+            },
+        ));
+        let r = audit(&cat, &supabase(), None);
+        let f = of(&r, FindingId::ViewBypassesRls);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].table.as_deref(), Some("public.note_bodies"));
+        insta::assert_snapshot!(render(&r.findings, FindingId::ViewBypassesRls));
+    }
 
     #[test]
     fn reads_security_invoker_values() {

@@ -1,5 +1,6 @@
 -- Table constraints (primary key, foreign key, unique, check, exclusion) as PostgreSQL prints
--- them, without those a partition inherits from its parent.
+-- them, without those a table inherits from a parent (a partition's, or a child's merged with
+-- its parent's: they follow the parent).
 SELECT k.oid::int8 AS oid,
        k.conrelid::int8 AS rel_oid,
        k.conindid::int8 AS index_oid,
@@ -21,7 +22,7 @@ SELECT k.oid::int8 AS oid,
   JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE k.contype IN ('p', 'f', 'u', 'c', 'x')
    AND c.relkind IN ('r', 'p')
-   AND k.conislocal AND k.conparentid = 0
+   AND k.coninhcount = 0 AND k.conparentid = 0
    AND n.nspname = ANY($1) AND n.nspname <> ALL($2)
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
                     WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')

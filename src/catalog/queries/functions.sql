@@ -1,9 +1,11 @@
--- Functions and procedures (not aggregates), with PostgreSQL's own CREATE statement.
+-- Functions and procedures (not aggregates, not the constructors PostgreSQL makes for a range
+-- type: those are internal to it), with PostgreSQL's own CREATE statement.
 SELECT p.oid::int8 AS oid,
        n.nspname AS schema,
        p.proname AS name,
        p.oid::regprocedure::text AS key,
        p.prokind::text AS prokind,
+       quote_ident(pg_get_userbyid(p.proowner)) AS owner,
        pg_get_function_arguments(p.oid) AS arguments,
        pg_get_function_identity_arguments(p.oid) AS identity_arguments,
        pg_get_function_result(p.oid) AS result,
@@ -30,5 +32,5 @@ SELECT p.oid::int8 AS oid,
  WHERE p.prokind IN ('f', 'p', 'w')
    AND n.nspname = ANY($1) AND n.nspname <> ALL($2)
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
-                    WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')
+                    WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype IN ('e', 'i'))
  ORDER BY 4

@@ -2,6 +2,7 @@
 SELECT n.oid::int8 AS oid,
        n.nspname AS name,
        quote_ident(n.nspname) AS key,
+       quote_ident(pg_get_userbyid(n.nspowner)) AS owner,
        obj_description(n.oid, 'pg_namespace') AS comment,
        (SELECT coalesce(json_agg(g ORDER BY g.grantee, g.privilege), '[]'::json)
           FROM (SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC'

@@ -6,6 +6,7 @@ SELECT c.oid::int8 AS oid,
        format_type(s.seqtypid, NULL) AS data_type,
        s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min_value, s.seqmax AS max_value,
        s.seqcache AS cache, s.seqcycle AS cycle,
+       quote_ident(pg_get_userbyid(c.relowner)) AS owner,
        (SELECT quote_ident(tn.nspname) || '.' || quote_ident(tc.relname) || '.' || quote_ident(ta.attname)
           FROM pg_depend d
           JOIN pg_class tc ON tc.oid = d.refobjid

@@ -17,6 +17,7 @@ SELECT c.oid::int8 AS oid,
           JOIN pg_namespace pn ON pn.oid = pc.relnamespace
          WHERE i.inhrelid = c.oid AND NOT c.relispartition) AS inherits,
        c.relpersistence = 'u' AS unlogged,
+       quote_ident(pg_get_userbyid(c.relowner)) AS owner,
        coalesce((SELECT array_agg(o ORDER BY o) FROM unnest(c.reloptions) o), '{}') AS options,
        c.relrowsecurity AS rls_enabled,
        c.relforcerowsecurity AS rls_forced,

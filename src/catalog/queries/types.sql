@@ -1,35 +1,59 @@
--- Enum, composite (stand-alone, not a table's row type), domain and range types.
+-- Enum, composite (stand-alone, not a table's row type), domain and range types, with their
+-- labels, attributes (with comments) or domain constraints, owner and privileges.
 SELECT t.oid::int8 AS oid,
        n.nspname AS schema,
        t.typname AS name,
        quote_ident(n.nspname) || '.' || quote_ident(t.typname) AS key,
        t.typtype::text AS kind,
-       (SELECT coalesce(array_agg(e.enumlabel::text ORDER BY e.enumsortorder), '{}')
-          FROM pg_enum e WHERE e.enumtypid = t.oid) AS labels,
-       (SELECT coalesce(array_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod)
-                                  || CASE WHEN a.attcollation <> 0 AND a.attcollation <> at.typcollation
-                                          THEN ' COLLATE ' || quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
-                                          ELSE '' END
-                                  ORDER BY a.attnum), '{}')
-          FROM pg_attribute a
-          JOIN pg_type at ON at.oid = a.atttypid
-          LEFT JOIN pg_collation co ON co.oid = a.attcollation
-          LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
-         WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) AS attributes,
+       quote_ident(pg_get_userbyid(t.typowner)) AS owner,
+       coalesce(en.labels, '{}') AS labels,
+       coalesce(att.attributes, '[]'::json) AS attributes,
        CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_type,
+       CASE WHEN t.typtype = 'd' AND t.typcollation <> 0 AND t.typcollation <> bt.typcollation
+            THEN quote_ident(dcn.nspname) || '.' || quote_ident(dco.collname) END AS collation,
        t.typnotnull AS not_null,
        t.typdefault AS default_expr,
-       (SELECT coalesce(array_agg('CONSTRAINT ' || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid)
-                                  ORDER BY c.conname), '{}')
-          FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c') AS constraints,
-       CASE WHEN t.typtype = 'r' THEN
-         (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid) END AS range_subtype,
-       obj_description(t.oid, 'pg_type') AS comment
+       coalesce(con.constraints, '[]'::json) AS constraints,
+       CASE WHEN t.typtype = 'r' THEN format_type(rg.rngsubtype, NULL) END AS range_subtype,
+       obj_description(t.oid, 'pg_type') AS comment,
+       (SELECT coalesce(json_agg(g ORDER BY g.grantee, g.privilege), '[]'::json)
+          FROM (SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                            WHEN a.grantee = t.typowner THEN '(owner)'
+                            ELSE coalesce(quote_ident(r.rolname), a.grantee::text) END AS grantee,
+                       a.privilege_type AS privilege, a.is_grantable AS grantable
+                  FROM aclexplode(coalesce(t.typacl, acldefault('T', t.typowner))) a
+                  LEFT JOIN pg_roles r ON r.oid = a.grantee) g) AS acl
   FROM pg_type t
   JOIN pg_namespace n ON n.oid = t.typnamespace
+  LEFT JOIN pg_class rc ON rc.oid = t.typrelid
+  LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
+  LEFT JOIN pg_collation dco ON dco.oid = t.typcollation
+  LEFT JOIN pg_namespace dcn ON dcn.oid = dco.collnamespace
+  LEFT JOIN pg_range rg ON rg.rngtypid = t.oid
+  LEFT JOIN LATERAL (
+       SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS labels
+         FROM pg_enum e WHERE e.enumtypid = t.oid) en ON t.typtype = 'e'
+  LEFT JOIN LATERAL (
+       SELECT json_agg(json_build_object(
+                'name', a.attname,
+                'data_type', format_type(a.atttypid, a.atttypmod),
+                'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> at.typcollation
+                                  THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END,
+                'comment', col_description(a.attrelid, a.attnum)) ORDER BY a.attnum) AS attributes
+         FROM pg_attribute a
+         JOIN pg_type at ON at.oid = a.atttypid
+         LEFT JOIN pg_collation co ON co.oid = a.attcollation
+         LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+        WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) att ON t.typtype = 'c'
+  LEFT JOIN LATERAL (
+       SELECT json_agg(json_build_object(
+                'name', c.conname,
+                'definition', pg_get_constraintdef(c.oid),
+                'validated', c.convalidated,
+                'comment', obj_description(c.oid, 'pg_constraint')) ORDER BY c.conname) AS constraints
+         FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c') con ON t.typtype = 'd'
  WHERE n.nspname = ANY($1) AND n.nspname <> ALL($2)
-   AND (t.typtype IN ('e', 'd', 'r')
-        OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c'))
+   AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND rc.relkind = 'c'))
    AND NOT EXISTS (SELECT 1 FROM pg_depend d
                     WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
  ORDER BY 4

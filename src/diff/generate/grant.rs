@@ -25,6 +25,8 @@ pub struct Privileges<'a> {
 pub const NO_DEFAULTS: &[(&str, &str)] = &[];
 /// Functions and procedures: everyone may execute them.
 pub const FUNCTION_DEFAULTS: &[(&str, &str)] = &[("PUBLIC", "EXECUTE")];
+/// Types and domains: everyone may use them.
+pub const TYPE_DEFAULTS: &[(&str, &str)] = &[("PUBLIC", "USAGE")];
 
 pub fn grant_sql(
     object_type: &str,

@@ -1,0 +1,225 @@
+//! SPEC section 1: what a project is, which commands need one, missing folders, the
+//! folder-per-migration layout, and statements that would wait for the client (issue 11).
+
+mod support;
+use support::*;
+
+#[test]
+fn commands_that_need_a_project_stop_outside_one_and_create_nothing() {
+    let p = Project::bare();
+    for args in [
+        &["status"][..],
+        &["up"],
+        &["down"],
+        &["new", "x"],
+        &["check"],
+        &["seed"],
+        &["test"],
+        &["reset", "--yes"],
+        &["repair"],
+        &["baseline", "1"],
+        &["policies", "apply"],
+        &["diff"],
+        &["verify-rollbacks"],
+        &["db", "start"],
+        &["db", "status"],
+        &["db", "url"],
+        &["audit"],
+    ] {
+        let r = p.strata(None, args);
+        r.assert_code(2)
+            .assert_contains("and there is no strata.toml in")
+            .assert_contains("Nothing was created.");
+        let name = if args[0] == "db" || args[0] == "policies" {
+            format!("`strata {} {}`", args[0], args[1])
+        } else {
+            format!("`strata {}`", args[0])
+        };
+        r.assert_contains(&name);
+        assert_eq!(
+            p.listing(),
+            Vec::<String>::new(),
+            "{args:?} created something"
+        );
+    }
+    // Given a database, a project command still needs the project's files.
+    let db = TestDb::new("scope_status");
+    p.strata(Some(&db), &["status"])
+        .assert_code(2)
+        .assert_contains("`strata status` works on a project")
+        .assert_contains("strata init");
+    // audit without a database names the way to give one.
+    p.strata(None, &["audit"])
+        .assert_contains("--database-url URL (or DATABASE_URL)");
+    assert_eq!(p.listing(), Vec::<String>::new());
+}
+
+#[test]
+fn a_project_is_found_from_a_subfolder() {
+    let p = Project::new();
+    p.write("migrations/001_a.sql", "CREATE TABLE a (id int);\n")
+        .write("src/deep/README.md", "x");
+    let db = TestDb::new("scope_subfolder");
+    let r = Run::from(
+        strata_cmd(&p.path().join("src/deep"))
+            .args(["--database-url", &db.url, "up"])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
+    r.assert_ok().assert_contains("Applied 1 migration(s)");
+}
+
+#[test]
+fn commands_given_a_database_work_anywhere() {
+    let p = Project::bare();
+    let a = TestDb::new("scope_audit");
+    a.sql("CREATE TABLE notes (id int)");
+    let r = p.strata(Some(&a), &["audit"]);
+    assert!(r.code == 0 || r.code == 1, "audit ran: {}", r.all());
+    r.assert_contains("notes");
+    let b = TestDb::new("scope_diff_b");
+    let r = p.strata(None, &["diff", "--from", &a.url, "--to", &b.url]);
+    assert!(r.code == 0, "diff --from --to ran: {}", r.all());
+    r.assert_contains("notes");
+    assert_eq!(p.listing(), Vec::<String>::new(), "nothing created");
+}
+
+#[test]
+fn a_missing_migrations_folder_is_an_error_never_nothing_to_apply() {
+    let p = Project::new();
+    std::fs::remove_dir(p.path().join("migrations")).unwrap_or_else(|e| panic!("{e}"));
+    let db = TestDb::new("scope_missing");
+    for args in [&["up"][..], &["status"], &["down"], &["check"]] {
+        p.strata(Some(&db), args)
+            .assert_code(2)
+            .assert_contains(
+                "migrations/ does not exist ([paths] migrations = \"migrations\" in strata.toml)",
+            )
+            .assert_contains("never reads a missing migrations folder as \"nothing to apply\"")
+            .assert_not_contains("Nothing to apply");
+    }
+    // A folder named in [paths] must exist too.
+    p.write("strata.toml", "[paths]\nmigrations = \"db/migrations\"\n");
+    p.strata(Some(&db), &["up"])
+        .assert_code(2)
+        .assert_contains("db/migrations/ does not exist ([paths] migrations = \"db/migrations\"");
+    p.write("db/migrations/001_a.sql", "CREATE TABLE a (id int);\n");
+    p.strata(Some(&db), &["up"]).assert_ok();
+    p.write(
+        "strata.toml",
+        "[paths]\nmigrations = \"db/migrations\"\nseeds = \"db/seed\"\n",
+    );
+    p.strata(Some(&db), &["seed"])
+        .assert_code(2)
+        .assert_contains("db/seed/ does not exist ([paths] seeds = \"db/seed\" in strata.toml). A folder named in [paths] must exist");
+    // Optional folders at their default place may be absent: no rollbacks, seeds or suites.
+    p.write("strata.toml", "[paths]\nmigrations = \"db/migrations\"\n");
+    p.strata(Some(&db), &["seed"])
+        .assert_ok()
+        .assert_contains("seeds");
+    p.strata(Some(&db), &["test"]).assert_ok();
+}
+
+#[test]
+fn new_creates_the_migrations_folder() {
+    let p = Project::new();
+    std::fs::remove_dir(p.path().join("migrations")).unwrap_or_else(|e| panic!("{e}"));
+    p.strata(None, &["new", "first"])
+        .assert_ok()
+        .assert_contains("_first.sql");
+    assert!(p.path().join("migrations").is_dir());
+}
+
+#[test]
+fn folder_per_migration_layout_applies_and_rolls_back() {
+    let p = Project::new();
+    p.write(
+        "migrations/2024-01-01-120000_create_users/up.sql",
+        "CREATE TABLE users (id int PRIMARY KEY);\n",
+    )
+    .write(
+        "migrations/2024-01-01-120000_create_users/down.sql",
+        "DROP TABLE users;\n",
+    )
+    .write(
+        "migrations/20240102000000_posts/up.sql",
+        "CREATE TABLE posts (id int, user_id int REFERENCES users);\n",
+    )
+    .write(
+        "migrations/20240102000000_posts/down.sql",
+        "DROP TABLE posts;\n",
+    );
+    p.strata(None, &["check"])
+        .assert_ok()
+        .assert_contains("4 file(s) checked, 0 problem(s)");
+    let db = TestDb::new("folder_layout");
+    p.strata(Some(&db), &["up"])
+        .assert_ok()
+        .assert_contains("Applied 2 migration(s)");
+    p.strata(Some(&db), &["status"])
+        .assert_ok()
+        .assert_contains("20240101120000")
+        .assert_contains("create_users");
+    p.strata(Some(&db), &["down"]).assert_ok();
+    assert_eq!(db.sql("SELECT to_regclass('posts') IS NULL"), "t");
+    // `new` keeps the layout.
+    p.strata(None, &["new", "comments"])
+        .assert_ok()
+        .assert_contains("_comments/up.sql")
+        .assert_contains("_comments/down.sql");
+}
+
+#[test]
+fn bad_migration_folders_are_errors_naming_them() {
+    let p = Project::new();
+    p.write("migrations/001_ok/up.sql", "SELECT 1;\n")
+        .write("migrations/archive/up.sql", "SELECT 1;\n")
+        .write("migrations/002_empty/notes.md", "todo\n");
+    p.strata(None, &["check"])
+        .assert_code(1)
+        .assert_contains("migrations/archive/: the name does not start with a version number")
+        .assert_contains("migrations/002_empty/: holds neither up.sql nor down.sql");
+    let db = TestDb::new("folder_bad");
+    p.strata(Some(&db), &["up"])
+        .assert_code(1)
+        .assert_contains("migrations/002_empty/");
+    assert_eq!(db.sql("SELECT to_regclass('strata.history') IS NULL"), "t");
+}
+
+#[test]
+fn copy_from_stdin_is_refused_before_anything_runs() {
+    let p = Project::new();
+    p.write("migrations/001_a.sql", "CREATE TABLE a (id int);\n")
+        .write(
+            "migrations/002_load.sql",
+            "CREATE TABLE b (id int);\n\nCOPY b (id) FROM stdin;\n",
+        )
+        .write(
+            "migrations/003_export.sql",
+            "-- strata:no-transaction\nSELECT 1;\n  COPY (SELECT 1) TO STDOUT;\n",
+        );
+    p.strata(None, &["check"])
+        .assert_code(1)
+        .assert_contains(
+            "migrations/002_load.sql:3:1: `COPY … FROM STDIN` exchanges data with the client",
+        )
+        .assert_contains(
+            "migrations/003_export.sql:3:3: `COPY … TO STDOUT` exchanges data with the client",
+        );
+    let db = TestDb::new("copy_stdin");
+    let r = p.strata(Some(&db), &["up"]);
+    r.assert_code(1)
+        .assert_contains("migrations/002_load.sql:3:1");
+    // Nothing ran: not even the first migration.
+    assert_eq!(db.sql("SELECT to_regclass('public.a') IS NULL"), "t");
+    // The shadow refuses it the same way (diff builds the declared state with the same engine).
+    let r = p.strata(Some(&db), &["diff", "--shadow-url", &shadow_url()]);
+    r.assert_code(1)
+        .assert_contains("migrations/002_load.sql:3:1");
+    // A seed that would wait for the client is refused as well.
+    let q = Project::new();
+    q.write("seeds/001_x.sql", "COPY t FROM STDIN;\n");
+    q.strata(Some(&db), &["seed"])
+        .assert_code(1)
+        .assert_contains("seeds/001_x.sql:1:1: `COPY … FROM STDIN` exchanges data with the client");
+}
