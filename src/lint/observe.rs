@@ -43,6 +43,7 @@ const FINAL_SQL: &str = include_str!("queries/final.sql");
 const RELATIONS_SQL: &str = include_str!("queries/relations.sql");
 const SCANS_SQL: &str = include_str!("queries/scans.sql");
 const RELATIONS_SINCE_SQL: &str = include_str!("queries/relations_since.sql");
+const RELATION_OIDS_SQL: &str = include_str!("queries/relation_oids.sql");
 
 /// What to lint.
 pub struct Plan<'a> {
@@ -586,38 +587,21 @@ impl<'c> Watcher<'c> {
             }
             if sql::non_transactional_reason(&stmt).is_some() {
                 let words = super::statement::Words::of(&stmt);
-                let facts = if words.is_vacuum_full() || words.is_cluster() || words.starts(&["reindex"]) {
-                    // New storage for existing relations: compare every relation's storage.
+                let facts = if words.starts(&["create", "index", "concurrently"])
+                    || words.starts(&["create", "unique", "index", "concurrently"])
+                {
+                    match self.run_concurrent_index(index, span).await? {
+                        Some(facts) => facts,
+                        None => return Ok(()),
+                    }
+                } else {
+                    // DROP INDEX CONCURRENTLY, REINDEX, VACUUM FULL, CLUSTER …: relations may be
+                    // dropped or given new storage; compare every relation before and after.
                     let before: Vec<Relation> = self.relations().await?;
                     if !self.run_one(index, span, false).await? {
                         return Ok(());
                     }
                     let after: Vec<Relation> = self.relations().await?;
-                    self.compare_relations(index, span, before, after)
-                } else {
-                    // CREATE INDEX CONCURRENTLY and the like: the rows written since.
-                    let marker: String = sqlx::query_scalar(
-                        "SELECT pg_snapshot_xmax(pg_current_snapshot())::text",
-                    )
-                    .fetch_one(&mut *self.main)
-                    .await
-                    .map_err(|e| DbError::query("reading the next transaction id", &e))?;
-                    if !self.run_one(index, span, false).await? {
-                        return Ok(());
-                    }
-                    let written: Vec<Relation> = query_json(
-                        self.main,
-                        sqlx::query_scalar(RELATIONS_SINCE_SQL).bind(&marker),
-                        "listing the relations the statement wrote",
-                    )
-                    .await?;
-                    let before: Vec<Relation> = written
-                        .iter()
-                        .filter_map(|r| self.model.classes.get(&r.oid).cloned().flatten())
-                        .collect();
-                    let mut after = before.clone();
-                    after.retain(|b| !written.iter().any(|w| w.oid == b.oid));
-                    after.extend(written);
                     self.compare_relations(index, span, before, after)
                 };
                 self.facts.statements.push(facts);
@@ -647,6 +631,41 @@ impl<'c> Watcher<'c> {
         self.read_final().await?;
         self.read_sizes(false).await;
         self.exec("RESET ALL", "resetting the session").await
+    }
+
+    /// `CREATE INDEX CONCURRENTLY`: it creates one index and changes no other relation's
+    /// storage, so instead of listing every relation twice, the relations' oids are read before
+    /// and the pg_class rows written since (by its own transactions) after. A written relation
+    /// whose oid existed before is unchanged in everything a rule looks at (the table's
+    /// `relhasindex` may flip). `None`: the statement failed (recorded).
+    async fn run_concurrent_index(
+        &mut self,
+        index: usize,
+        span: Span,
+    ) -> Result<Option<StatementFacts>, DbError> {
+        let marker: String =
+            sqlx::query_scalar("SELECT pg_snapshot_xmax(pg_current_snapshot())::text")
+                .fetch_one(&mut *self.main)
+                .await
+                .map_err(|e| DbError::query("reading the next transaction id", &e))?;
+        let existing: Vec<i64> = sqlx::query_scalar(RELATION_OIDS_SQL)
+            .fetch_one(&mut *self.main)
+            .await
+            .map_err(|e| DbError::query("listing relations on the shadow", &e))?;
+        if !self.run_one(index, span, false).await? {
+            return Ok(None);
+        }
+        let written: Vec<Relation> = query_json(
+            self.main,
+            sqlx::query_scalar(RELATIONS_SINCE_SQL).bind(&marker),
+            "listing the relations the statement wrote",
+        )
+        .await?;
+        let existing: BTreeSet<Oid> = existing.into_iter().map(|o| o as Oid).collect();
+        let (before, after) = since_to_before_after(&existing, written, |oid| {
+            self.model.classes.get(&oid).cloned()
+        });
+        Ok(Some(self.compare_relations(index, span, before, after)))
     }
 
     async fn relations(&mut self) -> Result<Vec<Relation>, DbError> {
@@ -1043,6 +1062,29 @@ impl<'c> Watcher<'c> {
 }
 
 /// `BEGIN` / `START TRANSACTION` (as opposed to the statements that end one).
+/// The relation listings [`Watcher::compare_relations`] compares, from the oids of the user
+/// relations before a statement and the pg_class rows it wrote: a written relation is new when
+/// its oid did not exist; one that existed is as the model last saw it (a relation the
+/// migration had not touched yet: as written, which for a table under `CREATE INDEX
+/// CONCURRENTLY` differs in nothing the facts hold).
+fn since_to_before_after(
+    existing: &BTreeSet<Oid>,
+    written: Vec<Relation>,
+    known: impl Fn(Oid) -> Option<Option<Relation>>,
+) -> (Vec<Relation>, Vec<Relation>) {
+    let mut before = Vec::new();
+    for w in &written {
+        if existing.contains(&w.oid) {
+            match known(w.oid) {
+                Some(Some(b)) => before.push(b),
+                Some(None) => {}
+                None => before.push(w.clone()),
+            }
+        }
+    }
+    (before, written)
+}
+
 fn starts_transaction(stmt: &str) -> bool {
     let first = sql::tokens(stmt).filter_map(Result::ok).find(|t| {
         !matches!(
@@ -1099,6 +1141,41 @@ mod tests {
     fn lock_modes_parse_and_unknown_ones_are_skipped() {
         assert_eq!(lock_mode("ShareLock"), Some(LockMode::ShareLock));
         assert_eq!(lock_mode("SIReadLock"), None);
+    }
+
+    fn relation(oid: Oid, name: &str, kind: RelKind) -> Relation {
+        Relation {
+            oid,
+            schema: "public".into(),
+            name: name.into(),
+            kind,
+            filenode: i64::from(oid),
+            rls: false,
+            rls_forced: false,
+            acl: Vec::new(),
+            options: Vec::new(),
+            partition: false,
+            index_of: None,
+        }
+    }
+
+    #[test]
+    fn a_concurrent_index_is_new_and_its_table_unchanged() {
+        let table = relation(10, "orders", RelKind::Table);
+        let mut idx = relation(20, "orders_at_idx", RelKind::Index);
+        idx.index_of = Some(10);
+        let existing: BTreeSet<Oid> = [10, 11].into_iter().collect();
+        let (before, after) =
+            since_to_before_after(&existing, vec![table.clone(), idx.clone()], |_| None);
+        assert_eq!(before, vec![table.clone()]);
+        assert_eq!(after, vec![table.clone(), idx]);
+        // A table the migration already changed: its last known state is the before.
+        let mut renamed = table.clone();
+        renamed.name = "old_orders".into();
+        let (before, _) = since_to_before_after(&existing, vec![table.clone()], |_| {
+            Some(Some(renamed.clone()))
+        });
+        assert_eq!(before, vec![renamed]);
     }
 
     #[test]

@@ -233,7 +233,11 @@ mod tests {
         s.created(0, &parent).takes(0, 10, LockMode::ShareLock);
         let found = s.check(check);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].message.contains("each of its 2 partition(s)"), "{}", found[0].message);
+        assert!(
+            found[0].message.contains("each of its 2 partition(s)"),
+            "{}",
+            found[0].message
+        );
     }
 
     #[test]
