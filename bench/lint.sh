@@ -12,8 +12,9 @@
 # and their validation, new tables with RLS, functions, views, a backfill). `strata lint`
 # judges the 100 on a shadow copy of the 1,000-migration state: cold (the template is built by
 # applying the 1,000 migrations) and warm (best of RUNS, default 3). squawk 2.70.0 (pip
-# squawk-cli, in a throwaway venv) reads the same 100 files for reference: it parses text and
+# squawk-cli) reads the same 100 files for reference: it parses text and
 # runs nothing, so it is a floor, not a peer in kind.
+# squawk is installed with pip into .cache/squawk-2.70.0 (a venv; reused by later runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TABLES=${TABLES:-1000}
@@ -31,10 +32,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# squawk in a venv of its own under .cache/ (git-ignored; delete it to remove squawk): the
+# script changes nothing outside the repository's .cache/ and its temporary folder.
 squawk_venv() {
-  python3 -m venv "$WORK/venv" >/dev/null
-  "$WORK/venv/bin/pip" install -q "squawk-cli==$SQUAWK_VERSION" >/dev/null
-  SQUAWK=$WORK/venv/bin/squawk
+  local venv=$REPO/.cache/squawk-$SQUAWK_VERSION
+  if [[ ! -x "$venv/bin/squawk" ]]; then
+    python3 -m venv "$venv" >/dev/null
+    "$venv/bin/pip" install -q "squawk-cli==$SQUAWK_VERSION" >/dev/null
+  fi
+  SQUAWK=$venv/bin/squawk
 }
 
 mkdir -p "$WORK/project"

@@ -427,12 +427,15 @@ impl<'c> Watcher<'c> {
     }
 
     /// Starts a transaction with an xid, so that `age(xmin) <= 0` means "written by it".
-    async fn begin(&mut self) -> Result<(), DbError> {
+    /// `reset`: a new migration starts from a clean session; a statement of a no-transaction
+    /// file keeps what the file's earlier statements `SET` (as `up` runs them, in one session).
+    async fn begin(&mut self, reset: bool) -> Result<(), DbError> {
+        let reset = if reset { "RESET ALL; " } else { "" };
         if self.facts.server_version >= 150000 {
             // Flush the scan counts of earlier transactions to the shared statistics when the
             // session goes idle after this message, so this transaction's counts start at 0.
             self.exec(
-                "RESET ALL; SELECT pg_stat_force_next_flush();",
+                &format!("{reset}SELECT pg_stat_force_next_flush();"),
                 "resetting the session",
             )
             .await?;
@@ -443,7 +446,7 @@ impl<'c> Watcher<'c> {
             .await?;
         } else {
             self.exec(
-                "RESET ALL; BEGIN; SELECT pg_current_xact_id();",
+                &format!("{reset}BEGIN; SELECT pg_current_xact_id();"),
                 "starting the lint transaction",
             )
             .await?;
@@ -508,7 +511,7 @@ impl<'c> Watcher<'c> {
     /// The whole file in one transaction, observed after each statement; rolled back (judging
     /// in place) or committed (walking forward on a copy).
     async fn run_transactional(&mut self, end: End) -> Result<(), DbError> {
-        self.begin().await?;
+        self.begin(true).await?;
         for (index, span) in self.spans().into_iter().enumerate() {
             if !self.run_one(index, span, true).await? {
                 return Ok(());
@@ -607,7 +610,7 @@ impl<'c> Watcher<'c> {
                 self.facts.statements.push(facts);
                 continue;
             }
-            self.begin().await?;
+            self.begin(false).await?;
             if !self.run_one(index, span, true).await? {
                 return Ok(());
             }
