@@ -6,6 +6,12 @@ previous table, a CHECK, an index and a COMMENT; every 3rd adds a column to the 
 every 4th a SQL function, every 5th a plpgsql trigger, every 7th RLS and a policy, every 11th an
 enum. Deterministic: the same N gives the same files.
 
+Also writes, for every migration, its rollback (strata `rollbacks/`, dbmate `-- migrate:down`),
+refinery's layout (`refinery/V{i}__name.sql`), and the floors the benchmarks time psql with:
+`all.sql` (every migration, for `psql -1`), `all_tx.sql` (each migration in its own
+BEGIN/COMMIT, for `psql`, the floor at sizes where one transaction runs out of lock slots) and
+`udu.sql` (up; down; up of each migration in turn, for `psql -1`: the verify-rollbacks floor).
+
 usage: gen_migrations.py N OUT_DIR
 """
 import os
@@ -56,25 +62,49 @@ def migration(i: int) -> str:
     return "\n".join(out) + "\n"
 
 
+def rollback(i: int) -> str:
+    """Undoes migration(i) exactly."""
+    t = f"t{i:05d}"
+    prev = f"t{i - 1:05d}" if i > 1 else None
+    out = [f"DROP TABLE {t};"]
+    if i % 5 == 0:
+        out.append(f"DROP FUNCTION {t}_touch();")
+    if i % 4 == 0:
+        out.append(f"DROP FUNCTION {t}_total();")
+    if prev and i % 3 == 0:
+        out.append(f"ALTER TABLE {prev} DROP COLUMN extra_{i};")
+    if i % 11 == 0:
+        out.append(f"DROP TYPE {t}_state;")
+    return "\n".join(out) + "\n"
+
+
+def write(path: str, text: str) -> None:
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def main() -> None:
     n = int(sys.argv[1])
     out = sys.argv[2]
-    for sub in ("strata/migrations", "sqlx", "dbmate"):
+    for sub in ("strata/migrations", "strata/rollbacks", "sqlx", "dbmate", "refinery"):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
-    everything = []
+    write(os.path.join(out, "strata/strata.toml"), "[auth]\nshim = false\n")
+    everything, per_tx, udu = [], [], []
     for i in range(1, n + 1):
-        sql = migration(i)
+        sql, down = migration(i), rollback(i)
         everything.append(sql)
+        per_tx.append("BEGIN;\n" + sql + "COMMIT;\n")
+        udu.append(sql + down + sql)
         v = 20240101000000 + i
         name = f"{v}_create_t{i:05d}.sql"
-        with open(os.path.join(out, "strata/migrations", name), "w") as f:
-            f.write(sql)
-        with open(os.path.join(out, "sqlx", name), "w") as f:
-            f.write(sql)
-        with open(os.path.join(out, "dbmate", name), "w") as f:
-            f.write("-- migrate:up\n" + sql + "\n-- migrate:down\n")
-    with open(os.path.join(out, "all.sql"), "w") as f:
-        f.write("".join(everything))
+        write(os.path.join(out, "strata/migrations", name), sql)
+        write(os.path.join(out, "strata/rollbacks", name), down)
+        write(os.path.join(out, "sqlx", name), sql)
+        write(os.path.join(out, "dbmate", name), "-- migrate:up\n" + sql + "\n-- migrate:down\n" + down)
+        write(os.path.join(out, "refinery", f"V{i}__create_t{i:05d}.sql"), sql)
+    write(os.path.join(out, "all.sql"), "".join(everything))
+    write(os.path.join(out, "all_tx.sql"), "".join(per_tx))
+    write(os.path.join(out, "udu.sql"), "".join(udu))
 
 
 if __name__ == "__main__":

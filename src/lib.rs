@@ -31,6 +31,7 @@ pub mod report;
 pub mod secret;
 pub mod seed;
 pub mod shadow;
+pub mod snapshot;
 pub mod sql;
 pub mod validation;
 

@@ -288,10 +288,81 @@ fn verbose_diff_shows_each_catalog_query_time() {
     let p = Project::new();
     p.write("migrations/001_init.sql", "CREATE TABLE t (id int);\n");
     p.strata(Some(&db), &["up"]).assert_ok();
-    p.strata(Some(&db), &["-v", "diff", "--shadow-url", &shadow_url()])
-        .assert_ok()
-        .assert_contains("live: read columns")
-        .assert_contains("declared: read policies");
+    let r = p.strata(Some(&db), &["-v", "diff", "--shadow-url", &shadow_url()]);
+    r.assert_ok().assert_contains("live: read columns");
+    // The declared side is read query by query, or (a template left by an earlier run of the
+    // suite) taken from the cache inside the template.
+    assert!(
+        r.all().contains("declared: read policies")
+            || r.all()
+                .contains("declared: read the catalog cached in the template"),
+        "{}",
+        r.all()
+    );
+}
+
+/// The declared side's catalog is cached inside its template: the second `diff` reads it from
+/// there (no catalog query on the declared side), and everything built from it, the
+/// differences and the planned script with its order, is the same as from a fresh read.
+#[test]
+fn a_warm_diff_reads_the_declared_catalog_from_the_template_and_says_the_same() {
+    let db = TestDb::new("diff_cache");
+    let p = Project::new();
+    // Unique files: a template of their own, built (and read) by the first run.
+    let unique = format!(
+        "-- {} {:?}\n",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+    );
+    p.write(
+        "migrations/001_init.sql",
+        &format!(
+            "{unique}CREATE TABLE parent (id int PRIMARY KEY);\n\
+             CREATE TABLE child (id int PRIMARY KEY, p int REFERENCES parent, note text);\n\
+             COMMENT ON COLUMN child.note IS 'a note';\n\
+             CREATE VIEW kids AS SELECT c.id, p.id AS parent FROM child c JOIN parent p ON p.id = c.p;\n\
+             CREATE FUNCTION n_kids() RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT count(*) FROM kids $$;\n\
+             CREATE TYPE mood AS ENUM ('a', 'b');\nCREATE STATISTICS st (dependencies) ON id, p FROM child;\n\
+             ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC;\n"
+        ),
+    );
+    db.sql("CREATE TABLE parent (id int PRIMARY KEY, extra int);");
+    let args = [
+        "-v",
+        "diff",
+        "--sql",
+        "--format",
+        "json",
+        "--shadow-url",
+        &shadow_url(),
+    ];
+    let cold = p.strata(Some(&db), &args);
+    let warm = p.strata(Some(&db), &args);
+    cold.assert_code(0)
+        .assert_contains("declared: read columns");
+    warm.assert_code(0)
+        .assert_contains("declared: read the catalog cached in the template")
+        .assert_not_contains("declared: read columns");
+    assert!(cold.stdout.contains("\"script\""), "{}", cold.stdout);
+    assert_eq!(cold.stdout, warm.stdout);
+    // The template is this test's alone: drop it (the suite's cluster outlives the run).
+    let root = p.path().display().to_string();
+    let tpls = psql(
+        &cluster().url_for("postgres"),
+        &format!(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'strata_tpl_%' \
+             AND shobj_description(oid, 'pg_database') LIKE '%{}'",
+            root.replace('\'', "''")
+        ),
+    );
+    for t in tpls.lines().filter(|l| !l.trim().is_empty()) {
+        psql(
+            &cluster().url_for("postgres"),
+            &format!("DROP DATABASE IF EXISTS \"{}\"", t.trim()),
+        );
+    }
 }
 
 /// One acceptance case (`tests/cases/diff/*.case`):

@@ -62,8 +62,9 @@ const Q_ROLES: &str = include_str!("queries/roles.sql");
 const Q_ROLE_MEMBERS: &str = include_str!("queries/role_members.sql");
 const Q_VIEW_READS: &str = include_str!("queries/view_reads.sql");
 
-/// Every catalog query by name (each is run once per introspection).
-#[cfg(test)]
+/// Every catalog query by name (each is run once per introspection). A cache of a catalog
+/// read is valid only for the same texts ([`reader_identity`]); [`Reader::fetch_filtered`]
+/// checks (in debug builds) that every query it runs is listed here.
 pub(crate) const QUERIES: &[(&str, &str)] = &[
     ("schemas", Q_SCHEMAS),
     ("extensions", Q_EXTENSIONS),
@@ -104,9 +105,75 @@ pub async fn introspect(
     )
     .await
     .map_err(|e| DbError::query("starting the catalog snapshot", &e))?;
-    let result = read_all(conn, schemas, exclude_schemas).await;
+    let result = read_all(conn, schemas, exclude_schemas, None).await;
     let _ = db::execute_script(conn, "ROLLBACK").await;
     result
+}
+
+/// The objects [`introspect_only`] reads, by oid and kind (a relation with its columns,
+/// constraints, indexes, rules, triggers and policies). A kind with no oids is not queried at
+/// all; default privileges and security labels are read whole or not at all.
+#[derive(Debug, Clone, Default)]
+pub struct Only {
+    pub schemas: Vec<i64>,
+    pub extensions: Vec<i64>,
+    pub collations: Vec<i64>,
+    pub types: Vec<i64>,
+    pub sequences: Vec<i64>,
+    /// Tables, views and materialized views.
+    pub relations: Vec<i64>,
+    pub statistics: Vec<i64>,
+    pub functions: Vec<i64>,
+    pub event_triggers: Vec<i64>,
+    pub publications: Vec<i64>,
+    pub default_privileges: bool,
+    pub security_labels: bool,
+}
+
+/// Like [`introspect`], but only the objects in `only`. Dependencies, objects not compared and
+/// roles are left empty. For `verify-rollbacks`, which reads only what a migration touched
+/// (see `snapshot`).
+pub async fn introspect_only(
+    conn: &mut PgConnection,
+    schemas: &[String],
+    exclude_schemas: &[String],
+    only: &Only,
+) -> Result<Catalog, DbError> {
+    // The same statements run after every migration: a generic plan is made once and reused
+    // (planning these queries costs about as much as running them on a small schema).
+    db::execute_script(
+        conn,
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSET LOCAL search_path = pg_catalog;\n\
+         SET LOCAL plan_cache_mode = force_generic_plan;",
+    )
+    .await
+    .map_err(|e| DbError::query("starting the catalog snapshot", &e))?;
+    let result = read_all(conn, schemas, exclude_schemas, Some(only)).await;
+    let _ = db::execute_script(conn, "ROLLBACK").await;
+    result
+}
+
+/// What shapes a catalog read besides the database: the server version, the role that reads
+/// (it decides owners "by default" and default-privilege keys) and every query as rendered
+/// for that version. A cached catalog is valid only for the same identity.
+pub async fn reader_identity(conn: &mut PgConnection) -> Result<String, DbError> {
+    let (version, role) = session(conn).await?;
+    let mut out = format!("{version}\n{role}\n");
+    for (name, q) in QUERIES {
+        out.push_str(name);
+        out.push('\n');
+        out.push_str(&version::render(q, version));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// `server_version_num` and the current role (quoted).
+async fn session(conn: &mut PgConnection) -> Result<(i32, String), DbError> {
+    sqlx::query_as("SELECT current_setting('server_version_num')::int4, quote_ident(current_user)")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| DbError::query("reading the server version", &e))
 }
 
 /// Reads the catalog inside the caller's open transaction (for `policies apply`, which compares
@@ -123,7 +190,7 @@ pub async fn introspect_in_transaction(
     )
     .await
     .map_err(|e| DbError::query("starting the catalog snapshot", &e))?;
-    let result = read_all(conn, schemas, exclude_schemas).await;
+    let result = read_all(conn, schemas, exclude_schemas, None).await;
     let end = db::execute_script(
         conn,
         "ROLLBACK TO SAVEPOINT strata_catalog;\nRELEASE SAVEPOINT strata_catalog;",
@@ -142,25 +209,92 @@ struct Reader<'c> {
     exclude: &'c [String],
     /// `server_version_num`, for the version-dependent query fragments.
     version: i32,
+    /// Reading only some objects ([`introspect_only`]): queries run with plain
+    /// [`Reader::fetch`] (dependencies, objects not compared, roles) are skipped.
+    partial: bool,
     timings: Timings,
 }
 
+/// Which objects one query reads: all in the schemas, or (`Only`) the rows whose column
+/// `column` is one of the oids; `Skip` reads nothing.
+#[derive(Clone, Copy)]
+enum Filter<'a> {
+    All,
+    Only(&'static str, &'a [i64]),
+    Skip,
+}
+
+impl<'a> Filter<'a> {
+    /// For [`introspect_only`] (`Some`): the rows with these oids, none when there are none;
+    /// for a whole read (`None`): all.
+    fn by(oids: Option<&'a [i64]>, column: &'static str) -> Filter<'a> {
+        match oids {
+            None => Filter::All,
+            Some([]) => Filter::Skip,
+            Some(oids) => Filter::Only(column, oids),
+        }
+    }
+
+    /// All or nothing: a kind read whole when `read`.
+    fn whole(read: bool) -> Filter<'a> {
+        if read {
+            Filter::All
+        } else {
+            Filter::Skip
+        }
+    }
+}
+
 impl Reader<'_> {
-    /// Runs one catalog query and decodes its rows; `$1` is the schemas in scope, `$2` those
-    /// left out. A decode error (a catalog code strata does not know) names the query and the
-    /// column.
+    /// Runs one catalog query that reads the whole catalog (skipped when only some objects
+    /// are read) and decodes its rows; `$1` is the schemas in scope, `$2` those left out. A
+    /// decode error (a catalog code strata does not know) names the query and the column.
     async fn fetch<R>(&mut self, what: &'static str, sql: &'static str) -> Result<Vec<R>, DbError>
     where
         R: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
     {
+        let filter = Filter::whole(!self.partial);
+        self.fetch_filtered(what, sql, filter).await
+    }
+
+    /// [`Reader::fetch`], limited by `filter`: with `Only`, the query is wrapped and `$3` is
+    /// the oids (the planner pushes the condition down into the query's scans, so the
+    /// deparsers run only for the rows asked for).
+    async fn fetch_filtered<R>(
+        &mut self,
+        what: &'static str,
+        sql: &'static str,
+        filter: Filter<'_>,
+    ) -> Result<Vec<R>, DbError>
+    where
+        R: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+    {
+        debug_assert!(
+            QUERIES.iter().any(|(_, q)| *q == sql),
+            "catalog query {what} is not listed in QUERIES (the declared catalog's cache key)"
+        );
         let started = std::time::Instant::now();
         let sql = version::render(sql, self.version);
-        let rows = sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql))
-            .bind(self.schemas)
-            .bind(self.exclude)
-            .fetch_all(&mut *self.conn)
-            .await
-            .map_err(|e| DbError::query(format!("reading {what} from the catalog"), &e))?;
+        let rows = match filter {
+            Filter::Skip => return Ok(Vec::new()),
+            Filter::All => {
+                sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql))
+                    .bind(self.schemas)
+                    .bind(self.exclude)
+                    .fetch_all(&mut *self.conn)
+                    .await
+            }
+            Filter::Only(column, oids) => {
+                let wrapped = format!("SELECT * FROM (\n{sql}\n) q WHERE q.{column} = ANY($3)");
+                sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(wrapped))
+                    .bind(self.schemas)
+                    .bind(self.exclude)
+                    .bind(oids)
+                    .fetch_all(&mut *self.conn)
+                    .await
+            }
+        }
+        .map_err(|e| DbError::query(format!("reading {what} from the catalog"), &e))?;
         self.timings.0.push((what, started.elapsed()));
         Ok(rows)
     }
@@ -176,22 +310,23 @@ fn oref(kind: ObjectKind, key: &str) -> ObjectRef {
     }
 }
 
+/// Reads every kind, or with `only` just those objects (see [`introspect_only`]).
 async fn read_all(
     conn: &mut PgConnection,
     schemas: &[String],
     exclude: &[String],
+    only: Option<&Only>,
 ) -> Result<Catalog, DbError> {
-    let (version, current_role): (i32, String) = sqlx::query_as(
-        "SELECT current_setting('server_version_num')::int4, quote_ident(current_user)",
-    )
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(|e| DbError::query("reading the server version", &e))?;
+    let (version, current_role) = session(conn).await?;
+    // What each query is limited to; with `only`, the whole-catalog reads are skipped.
+    let by = |oids: fn(&Only) -> &[i64], column| Filter::by(only.map(oids), column);
+    let whole = |read: fn(&Only) -> bool| Filter::whole(only.is_none_or(read));
     let mut rd = Reader {
         conn,
         schemas,
         exclude,
         version,
+        partial: only.is_some(),
         timings: Timings::default(),
     };
     let mut cat = Catalog {
@@ -201,25 +336,40 @@ async fn read_all(
     let mut oids: OidMap = HashMap::new();
     let mut extra_edges: Vec<(ObjectRef, ObjectRef)> = Vec::new();
 
-    for r in rd.fetch::<SchemaRow>("schemas", Q_SCHEMAS).await? {
+    for r in rd
+        .fetch_filtered::<SchemaRow>("schemas", Q_SCHEMAS, by(|o| &o.schemas, "oid"))
+        .await?
+    {
         oids.insert(("pg_namespace", r.oid, 0), oref(ObjectKind::Schema, &r.key));
         cat.schemas.insert(r.key.clone(), r.model());
     }
-    for r in rd.fetch::<ExtensionRow>("extensions", Q_EXTENSIONS).await? {
+    for r in rd
+        .fetch_filtered::<ExtensionRow>("extensions", Q_EXTENSIONS, by(|o| &o.extensions, "oid"))
+        .await?
+    {
         cat.extensions.insert(r.key.clone(), r.model());
     }
-    for r in rd.fetch::<CollationRow>("collations", Q_COLLATIONS).await? {
+    for r in rd
+        .fetch_filtered::<CollationRow>("collations", Q_COLLATIONS, by(|o| &o.collations, "oid"))
+        .await?
+    {
         oids.insert(
             ("pg_collation", r.oid, 0),
             oref(ObjectKind::Collation, &r.key),
         );
         cat.collations.insert(r.key.clone(), r.model());
     }
-    for r in rd.fetch::<TypeRow>("types", Q_TYPES).await? {
+    for r in rd
+        .fetch_filtered::<TypeRow>("types", Q_TYPES, by(|o| &o.types, "oid"))
+        .await?
+    {
         oids.insert(("pg_type", r.oid, 0), oref(ObjectKind::Type, &r.key));
         cat.types.insert(r.key.clone(), r.model());
     }
-    for r in rd.fetch::<SequenceRow>("sequences", Q_SEQUENCES).await? {
+    for r in rd
+        .fetch_filtered::<SequenceRow>("sequences", Q_SEQUENCES, by(|o| &o.sequences, "oid"))
+        .await?
+    {
         oids.insert(("pg_class", r.oid, 0), oref(ObjectKind::Sequence, &r.key));
         cat.sequences.insert(r.key.clone(), r.model());
     }
@@ -228,14 +378,20 @@ async fn read_all(
     let mut table_by_oid: HashMap<i64, String> = HashMap::new();
     let mut view_by_oid: HashMap<i64, (String, ObjectKind)> = HashMap::new();
 
-    for r in rd.fetch::<TableRow>("tables", Q_TABLES).await? {
+    for r in rd
+        .fetch_filtered::<TableRow>("tables", Q_TABLES, by(|o| &o.relations, "oid"))
+        .await?
+    {
         oids.insert(("pg_class", r.oid, 0), oref(ObjectKind::Table, &r.key));
         oids.insert(("pg_type", r.type_oid, 0), oref(ObjectKind::Table, &r.key));
         table_by_oid.insert(r.oid, r.key.clone());
         cat.owners.insert(r.key.clone(), r.owner.clone());
         cat.tables.insert(r.key.clone(), r.model());
     }
-    for r in rd.fetch::<ViewRow>("views", Q_VIEWS).await? {
+    for r in rd
+        .fetch_filtered::<ViewRow>("views", Q_VIEWS, by(|o| &o.relations, "oid"))
+        .await?
+    {
         let kind = r.kind();
         oids.insert(("pg_class", r.oid, 0), oref(kind, &r.key));
         oids.insert(("pg_type", r.type_oid, 0), oref(kind, &r.key));
@@ -244,7 +400,10 @@ async fn read_all(
         cat.views.insert(r.key.clone(), r.model());
     }
 
-    for r in rd.fetch::<ColumnRow>("columns", Q_COLUMNS).await? {
+    for r in rd
+        .fetch_filtered::<ColumnRow>("columns", Q_COLUMNS, by(|o| &o.relations, "rel_oid"))
+        .await?
+    {
         let (rel, num) = (r.rel_oid, r.num);
         if let Some(tkey) = table_by_oid.get(&rel) {
             let Some(table) = cat.tables.get_mut(tkey) else {
@@ -272,7 +431,11 @@ async fn read_all(
     }
 
     for r in rd
-        .fetch::<ConstraintRow>("constraints", Q_CONSTRAINTS)
+        .fetch_filtered::<ConstraintRow>(
+            "constraints",
+            Q_CONSTRAINTS,
+            by(|o| &o.relations, "rel_oid"),
+        )
         .await?
     {
         let Some(tkey) = table_by_oid.get(&r.rel_oid) else {
@@ -294,12 +457,15 @@ async fn read_all(
             table.constraints.insert(r.name.clone(), r.model());
         }
     }
-    for r in rd.fetch::<IndexRow>("indexes", Q_INDEXES).await? {
+    for r in rd
+        .fetch_filtered::<IndexRow>("indexes", Q_INDEXES, by(|o| &o.relations, "rel_oid"))
+        .await?
+    {
         oids.insert(("pg_class", r.oid, 0), oref(ObjectKind::Index, &r.key));
         cat.indexes.insert(r.key.clone(), r.model());
     }
     for r in rd
-        .fetch::<StatisticsRow>("statistics", Q_STATISTICS)
+        .fetch_filtered::<StatisticsRow>("statistics", Q_STATISTICS, by(|o| &o.statistics, "oid"))
         .await?
     {
         oids.insert(
@@ -308,22 +474,35 @@ async fn read_all(
         );
         cat.statistics.insert(r.key.clone(), r.model());
     }
-    for r in rd.fetch::<RuleRow>("rules", Q_RULES).await? {
+    for r in rd
+        .fetch_filtered::<RuleRow>("rules", Q_RULES, by(|o| &o.relations, "rel_oid"))
+        .await?
+    {
         let key = format!("{}.{}", r.relation_key, crate::sql::quote_ident(&r.name));
         oids.insert(("pg_rewrite", r.oid, 0), oref(ObjectKind::Rule, &key));
         cat.rules.insert(key, r.model());
     }
-    for r in rd.fetch::<FunctionRow>("functions", Q_FUNCTIONS).await? {
+    for r in rd
+        .fetch_filtered::<FunctionRow>("functions", Q_FUNCTIONS, by(|o| &o.functions, "oid"))
+        .await?
+    {
         oids.insert(("pg_proc", r.oid, 0), oref(r.kind(), &r.key));
         cat.functions.insert(r.key.clone(), r.model());
     }
-    for r in rd.fetch::<TriggerRow>("triggers", Q_TRIGGERS).await? {
+    for r in rd
+        .fetch_filtered::<TriggerRow>("triggers", Q_TRIGGERS, by(|o| &o.relations, "rel_oid"))
+        .await?
+    {
         let key = format!("{}.{}", r.table_key, crate::sql::quote_ident(&r.name));
         oids.insert(("pg_trigger", r.oid, 0), oref(ObjectKind::Trigger, &key));
         cat.triggers.insert(key, r.model());
     }
     for r in rd
-        .fetch::<EventTriggerRow>("event triggers", Q_EVENT_TRIGGERS)
+        .fetch_filtered::<EventTriggerRow>(
+            "event triggers",
+            Q_EVENT_TRIGGERS,
+            by(|o| &o.event_triggers, "oid"),
+        )
         .await?
     {
         oids.insert(
@@ -332,13 +511,20 @@ async fn read_all(
         );
         cat.event_triggers.insert(r.key.clone(), r.model());
     }
-    for r in rd.fetch::<PolicyRow>("policies", Q_POLICIES).await? {
+    for r in rd
+        .fetch_filtered::<PolicyRow>("policies", Q_POLICIES, by(|o| &o.relations, "rel_oid"))
+        .await?
+    {
         let key = format!("{}.{}", r.table_key, crate::sql::quote_ident(&r.name));
         oids.insert(("pg_policy", r.oid, 0), oref(ObjectKind::Policy, &key));
         cat.policies.insert(key, r.model());
     }
     for r in rd
-        .fetch::<PublicationRow>("publications", Q_PUBLICATIONS)
+        .fetch_filtered::<PublicationRow>(
+            "publications",
+            Q_PUBLICATIONS,
+            by(|o| &o.publications, "oid"),
+        )
         .await?
     {
         let key = r.key.clone();
@@ -353,7 +539,11 @@ async fn read_all(
         cat.publications.insert(key, p);
     }
     for r in rd
-        .fetch::<DefaultPrivilegesRow>("default privileges", Q_DEFAULT_PRIVILEGES)
+        .fetch_filtered::<DefaultPrivilegesRow>(
+            "default privileges",
+            Q_DEFAULT_PRIVILEGES,
+            whole(|o| o.default_privileges),
+        )
         .await?
     {
         let d = r.model();
@@ -361,7 +551,11 @@ async fn read_all(
             .insert(default_privileges_key(&d, &cat.current_role), d);
     }
     for r in rd
-        .fetch::<SecurityLabelRow>("security labels", Q_SECURITY_LABELS)
+        .fetch_filtered::<SecurityLabelRow>(
+            "security labels",
+            Q_SECURITY_LABELS,
+            whole(|o| o.security_labels),
+        )
         .await?
     {
         cat.security_labels.insert(r.key(), r.model());

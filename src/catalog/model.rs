@@ -21,7 +21,7 @@ pub struct Grant {
 }
 
 /// The whole introspected state of the schemas in scope.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Catalog {
     pub schemas: BTreeMap<String, Schema>,
     pub extensions: BTreeMap<String, Extension>,
@@ -95,7 +95,7 @@ pub struct Catalog {
 
 /// `GRANT role TO member`: the member may act as the role, and with `inherit` holds its
 /// privileges (and its ownerships) without `SET ROLE`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Membership {
     /// Quoted role name of the member.
     pub member: String,
@@ -116,7 +116,7 @@ impl PartialEq for Timings {
 }
 
 /// A role's attributes that decide whether row-level security applies to it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Role {
     pub name: String,
     pub superuser: bool,
@@ -125,7 +125,7 @@ pub struct Role {
 }
 
 /// A reference to one modelled object, used by dependency edges.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ObjectRef {
     pub kind: ObjectKind,
     pub key: String,
@@ -188,7 +188,7 @@ impl ObjectKind {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Schema {
     pub name: String,
     /// Quoted role name.
@@ -197,7 +197,7 @@ pub struct Schema {
     pub acl: Vec<Grant>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Extension {
     pub name: String,
     pub schema: String,
@@ -208,7 +208,7 @@ pub struct Extension {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TypeKind {
     #[default]
@@ -218,7 +218,7 @@ pub enum TypeKind {
     Range,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TypeDef {
     pub schema: String,
     pub name: String,
@@ -242,7 +242,7 @@ pub struct TypeDef {
 }
 
 /// An attribute of a composite type.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Attribute {
     pub name: String,
     pub data_type: String,
@@ -252,7 +252,7 @@ pub struct Attribute {
 }
 
 /// A CHECK constraint of a domain.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DomainConstraint {
     pub name: String,
     /// `pg_get_constraintdef`: `CHECK ((VALUE > 0))`, with ` NOT VALID` when not validated.
@@ -261,7 +261,7 @@ pub struct DomainConstraint {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Sequence {
     pub schema: String,
     pub name: String,
@@ -279,7 +279,7 @@ pub struct Sequence {
     pub acl: Vec<Grant>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Table {
     pub schema: String,
     pub name: String,
@@ -314,7 +314,7 @@ impl Table {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Column {
     pub name: String,
     /// `format_type` output, with modifiers (`character varying(20)`, `numeric(10,2)`).
@@ -334,7 +334,7 @@ pub struct Column {
     pub acl: Vec<Grant>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConstraintKind {
     PrimaryKey,
@@ -345,7 +345,7 @@ pub enum ConstraintKind {
     Exclusion,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Constraint {
     pub name: String,
     pub kind: ConstraintKind,
@@ -362,7 +362,7 @@ pub struct Constraint {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Index {
     pub schema: String,
     pub name: String,
@@ -377,7 +377,7 @@ pub struct Index {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct View {
     pub schema: String,
     pub name: String,
@@ -395,7 +395,7 @@ pub struct View {
     pub column_comments: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Function {
     pub schema: String,
     pub name: String,
@@ -423,7 +423,7 @@ pub struct Function {
     pub acl: Vec<Grant>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Trigger {
     pub name: String,
     pub table: String,
@@ -437,7 +437,7 @@ pub struct Trigger {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
     pub name: String,
     pub table: String,
@@ -464,6 +464,7 @@ pub struct Policy {
     PartialOrd,
     Ord,
     Serialize,
+    Deserialize,
     strum::Display,
     strum::IntoStaticStr,
 )]
@@ -495,7 +496,7 @@ impl DefaultObjects {
 
 /// One `pg_default_acl` entry: the privileges objects get when `role` creates them (in
 /// `schema`, or anywhere).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DefaultPrivileges {
     /// Quoted role name.
     pub role: String,
@@ -505,7 +506,7 @@ pub struct DefaultPrivileges {
     pub acl: Vec<Grant>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EventTrigger {
     pub name: String,
     /// `ddl_command_start`, `ddl_command_end`, `table_rewrite`, `sql_drop`, `login`.
@@ -522,7 +523,7 @@ pub struct EventTrigger {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Publication {
     pub name: String,
     pub all_tables: bool,
@@ -541,14 +542,14 @@ pub struct Publication {
 }
 
 /// A table in a publication, with its column list and row filter (PostgreSQL 15+).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PublicationTable {
     pub table: String,
     pub columns: Option<Vec<String>>,
     pub row_filter: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Statistics {
     pub schema: String,
     pub name: String,
@@ -561,7 +562,7 @@ pub struct Statistics {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rule {
     pub name: String,
     /// The table or view it is on.
@@ -575,7 +576,7 @@ pub struct Rule {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Collation {
     pub schema: String,
     pub name: String,
@@ -592,7 +593,7 @@ pub struct Collation {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SecurityLabel {
     pub provider: String,
     /// As `SECURITY LABEL … ON <type>` spells it: `TABLE`, `COLUMN`, `FUNCTION`, …
@@ -603,7 +604,9 @@ pub struct SecurityLabel {
 }
 
 /// Why an object is not compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, strum::Display)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, strum::Display,
+)]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
 pub enum NotComparedReason {
@@ -616,7 +619,7 @@ pub enum NotComparedReason {
 }
 
 /// An object that is not compared.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct NotCompared {
     /// e.g. `operator`, `aggregate`, `schema`, `publication`.
     pub kind: String,

@@ -178,6 +178,10 @@ pub enum Command {
         /// Server for the shadow database (default: the project's local server)
         #[arg(long, value_name = "URL", env = "STRATA_SHADOW_URL")]
         shadow_url: Option<String>,
+        /// Also read the whole catalog after every step and check the incrementally kept one
+        /// against it (slow; for testing strata itself)
+        #[arg(long, hide = true)]
+        crosscheck: bool,
     },
     /// The local development database
     Db {
@@ -546,8 +550,14 @@ async fn dispatch(cli: Cli, p: &Printer, sink: &mut Progress) -> Result<bool> {
             let o = ops::lint::lint(&ws, &opts, sink).await?;
             show(p, &o, o.failed())
         }
-        Command::VerifyRollbacks { shadow_url } => {
-            let opts = ops::verify_rollbacks::VerifyOptions { shadow_url };
+        Command::VerifyRollbacks {
+            shadow_url,
+            crosscheck,
+        } => {
+            let opts = ops::verify_rollbacks::VerifyOptions {
+                shadow_url,
+                crosscheck,
+            };
             let o = ops::verify_rollbacks::verify_rollbacks(&ws, &opts, sink).await?;
             show(p, &o, o.failed())
         }

@@ -138,15 +138,22 @@ pub async fn diff(ws: &Workspace, opts: &DiffOptions, sink: &mut dyn Sink) -> Re
                 root: &ws.cfg.root,
             };
             // The live side is read while the shadow side is built or read.
-            let (live, declared) = tokio::join!(
-                introspect_url(&source, &schemas, &ex),
-                shadow::declared(&server, &spec, &schemas, &ex)
-            );
+            let (live, (declared, t_declared)) =
+                tokio::join!(introspect_url(&source, &schemas, &ex), async {
+                    let started = Instant::now();
+                    let r = shadow::declared(&server, &spec, &schemas, &ex).await;
+                    (r, started.elapsed())
+                });
             let (live, t_live) = live?;
             let declared = declared?;
             query_timings(sink, "live", &live);
             timing(sink, &format!("introspected {source}"), t_live);
             query_timings(sink, "declared", &declared);
+            timing(
+                sink,
+                "declared state (shadow template built or found, then read)",
+                t_declared,
+            );
             (source, live, declared, Some(server))
         }
         _ => return Err(UsageError::FromWithoutTo.into()),
@@ -166,7 +173,14 @@ pub async fn diff(ws: &Workspace, opts: &DiffOptions, sink: &mut dyn Sink) -> Re
         .count();
 
     let (script, proof) = if opts.sql && !changes.is_empty() {
+        let started = Instant::now();
         let steps = diff::script(&live, &declared);
+        timing(
+            sink,
+            &format!("planned the script: {} step(s)", steps.len()),
+            started.elapsed(),
+        );
+        let started = Instant::now();
         let proof = match &server {
             Some(server) => {
                 let ctx = ProofContext {
@@ -183,6 +197,7 @@ pub async fn diff(ws: &Workspace, opts: &DiffOptions, sink: &mut dyn Sink) -> Re
                 reason: "no shadow server".into(),
             },
         };
+        timing(sink, "proved the script on a copy", started.elapsed());
         (Some(steps), Some(proof))
     } else {
         (None, None)

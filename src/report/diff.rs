@@ -5,7 +5,7 @@ use super::{table, Annotation, AnnotationLevel, Render, Text};
 use crate::catalog::NotComparedReason;
 use crate::diff::{self, Change, ChangeType, NotComparedObject, Side};
 use crate::ops::diff::{DiffOutcome, Proof};
-use crate::ops::verify_rollbacks::{RollbackResult, VerifyOutcome};
+use crate::ops::verify_rollbacks::{RollbackResult, StopStep, VerifyOutcome};
 
 impl Render for DiffOutcome {
     fn summary(&self) -> Option<String> {
@@ -233,19 +233,23 @@ fn changes_summary(changes: &[Change]) -> String {
 impl VerifyOutcome {
     fn summary_line(&self) -> String {
         format!(
-            "{} migration(s): {} exact, {} not exact, {} failed, {} without rollback (skipped).",
+            "{} migration(s): {} exact, {} not exact, {} failed, {} without rollback (skipped){}.",
             self.migrations.len(),
             self.count(RollbackResult::Exact),
             self.count(RollbackResult::NotExact),
             self.count(RollbackResult::Failed),
-            self.count(RollbackResult::NoRollback)
+            self.count(RollbackResult::NoRollback),
+            match &self.stopped {
+                Some(s) => format!("; stopped at {}", s.version),
+                None => String::new(),
+            }
         )
     }
 }
 
 impl Render for VerifyOutcome {
     fn summary(&self) -> Option<String> {
-        Some(if self.migrations.is_empty() {
+        Some(if self.migrations.is_empty() && self.stopped.is_none() {
             "No migrations.".to_string()
         } else {
             self.summary_line()
@@ -254,7 +258,7 @@ impl Render for VerifyOutcome {
 
     fn text(&self, t: &mut Text) {
         let checks = &self.migrations;
-        if checks.is_empty() {
+        if checks.is_empty() && self.stopped.is_none() {
             t.out.push_str("No migrations.\n");
             return;
         }
@@ -300,11 +304,36 @@ impl Render for VerifyOutcome {
                 }
             }
         }
+        if let Some(s) = &self.stopped {
+            let what = match s.step {
+                StopStep::Up => "the migration failed on the shadow database",
+                StopStep::Reapply => {
+                    "applying it again on a fresh shadow database (after its rollback) failed"
+                }
+                StopStep::Snapshot => "reading the shadow database's catalog failed",
+            };
+            out.push_str(&format!("\nstopped at {} {}: {what}:\n", s.version, s.name));
+            match &s.error.statement {
+                Some(f) => out.push_str(&super::diagnostic::render_statement_failure(f)),
+                None => out.push_str(&format!("{}\n", s.error.message)),
+            }
+        }
         out.push_str(&format!("\n{}\n", self.summary_line()));
         t.out.push_str(&out);
     }
 
     fn annotations(&self) -> Vec<Annotation> {
+        let stop = self.stopped.iter().map(|s| Annotation {
+            level: AnnotationLevel::Error,
+            file: s.error.file.clone(),
+            line: s.error.line,
+            column: s.error.column,
+            title: Some("strata verify-rollbacks".into()),
+            message: format!(
+                "verify-rollbacks stopped at {} ({}): {}",
+                s.version, s.name, s.error.message
+            ),
+        });
         self.migrations
             .iter()
             .filter(|c| matches!(c.result, RollbackResult::NotExact | RollbackResult::Failed))
@@ -327,6 +356,7 @@ impl Render for VerifyOutcome {
                     ),
                 },
             })
+            .chain(stop)
             .collect()
     }
 }

@@ -132,26 +132,42 @@ pub struct Printer {
 
 impl Printer {
     pub fn outcome<T: Render>(&self, o: &T) {
-        match self.format {
-            Format::Json => write_json(&json(o)),
+        let started = std::time::Instant::now();
+        // (stdout, stderr); JSON was masked string by string, text is masked as it is written.
+        let (out, err, is_json) = match self.format {
+            Format::Json => (json(o), String::new(), true),
             Format::Text | Format::Github => {
-                match o.summary().filter(|_| self.quiet) {
-                    Some(line) => write_out(&format!("{}\n", line.trim_end())),
+                let (mut out, err) = match o.summary().filter(|_| self.quiet) {
+                    Some(line) => (format!("{}\n", line.trim_end()), String::new()),
                     None => {
                         let mut t = Text {
                             verbose: self.verbose,
                             ..Text::default()
                         };
                         o.text(&mut t);
-                        write_err(&t.err);
-                        write_out(&t.out);
+                        (t.out, t.err)
                     }
-                }
+                };
                 if self.format == Format::Github {
                     let notes: String = o.annotations().iter().map(Annotation::render).collect();
-                    write_out(&notes);
+                    out.push_str(&notes);
                 }
+                (out, err, false)
             }
+        };
+        let rendered = started.elapsed();
+        write_err(&err);
+        if is_json {
+            write_json(&out);
+        } else {
+            write_out(&out);
+        }
+        // The last phase of every command's `-v` timings (the others come as events).
+        if self.verbose > 0 {
+            write_err(&format!(
+                "{}\n",
+                progress::timing_line("rendered the report", rendered)
+            ));
         }
     }
 

@@ -224,11 +224,16 @@ impl Sink for Progress {
             Event::Note(n) => self.note(&note_text(n)),
             Event::Timing { phase, elapsed } => {
                 if self.verbose > 0 {
-                    self.line(&format!("{phase} in {} ms", elapsed.as_millis()));
+                    self.line(&timing_line(phase, *elapsed));
                 }
             }
         }
     }
+}
+
+/// One `-v` timing line: `<phase> in 12.3 ms`.
+pub fn timing_line(phase: &str, elapsed: std::time::Duration) -> String {
+    format!("{phase} in {:.1} ms", elapsed.as_secs_f64() * 1000.0)
 }
 
 /// The line printed before a command changes a database that is not the local one.

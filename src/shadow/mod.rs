@@ -12,7 +12,8 @@
 //! - Applying every migration on each run is the slow part, so the result is kept as a template
 //!   database `strata_tpl_<16 hex of SHA-256 over every file's checksum>`, which later runs
 //!   read without applying anything (or copy with `CREATE DATABASE x TEMPLATE tpl` when they
-//!   must change it). Templates are built under a temporary name and renamed, so two runs never
+//!   must change it). Its catalog is cached inside it ([`cache`]), so a warm `diff` reads only
+//!   the live side. Templates are built under a temporary name and renamed, so two runs never
 //!   see a half-built one. Each template carries a comment naming its project root; building a
 //!   new one drops the project's older templates.
 //! - Every throwaway database is dropped on every path, error or not.
@@ -20,6 +21,8 @@
 // `DbError` carries PostgreSQL's whole error report by value (like the rest of the crate);
 // boxing it is a crate-wide decision, not this module's.
 #![allow(clippy::result_large_err)]
+
+mod cache;
 
 use crate::catalog::{self, Catalog};
 use crate::config::{Auth, ConnInfo};
@@ -363,9 +366,11 @@ async fn build_into(server: &ConnInfo, name: &str, spec: &Spec<'_>) -> Result<()
     Ok(())
 }
 
-/// The declared state: the template, introspected in a read-only snapshot.
+/// The declared state: the template's catalog, from the cache inside it (see [`cache`]) or
+/// introspected in a read-only snapshot (and then cached).
 ///
-/// The template is read in place rather than copied first: nothing writes to it, and copying
+/// The template is read in place rather than copied first: nothing but the cache writes to it
+/// (templates are never copied or changed otherwise), and copying
 /// costs far more than reading (a 1,000-table schema: ~4 s for `CREATE DATABASE ... TEMPLATE`
 /// against ~0.5 s to introspect, see bench/RESULTS-diff.md). Copies are made where something
 /// must change (proving a script, verifying rollbacks).
@@ -376,7 +381,30 @@ pub async fn declared(
     exclude: &[String],
 ) -> Result<Catalog, ShadowError> {
     let tpl = ensure_template(server, spec).await?;
-    introspect_db(server, &tpl, schemas, exclude).await
+    let mut conn = connect(server, &tpl).await?;
+    let history = &spec.settings.history_schema;
+    // No identity (the server would not say its version): no cache, a plain read.
+    let key = match catalog::reader_identity(&mut conn).await {
+        Ok(identity) => Some(cache::key(schemas, exclude, &identity)),
+        Err(_) => None,
+    };
+    if let Some(key) = &key {
+        let started = std::time::Instant::now();
+        if let Some(mut cat) = cache::load(&mut conn, history, key).await {
+            db::close(conn).await;
+            // For `-v`: the one "query" of a cached read.
+            cat.timings
+                .0
+                .push(("the catalog cached in the template", started.elapsed()));
+            return Ok(cat);
+        }
+    }
+    let r = catalog::introspect(&mut conn, schemas, exclude).await;
+    if let (Ok(cat), Some(key)) = (&r, &key) {
+        cache::store(&mut conn, history, key, cat).await;
+    }
+    db::close(conn).await;
+    Ok(r?)
 }
 
 /// Introspects database `name` on the server.

@@ -10,7 +10,7 @@ SELECT c.oid::int8 AS oid,
        {{collation_locale}} AS locale,
        {{collation_rules}} AS rules,
        quote_ident(pg_get_userbyid(c.collowner)) AS owner,
-       obj_description(c.oid, 'pg_collation') AS comment
+       (SELECT d.description FROM pg_description d WHERE d.objoid = c.oid AND d.classoid = 'pg_collation'::regclass AND d.objsubid = 0) AS comment
   FROM pg_collation c
   JOIN pg_namespace n ON n.oid = c.collnamespace
  WHERE n.nspname = ANY($1) AND n.nspname <> ALL($2)

@@ -11,14 +11,15 @@ SELECT c.oid::int8 AS rel_oid,
        CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
             THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END AS collation,
        a.attislocal AS local,
-       col_description(c.oid, a.attnum) AS comment,
+       (SELECT d.description FROM pg_description d WHERE d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = a.attnum) AS comment,
+       CASE WHEN a.attacl IS NULL THEN '[]'::json ELSE
        (SELECT coalesce(json_agg(g ORDER BY g.grantee, g.privilege), '[]'::json)
           FROM (SELECT CASE WHEN x.grantee = 0 THEN 'PUBLIC'
                             WHEN x.grantee = c.relowner THEN '(owner)'
                             ELSE coalesce(quote_ident(r.rolname), x.grantee::text) END AS grantee,
                        x.privilege_type AS privilege, x.is_grantable AS grantable
                   FROM aclexplode(a.attacl) x
-                  LEFT JOIN pg_roles r ON r.oid = x.grantee) g) AS acl
+                  LEFT JOIN pg_roles r ON r.oid = x.grantee) g) END AS acl
   FROM pg_attribute a
   JOIN pg_class c ON c.oid = a.attrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace

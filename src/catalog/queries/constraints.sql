@@ -16,7 +16,7 @@ SELECT k.oid::int8 AS oid,
        (SELECT coalesce(array_agg(a.attname::text ORDER BY u.ord), '{}')
           FROM unnest(k.conkey) WITH ORDINALITY u(attnum, ord)
           JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum) AS columns,
-       obj_description(k.oid, 'pg_constraint') AS comment
+       (SELECT d.description FROM pg_description d WHERE d.objoid = k.oid AND d.classoid = 'pg_constraint'::regclass AND d.objsubid = 0) AS comment
   FROM pg_constraint k
   JOIN pg_class c ON c.oid = k.conrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace

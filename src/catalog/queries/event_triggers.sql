@@ -8,7 +8,7 @@ SELECT e.oid::int8 AS oid,
        coalesce((SELECT array_agg(t ORDER BY t) FROM unnest(e.evttags) t), '{}') AS tags,
        e.evtenabled::text AS enabled,
        quote_ident(pg_get_userbyid(e.evtowner)) AS owner,
-       obj_description(e.oid, 'pg_event_trigger') AS comment,
+       (SELECT d.description FROM pg_description d WHERE d.objoid = e.oid AND d.classoid = 'pg_event_trigger'::regclass AND d.objsubid = 0) AS comment,
        n.nspname = ANY($1) AND n.nspname <> ALL($2) AS in_scope
   FROM pg_event_trigger e
   JOIN pg_proc p ON p.oid = e.evtfoid

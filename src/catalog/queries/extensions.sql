@@ -5,7 +5,7 @@ SELECT e.oid::int8 AS oid,
        quote_ident(e.extname) AS key,
        n.nspname AS schema,
        e.extversion AS version,
-       obj_description(e.oid, 'pg_extension') AS comment,
+       (SELECT d.description FROM pg_description d WHERE d.objoid = e.oid AND d.classoid = 'pg_extension'::regclass AND d.objsubid = 0) AS comment,
        n.nspname = ANY($1) AND n.nspname <> ALL($2) AS in_scope
   FROM pg_extension e
   JOIN pg_namespace n ON n.oid = e.extnamespace

@@ -18,14 +18,22 @@ SELECT p.oid::int8 AS oid,
        coalesce(p.proconfig, '{}') AS config,
        pg_get_functiondef(p.oid) AS definition,
        p.prosqlbody IS NOT NULL AS sql_body,
-       obj_description(p.oid, 'pg_proc') AS comment,
-       (SELECT coalesce(json_agg(g ORDER BY g.grantee, g.privilege), '[]'::json)
+       (SELECT d.description FROM pg_description d WHERE d.objoid = p.oid AND d.classoid = 'pg_proc'::regclass AND d.objsubid = 0) AS comment,
+       -- the default privileges are the same for every owner (shown as `(owner)`): computed once
+       CASE WHEN p.proacl IS NULL THEN (SELECT coalesce(json_agg(g ORDER BY g.grantee, g.privilege), '[]'::json)
+          FROM (SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                            WHEN a.grantee = 10::oid THEN '(owner)'
+                            ELSE coalesce(quote_ident(r.rolname), a.grantee::text) END AS grantee,
+                       a.privilege_type AS privilege, a.is_grantable AS grantable
+                  FROM aclexplode(acldefault('f', 10::oid)) a
+                  LEFT JOIN pg_roles r ON r.oid = a.grantee) g)
+            ELSE (SELECT coalesce(json_agg(g ORDER BY g.grantee, g.privilege), '[]'::json)
           FROM (SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC'
                             WHEN a.grantee = p.proowner THEN '(owner)'
                             ELSE coalesce(quote_ident(r.rolname), a.grantee::text) END AS grantee,
                        a.privilege_type AS privilege, a.is_grantable AS grantable
-                  FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
-                  LEFT JOIN pg_roles r ON r.oid = a.grantee) g) AS acl
+                  FROM aclexplode(p.proacl) a
+                  LEFT JOIN pg_roles r ON r.oid = a.grantee) g) END AS acl
   FROM pg_proc p
   JOIN pg_namespace n ON n.oid = p.pronamespace
   JOIN pg_language l ON l.oid = p.prolang

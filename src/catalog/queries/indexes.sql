@@ -11,7 +11,7 @@ SELECT i.indexrelid::int8 AS oid,
        i.indisvalid AS valid,
        i.indpred IS NOT NULL AS partial,
        i.indexprs IS NOT NULL AS expression,
-       obj_description(ic.oid, 'pg_class') AS comment
+       (SELECT d.description FROM pg_description d WHERE d.objoid = ic.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0) AS comment
   FROM pg_index i
   JOIN pg_class ic ON ic.oid = i.indexrelid
   JOIN pg_namespace n ON n.oid = ic.relnamespace

@@ -10,7 +10,7 @@ SELECT p.oid::int8 AS oid,
           FROM unnest(p.polroles) r(oid) LEFT JOIN pg_roles ro ON ro.oid = r.oid) AS roles,
        pg_get_expr(p.polqual, p.polrelid) AS using_expr,
        pg_get_expr(p.polwithcheck, p.polrelid) AS check_expr,
-       obj_description(p.oid, 'pg_policy') AS comment
+       (SELECT d.description FROM pg_description d WHERE d.objoid = p.oid AND d.classoid = 'pg_policy'::regclass AND d.objsubid = 0) AS comment
   FROM pg_policy p
   JOIN pg_class c ON c.oid = p.polrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -14,7 +14,8 @@ WITH rels AS (
     JOIN pg_namespace tn ON tn.oid = tc.relnamespace
    GROUP BY pr.prpubid),
 schemas AS ({{publication_schemas}})
-SELECT quote_ident(p.pubname) AS key,
+SELECT p.oid::int8 AS oid,
+       quote_ident(p.pubname) AS key,
        p.pubname AS name,
        p.puballtables AS all_tables,
        array_remove(ARRAY[CASE WHEN p.pubinsert THEN 'insert' END,
@@ -25,9 +26,9 @@ SELECT quote_ident(p.pubname) AS key,
        coalesce(rels.tables, '[]'::json) AS tables,
        coalesce(schemas.schemas, '{}') AS schemas,
        quote_ident(pg_get_userbyid(p.pubowner)) AS owner,
-       obj_description(p.oid, 'pg_publication') AS comment,
+       (SELECT d.description FROM pg_description d WHERE d.objoid = p.oid AND d.classoid = 'pg_publication'::regclass AND d.objsubid = 0) AS comment,
        p.puballtables OR coalesce(rels.in_scope, false) OR coalesce(schemas.in_scope, false) AS in_scope
   FROM pg_publication p
   LEFT JOIN rels ON rels.prpubid = p.oid
   LEFT JOIN schemas ON schemas.pnpubid = p.oid
- ORDER BY 1
+ ORDER BY 2

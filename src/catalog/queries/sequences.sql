@@ -14,14 +14,22 @@ SELECT c.oid::int8 AS oid,
           JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid
          WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
            AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a' LIMIT 1) AS owned_by,
-       obj_description(c.oid, 'pg_class') AS comment,
-       (SELECT coalesce(json_agg(g ORDER BY g.grantee, g.privilege), '[]'::json)
+       (SELECT d.description FROM pg_description d WHERE d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0) AS comment,
+       -- the default privileges are the same for every owner (shown as `(owner)`): computed once
+       CASE WHEN c.relacl IS NULL THEN (SELECT coalesce(json_agg(g ORDER BY g.grantee, g.privilege), '[]'::json)
+          FROM (SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                            WHEN a.grantee = 10::oid THEN '(owner)'
+                            ELSE coalesce(quote_ident(r.rolname), a.grantee::text) END AS grantee,
+                       a.privilege_type AS privilege, a.is_grantable AS grantable
+                  FROM aclexplode(acldefault('s', 10::oid)) a
+                  LEFT JOIN pg_roles r ON r.oid = a.grantee) g)
+            ELSE (SELECT coalesce(json_agg(g ORDER BY g.grantee, g.privilege), '[]'::json)
           FROM (SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC'
                             WHEN a.grantee = c.relowner THEN '(owner)'
                             ELSE coalesce(quote_ident(r.rolname), a.grantee::text) END AS grantee,
                        a.privilege_type AS privilege, a.is_grantable AS grantable
-                  FROM aclexplode(coalesce(c.relacl, acldefault('s', c.relowner))) a
-                  LEFT JOIN pg_roles r ON r.oid = a.grantee) g) AS acl
+                  FROM aclexplode(c.relacl) a
+                  LEFT JOIN pg_roles r ON r.oid = a.grantee) g) END AS acl
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_sequence s ON s.seqrelid = c.oid

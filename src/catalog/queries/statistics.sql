@@ -7,7 +7,7 @@ SELECT s.oid::int8 AS oid,
        pg_get_statisticsobjdef(s.oid) AS definition,
        coalesce(s.stxstattarget::int4, -1) AS target,
        quote_ident(pg_get_userbyid(s.stxowner)) AS owner,
-       obj_description(s.oid, 'pg_statistic_ext') AS comment
+       (SELECT d.description FROM pg_description d WHERE d.objoid = s.oid AND d.classoid = 'pg_statistic_ext'::regclass AND d.objsubid = 0) AS comment
   FROM pg_statistic_ext s
   JOIN pg_namespace n ON n.oid = s.stxnamespace
   JOIN pg_class tc ON tc.oid = s.stxrelid

@@ -7,7 +7,7 @@ SELECT g.oid::int8 AS oid,
        g.tgenabled::text AS enabled,
        (SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.oid = g.tgfoid) AS function,
        g.tgconstraint <> 0 AS constraint_trigger,
-       obj_description(g.oid, 'pg_trigger') AS comment
+       (SELECT d.description FROM pg_description d WHERE d.objoid = g.oid AND d.classoid = 'pg_trigger'::regclass AND d.objsubid = 0) AS comment
   FROM pg_trigger g
   JOIN pg_class c ON c.oid = g.tgrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace

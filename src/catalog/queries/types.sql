@@ -15,14 +15,22 @@ SELECT t.oid::int8 AS oid,
        t.typdefault AS default_expr,
        coalesce(con.constraints, '[]'::json) AS constraints,
        CASE WHEN t.typtype = 'r' THEN format_type(rg.rngsubtype, NULL) END AS range_subtype,
-       obj_description(t.oid, 'pg_type') AS comment,
-       (SELECT coalesce(json_agg(g ORDER BY g.grantee, g.privilege), '[]'::json)
+       (SELECT d.description FROM pg_description d WHERE d.objoid = t.oid AND d.classoid = 'pg_type'::regclass AND d.objsubid = 0) AS comment,
+       -- the default privileges are the same for every owner (shown as `(owner)`): computed once
+       CASE WHEN t.typacl IS NULL THEN (SELECT coalesce(json_agg(g ORDER BY g.grantee, g.privilege), '[]'::json)
+          FROM (SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                            WHEN a.grantee = 10::oid THEN '(owner)'
+                            ELSE coalesce(quote_ident(r.rolname), a.grantee::text) END AS grantee,
+                       a.privilege_type AS privilege, a.is_grantable AS grantable
+                  FROM aclexplode(acldefault('T', 10::oid)) a
+                  LEFT JOIN pg_roles r ON r.oid = a.grantee) g)
+            ELSE (SELECT coalesce(json_agg(g ORDER BY g.grantee, g.privilege), '[]'::json)
           FROM (SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC'
                             WHEN a.grantee = t.typowner THEN '(owner)'
                             ELSE coalesce(quote_ident(r.rolname), a.grantee::text) END AS grantee,
                        a.privilege_type AS privilege, a.is_grantable AS grantable
-                  FROM aclexplode(coalesce(t.typacl, acldefault('T', t.typowner))) a
-                  LEFT JOIN pg_roles r ON r.oid = a.grantee) g) AS acl
+                  FROM aclexplode(t.typacl) a
+                  LEFT JOIN pg_roles r ON r.oid = a.grantee) g) END AS acl
   FROM pg_type t
   JOIN pg_namespace n ON n.oid = t.typnamespace
   LEFT JOIN pg_class rc ON rc.oid = t.typrelid
@@ -39,7 +47,7 @@ SELECT t.oid::int8 AS oid,
                 'data_type', format_type(a.atttypid, a.atttypmod),
                 'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> at.typcollation
                                   THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END,
-                'comment', col_description(a.attrelid, a.attnum)) ORDER BY a.attnum) AS attributes
+                'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = a.attrelid AND d.classoid = 'pg_class'::regclass AND d.objsubid = a.attnum)) ORDER BY a.attnum) AS attributes
          FROM pg_attribute a
          JOIN pg_type at ON at.oid = a.atttypid
          LEFT JOIN pg_collation co ON co.oid = a.attcollation
@@ -50,7 +58,7 @@ SELECT t.oid::int8 AS oid,
                 'name', c.conname,
                 'definition', pg_get_constraintdef(c.oid),
                 'validated', c.convalidated,
-                'comment', obj_description(c.oid, 'pg_constraint')) ORDER BY c.conname) AS constraints
+                'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = c.oid AND d.classoid = 'pg_constraint'::regclass AND d.objsubid = 0)) ORDER BY c.conname) AS constraints
          FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c') con ON t.typtype = 'd'
  WHERE n.nspname = ANY($1) AND n.nspname <> ALL($2)
    AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND rc.relkind = 'c'))

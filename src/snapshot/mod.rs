@@ -1,0 +1,415 @@
+//! Incremental catalog snapshots for `verify-rollbacks`: which top-level objects changed between
+//! two moments (fingerprints computed in SQL), and a catalog model kept current by reading only
+//! those objects.
+//!
+//! Owns: the fingerprint query (`fingerprints.sql`), the set arithmetic on fingerprints, and the
+//! pure functions that cut a [`Catalog`] down to a set of objects ([`restrict`]) or replace a
+//! set of objects in it ([`patch`]). Must not: compare catalogs (that is `diff`), write to the
+//! database, or print.
+//!
+//! Why it is shaped so:
+//! - Reading the whole catalog before and after every migration made verify-rollbacks grow with
+//!   migrations × schema size (most of it PostgreSQL's deparsers). A fingerprint is an md5 over
+//!   the row versions (`xmin`) of an object's catalog rows, computed by the server without
+//!   deparsing or turning rows into text, so one cheap query says which objects a migration and
+//!   its rollback touched; only those are read in full ([`crate::catalog::introspect_only`])
+//!   and compared.
+//! - A top-level object is a schema, extension, collation, type, sequence, relation (with its
+//!   columns, constraints, indexes, rules, triggers, policies and comments), extended
+//!   statistics, function, event trigger or publication, keyed exactly as the catalog reader
+//!   keys it, so a set of keys cuts both the model and a fresh read the same way. Default
+//!   privileges and security labels are one object each (fingerprinted over their content).
+//! - Fingerprints may differ for objects that read the same (a row written back unchanged, a
+//!   recreated index): that costs one full read of the object, never a wrong verdict. They never
+//!   stay equal when what the catalog reader reads changes, because they cover the same catalog
+//!   rows and every write of a row gives it a new `xmin`, and the rows of what the object's
+//!   parts depend on (`pg_depend`), which the deparsers print by name. (Role renames are not
+//!   followed: owners and grantees print role names, and roles are not in `pg_depend`.)
+//! - [`restrict`] and [`patch`] destructure [`Catalog`] without `..`: a field added to the model
+//!   does not compile here until someone decides how it is cut.
+
+// `DbError` carries PostgreSQL's whole error report by value (like the rest of the crate).
+#![allow(clippy::result_large_err)]
+
+use crate::catalog::{self, Catalog};
+use crate::db::{self, DbError};
+use sqlx::postgres::PgConnection;
+use sqlx::Row;
+use std::collections::{BTreeMap, BTreeSet};
+
+const Q_FINGERPRINTS: &str = include_str!("fingerprints.sql");
+
+/// The kinds of top-level objects a fingerprint covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TopKind {
+    Schema,
+    Extension,
+    Collation,
+    Type,
+    Sequence,
+    /// A table, view or materialized view with everything that hangs off it (columns,
+    /// constraints, indexes, rules, triggers, policies).
+    Relation,
+    Statistics,
+    Function,
+    EventTrigger,
+    Publication,
+    /// Every `ALTER DEFAULT PRIVILEGES` entry in scope, as one object (key `""`).
+    DefaultPrivileges,
+    /// Every security label, as one object (key `""`).
+    SecurityLabels,
+}
+
+impl TopKind {
+    fn parse(s: &str) -> Option<TopKind> {
+        Some(match s {
+            "schema" => TopKind::Schema,
+            "extension" => TopKind::Extension,
+            "collation" => TopKind::Collation,
+            "type" => TopKind::Type,
+            "sequence" => TopKind::Sequence,
+            "relation" => TopKind::Relation,
+            "statistics" => TopKind::Statistics,
+            "function" => TopKind::Function,
+            "event-trigger" => TopKind::EventTrigger,
+            "publication" => TopKind::Publication,
+            "default-privileges" => TopKind::DefaultPrivileges,
+            "security-labels" => TopKind::SecurityLabels,
+            _ => return None,
+        })
+    }
+}
+
+/// A top-level object: its kind and catalog key.
+pub type TopKey = (TopKind, String);
+
+/// One object's oid and fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Print {
+    pub oid: i64,
+    pub md5: String,
+}
+
+/// Every top-level object in scope at one moment.
+pub type Fingerprints = BTreeMap<TopKey, Print>;
+
+/// Reads the fingerprints of every top-level object in the schemas (one query, one snapshot).
+pub async fn fingerprints(
+    conn: &mut PgConnection,
+    schemas: &[String],
+    exclude: &[String],
+) -> Result<Fingerprints, DbError> {
+    // The same statements run after every migration: a generic plan is made once and reused
+    // (planning these queries costs about as much as running them on a small schema).
+    db::execute_script(
+        conn,
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSET LOCAL search_path = pg_catalog;\n\
+         SET LOCAL plan_cache_mode = force_generic_plan;",
+    )
+    .await
+    .map_err(|e| DbError::query("starting the fingerprint snapshot", &e))?;
+    let rows = sqlx::query(Q_FINGERPRINTS)
+        .bind(schemas)
+        .bind(exclude)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| DbError::query("reading catalog fingerprints", &e));
+    let _ = db::execute_script(conn, "ROLLBACK").await;
+    let mut out = Fingerprints::new();
+    for r in rows? {
+        let decode = |e: sqlx::Error| DbError::query("decoding catalog fingerprints", &e);
+        let kind: String = r.try_get("kind").map_err(decode)?;
+        let Some(kind) = TopKind::parse(&kind) else {
+            continue;
+        };
+        out.insert(
+            (kind, r.try_get("key").map_err(decode)?),
+            Print {
+                oid: r.try_get("oid").map_err(decode)?,
+                md5: r.try_get("fp").map_err(decode)?,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// The objects that appeared, disappeared or changed between two fingerprint sets.
+pub fn changed(before: &Fingerprints, after: &Fingerprints) -> BTreeSet<TopKey> {
+    let mut out = BTreeSet::new();
+    for (k, p) in before {
+        if after.get(k).map(|q| &q.md5) != Some(&p.md5) {
+            out.insert(k.clone());
+        }
+    }
+    for k in after.keys() {
+        if !before.contains_key(k) {
+            out.insert(k.clone());
+        }
+    }
+    out
+}
+
+/// Reads the objects `keys` as they are now (those that exist: their oids come from `now`, the
+/// fingerprints just taken), cut to exactly those objects.
+pub async fn read(
+    conn: &mut PgConnection,
+    schemas: &[String],
+    exclude: &[String],
+    keys: &BTreeSet<TopKey>,
+    now: &Fingerprints,
+) -> Result<Catalog, DbError> {
+    let mut only = catalog::Only::default();
+    let mut any = false;
+    for k in keys {
+        let Some(p) = now.get(k) else {
+            continue;
+        };
+        any = true;
+        match k.0 {
+            TopKind::Schema => only.schemas.push(p.oid),
+            TopKind::Extension => only.extensions.push(p.oid),
+            TopKind::Collation => only.collations.push(p.oid),
+            TopKind::Type => only.types.push(p.oid),
+            TopKind::Sequence => only.sequences.push(p.oid),
+            TopKind::Relation => only.relations.push(p.oid),
+            TopKind::Statistics => only.statistics.push(p.oid),
+            TopKind::Function => only.functions.push(p.oid),
+            TopKind::EventTrigger => only.event_triggers.push(p.oid),
+            TopKind::Publication => only.publications.push(p.oid),
+            TopKind::DefaultPrivileges => only.default_privileges = true,
+            TopKind::SecurityLabels => only.security_labels = true,
+        }
+    }
+    if !any {
+        return Ok(Catalog::default());
+    }
+    let cat = catalog::introspect_only(conn, schemas, exclude, &only).await?;
+    Ok(restrict(&cat, keys))
+}
+
+fn keys_of(keys: &BTreeSet<TopKey>, kind: TopKind) -> BTreeSet<&str> {
+    keys.iter()
+        .filter(|(k, _)| *k == kind)
+        .map(|(_, key)| key.as_str())
+        .collect()
+}
+
+fn cut<V: Clone>(
+    m: &BTreeMap<String, V>,
+    keep: impl Fn(&String, &V) -> bool,
+) -> BTreeMap<String, V> {
+    m.iter()
+        .filter(|(k, v)| keep(k, v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// The keys of each kind in a set of top-level keys.
+struct Keys<'a> {
+    schemas: BTreeSet<&'a str>,
+    extensions: BTreeSet<&'a str>,
+    collations: BTreeSet<&'a str>,
+    types: BTreeSet<&'a str>,
+    sequences: BTreeSet<&'a str>,
+    relations: BTreeSet<&'a str>,
+    statistics: BTreeSet<&'a str>,
+    functions: BTreeSet<&'a str>,
+    event_triggers: BTreeSet<&'a str>,
+    publications: BTreeSet<&'a str>,
+    default_privileges: bool,
+    security_labels: bool,
+}
+
+impl<'a> Keys<'a> {
+    fn of(keys: &'a BTreeSet<TopKey>) -> Keys<'a> {
+        Keys {
+            schemas: keys_of(keys, TopKind::Schema),
+            extensions: keys_of(keys, TopKind::Extension),
+            collations: keys_of(keys, TopKind::Collation),
+            types: keys_of(keys, TopKind::Type),
+            sequences: keys_of(keys, TopKind::Sequence),
+            relations: keys_of(keys, TopKind::Relation),
+            statistics: keys_of(keys, TopKind::Statistics),
+            functions: keys_of(keys, TopKind::Function),
+            event_triggers: keys_of(keys, TopKind::EventTrigger),
+            publications: keys_of(keys, TopKind::Publication),
+            default_privileges: !keys_of(keys, TopKind::DefaultPrivileges).is_empty(),
+            security_labels: !keys_of(keys, TopKind::SecurityLabels).is_empty(),
+        }
+    }
+}
+
+/// The part of `cat` that belongs to the objects `keys`. Dependencies, objects not compared,
+/// owners, roles, memberships and what views read are left out: they are not compared object
+/// by object.
+pub fn restrict(cat: &Catalog, keys: &BTreeSet<TopKey>) -> Catalog {
+    let Catalog {
+        schemas,
+        extensions,
+        types,
+        sequences,
+        tables,
+        indexes,
+        views,
+        functions,
+        triggers,
+        policies,
+        default_privileges,
+        event_triggers,
+        publications,
+        statistics,
+        rules,
+        collations,
+        security_labels,
+        current_role,
+        not_compared: _,
+        dependencies: _,
+        owners: _,
+        roles: _,
+        memberships: _,
+        function_owners: _,
+        view_reads: _,
+        timings: _,
+    } = cat;
+    let k = Keys::of(keys);
+    let rel = &k.relations;
+    Catalog {
+        schemas: cut(schemas, |key, _| k.schemas.contains(key.as_str())),
+        extensions: cut(extensions, |key, _| k.extensions.contains(key.as_str())),
+        types: cut(types, |key, _| k.types.contains(key.as_str())),
+        sequences: cut(sequences, |key, _| k.sequences.contains(key.as_str())),
+        tables: cut(tables, |key, _| rel.contains(key.as_str())),
+        indexes: cut(indexes, |_, i| rel.contains(i.table.as_str())),
+        views: cut(views, |key, _| rel.contains(key.as_str())),
+        functions: cut(functions, |key, _| k.functions.contains(key.as_str())),
+        triggers: cut(triggers, |_, t| rel.contains(t.table.as_str())),
+        policies: cut(policies, |_, p| rel.contains(p.table.as_str())),
+        default_privileges: cut(default_privileges, |_, _| k.default_privileges),
+        event_triggers: cut(event_triggers, |key, _| {
+            k.event_triggers.contains(key.as_str())
+        }),
+        publications: cut(publications, |key, _| k.publications.contains(key.as_str())),
+        statistics: cut(statistics, |key, _| k.statistics.contains(key.as_str())),
+        rules: cut(rules, |_, r| rel.contains(r.relation.as_str())),
+        collations: cut(collations, |key, _| k.collations.contains(key.as_str())),
+        security_labels: cut(security_labels, |_, _| k.security_labels),
+        current_role: current_role.clone(),
+        not_compared: Vec::new(),
+        dependencies: Vec::new(),
+        owners: BTreeMap::new(),
+        roles: BTreeMap::new(),
+        memberships: Vec::new(),
+        function_owners: BTreeMap::new(),
+        view_reads: BTreeMap::new(),
+        timings: Default::default(),
+    }
+}
+
+fn replace<V>(
+    m: &mut BTreeMap<String, V>,
+    fresh: BTreeMap<String, V>,
+    belongs: impl Fn(&String, &V) -> bool,
+) {
+    m.retain(|k, v| !belongs(k, v));
+    m.extend(fresh);
+}
+
+/// Replaces the objects `keys` in `model` by `fresh` (a [`read`] of the same keys): objects that
+/// are gone are removed, changed ones replaced, new ones added. Dependencies, objects not
+/// compared, owners and roles of the model are dropped (a patched model is for [`restrict`]
+/// only).
+pub fn patch(model: &mut Catalog, keys: &BTreeSet<TopKey>, fresh: Catalog) {
+    let Catalog {
+        schemas,
+        extensions,
+        types,
+        sequences,
+        tables,
+        indexes,
+        views,
+        functions,
+        triggers,
+        policies,
+        default_privileges,
+        event_triggers,
+        publications,
+        statistics,
+        rules,
+        collations,
+        security_labels,
+        current_role,
+        not_compared: _,
+        dependencies: _,
+        owners: _,
+        roles: _,
+        memberships: _,
+        function_owners: _,
+        view_reads: _,
+        timings: _,
+    } = fresh;
+    let k = Keys::of(keys);
+    let rel = &k.relations;
+    replace(&mut model.schemas, schemas, |key, _| {
+        k.schemas.contains(key.as_str())
+    });
+    replace(&mut model.extensions, extensions, |key, _| {
+        k.extensions.contains(key.as_str())
+    });
+    replace(&mut model.types, types, |key, _| {
+        k.types.contains(key.as_str())
+    });
+    replace(&mut model.sequences, sequences, |key, _| {
+        k.sequences.contains(key.as_str())
+    });
+    replace(&mut model.tables, tables, |key, _| {
+        rel.contains(key.as_str())
+    });
+    replace(&mut model.indexes, indexes, |_, i| {
+        rel.contains(i.table.as_str())
+    });
+    replace(&mut model.views, views, |key, _| rel.contains(key.as_str()));
+    replace(&mut model.functions, functions, |key, _| {
+        k.functions.contains(key.as_str())
+    });
+    replace(&mut model.triggers, triggers, |_, t| {
+        rel.contains(t.table.as_str())
+    });
+    replace(&mut model.policies, policies, |_, p| {
+        rel.contains(p.table.as_str())
+    });
+    replace(&mut model.default_privileges, default_privileges, |_, _| {
+        k.default_privileges
+    });
+    replace(&mut model.event_triggers, event_triggers, |key, _| {
+        k.event_triggers.contains(key.as_str())
+    });
+    replace(&mut model.publications, publications, |key, _| {
+        k.publications.contains(key.as_str())
+    });
+    replace(&mut model.statistics, statistics, |key, _| {
+        k.statistics.contains(key.as_str())
+    });
+    replace(&mut model.rules, rules, |_, r| {
+        rel.contains(r.relation.as_str())
+    });
+    replace(&mut model.collations, collations, |key, _| {
+        k.collations.contains(key.as_str())
+    });
+    replace(&mut model.security_labels, security_labels, |_, _| {
+        k.security_labels
+    });
+    // A read of nothing (every named object gone) does not say who read it.
+    if !current_role.is_empty() {
+        model.current_role = current_role;
+    }
+    model.not_compared.clear();
+    model.dependencies.clear();
+    model.owners.clear();
+    model.roles.clear();
+    model.memberships.clear();
+    model.function_owners.clear();
+    model.view_reads.clear();
+}
+
+#[cfg(test)]
+mod tests;
