@@ -186,6 +186,30 @@ fn bad_migration_folders_are_errors_naming_them() {
     assert_eq!(db.sql("SELECT to_regclass('strata.history') IS NULL"), "t");
 }
 
+/// A NUL character ends PostgreSQL's message (the server calls it a protocol error): strata
+/// names it at file:line:col before anything runs. A byte order mark is not SQL and is skipped.
+#[test]
+fn a_nul_character_is_an_error_at_its_position_and_a_byte_order_mark_is_skipped() {
+    let p = Project::new();
+    p.write("migrations/001_a.sql", "\u{feff}CREATE TABLE a (id int);\n")
+        .write(
+            "migrations/002_b.sql",
+            "CREATE TABLE b (id int);\n  SELECT 1;\0\n",
+        );
+    p.strata(None, &["check"])
+        .assert_code(1)
+        .assert_contains("migrations/002_b.sql:2:12: a NUL character")
+        .assert_not_contains("001_a.sql");
+    let db = TestDb::new("nul_char");
+    p.strata(Some(&db), &["up"])
+        .assert_code(1)
+        .assert_contains("migrations/002_b.sql:2:12: a NUL character");
+    assert_eq!(db.sql("SELECT to_regclass('strata.history') IS NULL"), "t");
+    p.write("migrations/002_b.sql", "CREATE TABLE b (id int);\n");
+    p.strata(Some(&db), &["up"]).assert_ok();
+    assert_eq!(db.sql("SELECT to_regclass('public.a') IS NOT NULL"), "t");
+}
+
 #[test]
 fn copy_from_stdin_is_refused_before_anything_runs() {
     let p = Project::new();

@@ -93,16 +93,30 @@ impl SourceFile {
             source: IoFailure::new(e),
         })?;
         let checksum = Checksum::of(&bytes);
-        let text = String::from_utf8(bytes).map_err(|e| ProjectError::NotUtf8 {
+        let mut text = String::from_utf8(bytes).map_err(|e| ProjectError::NotUtf8 {
             path: display_path(root, path),
             byte: e.utf8_error().valid_up_to(),
         })?;
-        Ok(SourceFile {
+        // A byte order mark (Windows editors write one) is not SQL: PostgreSQL would report a
+        // syntax error at the first word. The checksum stays that of the file's bytes.
+        if text.starts_with('\u{feff}') {
+            text.drain(..'\u{feff}'.len_utf8());
+        }
+        let file = SourceFile {
             path: path.to_path_buf(),
             display: display_path(root, path),
             text,
             checksum,
-        })
+        };
+        if let Some(at) = file.text.find('\0') {
+            let (line, col) = file.line_col(at);
+            return Err(ProjectError::NulCharacter {
+                path: file.display,
+                line,
+                col,
+            });
+        }
+        Ok(file)
     }
 }
 
@@ -189,6 +203,12 @@ pub enum ProjectError {
         path: String,
         byte: usize,
     },
+    /// A NUL character, which PostgreSQL never accepts in SQL text (it would end the message).
+    NulCharacter {
+        path: String,
+        line: usize,
+        col: usize,
+    },
     BadFileName {
         path: String,
         reason: String,
@@ -267,6 +287,7 @@ impl ProjectError {
             | ProjectError::DirectiveAfterSql { line, .. } => (path, Some(*line), Some(1)),
             ProjectError::Syntax { line, col, .. }
             | ProjectError::ClientData { line, col, .. }
+            | ProjectError::NulCharacter { line, col, .. }
             | ProjectError::NeedsNoTransaction { line, col, .. }
             | ProjectError::TransactionControl { line, col, .. } => (path, Some(*line), Some(*col)),
             _ => (path, None, None),
@@ -292,6 +313,7 @@ impl ProjectError {
         match self {
             ProjectError::Io { path, .. }
             | ProjectError::NotUtf8 { path, .. }
+            | ProjectError::NulCharacter { path, .. }
             | ProjectError::BadFileName { path, .. }
             | ProjectError::BadFolderName { path, .. }
             | ProjectError::EmptyMigrationFolder { path }
@@ -318,6 +340,10 @@ impl fmt::Display for ProjectError {
             ProjectError::NotUtf8 { path, byte } => {
                 write!(f, "{path}: not valid UTF-8 (at byte {byte}); save the file as UTF-8")
             }
+            ProjectError::NulCharacter { path, line, col } => write!(
+                f,
+                "{path}:{line}:{col}: a NUL character (byte 0x00); PostgreSQL accepts no NUL in SQL text: remove it (the file may have been saved as UTF-16 or be binary)"
+            ),
             ProjectError::BadFileName { path, reason } => write!(
                 f,
                 "{path}: {reason}; expected {{version}}_{{name}}.sql (e.g. 001_create_users.sql), V{{version}}__{{name}}.sql, or {{version}}_{{name}}.up.sql / .down.sql"
