@@ -210,6 +210,26 @@ fn a_nul_character_is_an_error_at_its_position_and_a_byte_order_mark_is_skipped(
     assert_eq!(db.sql("SELECT to_regclass('public.a') IS NOT NULL"), "t");
 }
 
+/// A `.sql` name that is a FIFO (reading it would wait forever) or a dangling symbolic link is
+/// an error naming it, never skipped as if it were not there.
+#[test]
+fn a_fifo_or_a_dangling_link_named_like_a_migration_is_an_error() {
+    let p = Project::new();
+    p.write("migrations/001_a.sql", "SELECT 1;\n");
+    let migrations = p.path().join("migrations");
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(migrations.join("002_pipe.sql"))
+        .status()
+        .unwrap_or_else(|e| panic!("mkfifo: {e}"));
+    assert!(fifo.success());
+    std::os::unix::fs::symlink("/nonexistent/003.sql", migrations.join("003_gone.sql"))
+        .unwrap_or_else(|e| panic!("symlink: {e}"));
+    let r = p.strata(None, &["check"]);
+    r.assert_code(1)
+        .assert_contains("migrations/002_pipe.sql: not a regular file (a FIFO, socket or device)")
+        .assert_contains("migrations/003_gone.sql: a symbolic link to a file that cannot be read");
+}
+
 #[test]
 fn copy_from_stdin_is_refused_before_anything_runs() {
     let p = Project::new();

@@ -203,6 +203,11 @@ pub enum ProjectError {
         path: String,
         byte: usize,
     },
+    /// A `.sql` name that is no readable regular file (a FIFO, a dangling symbolic link).
+    NotAFile {
+        path: String,
+        what: String,
+    },
     /// A NUL character, which PostgreSQL never accepts in SQL text (it would end the message).
     NulCharacter {
         path: String,
@@ -314,6 +319,7 @@ impl ProjectError {
             ProjectError::Io { path, .. }
             | ProjectError::NotUtf8 { path, .. }
             | ProjectError::NulCharacter { path, .. }
+            | ProjectError::NotAFile { path, .. }
             | ProjectError::BadFileName { path, .. }
             | ProjectError::BadFolderName { path, .. }
             | ProjectError::EmptyMigrationFolder { path }
@@ -339,6 +345,9 @@ impl fmt::Display for ProjectError {
             ProjectError::Io { path, source } => write!(f, "{path}: cannot read: {source}"),
             ProjectError::NotUtf8 { path, byte } => {
                 write!(f, "{path}: not valid UTF-8 (at byte {byte}); save the file as UTF-8")
+            }
+            ProjectError::NotAFile { path, what } => {
+                write!(f, "{path}: {what}; strata reads SQL from regular files only")
             }
             ProjectError::NulCharacter { path, line, col } => write!(
                 f,
@@ -769,8 +778,27 @@ fn list_sql(root: &Path, dir: &Path, errors: &mut Vec<ProjectError>) -> Vec<Path
         let is_sql = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("sql"));
-        if is_sql && path.is_file() {
-            out.push(path);
+        if !is_sql {
+            continue;
+        }
+        // Follows symbolic links: a link to a file is that file.
+        match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() => out.push(path),
+            // migration folders are listed on their own
+            Ok(m) if m.is_dir() => {}
+            // reading a FIFO would wait forever; a socket or device is no SQL file either
+            Ok(_) => errors.push(ProjectError::NotAFile {
+                path: display_path(root, &path),
+                what: "not a regular file (a FIFO, socket or device)".into(),
+            }),
+            Err(e) if path.symlink_metadata().is_ok() => errors.push(ProjectError::NotAFile {
+                path: display_path(root, &path),
+                what: format!("a symbolic link to a file that cannot be read ({e})"),
+            }),
+            Err(e) => errors.push(ProjectError::Io {
+                path: display_path(root, &path),
+                source: IoFailure::new(e),
+            }),
         }
     }
     out.sort();
