@@ -230,6 +230,41 @@ fn a_fifo_or_a_dangling_link_named_like_a_migration_is_an_error() {
         .assert_contains("migrations/003_gone.sql: a symbolic link to a file that cannot be read");
 }
 
+/// The same for the other folders strata reads SQL from: policies, seeds, validation suites.
+#[test]
+fn a_fifo_in_policies_seeds_or_suites_is_an_error_never_a_hang() {
+    let p = Project::new();
+    p.write("migrations/001_a.sql", "CREATE TABLE a (id int);\n")
+        .write(
+            "policies/001_ok.sql",
+            "ALTER TABLE a ENABLE ROW LEVEL SECURITY;\n",
+        )
+        .write("seeds/001_ok.sql", "INSERT INTO a VALUES (1);\n")
+        .write("tests/validation/ok.sql", "-- test: one\nSELECT 1;\n");
+    for fifo in [
+        "policies/002_pipe.sql",
+        "seeds/002_a.csv",
+        "tests/validation/pipe.sql",
+    ] {
+        let status = std::process::Command::new("mkfifo")
+            .arg(p.path().join(fifo))
+            .status()
+            .unwrap_or_else(|e| panic!("mkfifo: {e}"));
+        assert!(status.success());
+    }
+    let db = TestDb::new("fifo_folders");
+    let not_regular = "not a regular file (a FIFO, socket or device)";
+    p.strata(Some(&db), &["up"])
+        .assert_code(1)
+        .assert_contains(&format!("policies/002_pipe.sql: {not_regular}"));
+    p.strata(Some(&db), &["seed"])
+        .assert_code(1)
+        .assert_contains(&format!("seeds/002_a.csv: {not_regular}"));
+    p.strata(Some(&db), &["test"])
+        .assert_code(1)
+        .assert_contains(&format!("tests/validation/pipe.sql: {not_regular}"));
+}
+
 #[test]
 fn copy_from_stdin_is_refused_before_anything_runs() {
     let p = Project::new();

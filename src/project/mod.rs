@@ -760,7 +760,31 @@ fn list_migrations(
     (files, folders)
 }
 
-fn list_sql(root: &Path, dir: &Path, errors: &mut Vec<ProjectError>) -> Vec<PathBuf> {
+/// Checks that `path` (a `.sql` name, not a folder) is a regular file strata can read:
+/// reading a FIFO would wait forever, a socket or device is no SQL file, and a dangling
+/// symbolic link must not be skipped as if it were not there. Symbolic links to files are
+/// followed.
+pub fn regular_file(root: &Path, path: &Path) -> Result<(), ProjectError> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(_) => Err(ProjectError::NotAFile {
+            path: display_path(root, path),
+            what: "not a regular file (a FIFO, socket or device)".into(),
+        }),
+        Err(e) if path.symlink_metadata().is_ok() => Err(ProjectError::NotAFile {
+            path: display_path(root, path),
+            what: format!("a symbolic link to a file that cannot be read ({e})"),
+        }),
+        Err(e) => Err(ProjectError::Io {
+            path: display_path(root, path),
+            source: IoFailure::new(e),
+        }),
+    }
+}
+
+/// The `*.sql` files of `dir` in name order (none when the folder is absent); what cannot be
+/// read as one goes to `errors`.
+pub fn list_sql(root: &Path, dir: &Path, errors: &mut Vec<ProjectError>) -> Vec<PathBuf> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
@@ -781,24 +805,13 @@ fn list_sql(root: &Path, dir: &Path, errors: &mut Vec<ProjectError>) -> Vec<Path
         if !is_sql {
             continue;
         }
-        // Follows symbolic links: a link to a file is that file.
-        match std::fs::metadata(&path) {
-            Ok(m) if m.is_file() => out.push(path),
-            // migration folders are listed on their own
-            Ok(m) if m.is_dir() => {}
-            // reading a FIFO would wait forever; a socket or device is no SQL file either
-            Ok(_) => errors.push(ProjectError::NotAFile {
-                path: display_path(root, &path),
-                what: "not a regular file (a FIFO, socket or device)".into(),
-            }),
-            Err(e) if path.symlink_metadata().is_ok() => errors.push(ProjectError::NotAFile {
-                path: display_path(root, &path),
-                what: format!("a symbolic link to a file that cannot be read ({e})"),
-            }),
-            Err(e) => errors.push(ProjectError::Io {
-                path: display_path(root, &path),
-                source: IoFailure::new(e),
-            }),
+        // migration folders are listed on their own
+        if path.is_dir() {
+            continue;
+        }
+        match regular_file(root, &path) {
+            Ok(()) => out.push(path),
+            Err(e) => errors.push(e),
         }
     }
     out.sort();
