@@ -83,6 +83,37 @@ fn a_real_use_installs_auth_and_extensions_with_supabases_default_privileges() {
         .contains("extensions"));
 }
 
+/// A migration that sets the database's search_path after the shim set its own: the later
+/// migrations (in a new session) and the shadow database behind `diff` both follow the
+/// migration's path, not the shim's (supabase/storage relies on `search_path=storage,public`).
+#[test]
+fn a_search_path_set_by_a_migration_wins_over_the_shims_live_and_on_the_shadow() {
+    let p = project(
+        "[auth]\nshim = true\n",
+        "CREATE SCHEMA app;\n\
+         DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = app, public, extensions', current_database()); END $$;\n",
+    );
+    // a later migration whose file names the Supabase roles (the shim is needed from the start)
+    // and relies on the path: `notes` must land in schema app
+    p.write(
+        "migrations/002_notes.sql",
+        "CREATE TABLE notes (id int PRIMARY KEY, body text);\n\
+         GRANT SELECT ON notes TO authenticated;\n",
+    )
+    .write(
+        "strata.toml",
+        "[auth]\nshim = true\n[database]\nschemas = [\"public\", \"app\"]\n",
+    );
+    let db = TestDb::new("shim_search_path");
+    p.strata(Some(&db), &["up"])
+        .assert_ok()
+        .assert_contains(SHIM_NOTE);
+    assert_eq!(db.sql("SELECT to_regclass('app.notes') IS NOT NULL"), "t");
+    p.strata(Some(&db), &["diff", "--exit-code"])
+        .assert_ok()
+        .assert_contains("No differences.");
+}
+
 #[test]
 fn each_part_can_be_turned_off() {
     let migration = "create table public.t (id int primary key, owner uuid default auth.uid());\n\

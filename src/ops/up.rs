@@ -175,7 +175,10 @@ pub(crate) async fn apply(
                 let in_all = applied_count(&state) + a.done.len();
                 applied.extend(a.done);
                 if a.new_session {
-                    // ALTER DATABASE/ROLE … SET: the next migrations see it only in a new session.
+                    // ALTER DATABASE/ROLE … SET: the next migrations see it only in a new session,
+                    // which also has the shim's search_path (a database setting too): from here
+                    // on the database's own settings rule, not a path strata sets per transaction.
+                    settings.search_path = None;
                     let fresh = ws.connect(target, sink).await?;
                     let old = std::mem::replace(conn, fresh);
                     crate::db::close(old).await;

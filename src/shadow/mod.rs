@@ -333,7 +333,15 @@ pub async fn ensure_template_for(
 }
 
 async fn build_into(server: &ConnInfo, name: &str, spec: &Spec<'_>) -> Result<(), ShadowError> {
-    let policy_texts: Vec<&str> = spec.policies.iter().map(|p| p.text.as_str()).collect();
+    // The shim is decided once, before the first migration, from every file (as `up` does):
+    // a part installed in a later segment would reset the database's search_path after a
+    // migration had set its own.
+    let texts: Vec<&str> = spec
+        .policies
+        .iter()
+        .map(|p| p.text.as_str())
+        .chain(spec.project.migrations.iter().map(|m| m.file.text.as_str()))
+        .collect();
     let mut segments: Vec<Vec<&Migration>> = vec![Vec::new()];
     for m in &spec.project.migrations {
         if let Some(last) = segments.last_mut() {
@@ -347,7 +355,7 @@ async fn build_into(server: &ConnInfo, name: &str, spec: &Spec<'_>) -> Result<()
     for (i, steps) in segments.iter().enumerate() {
         let mut conn = connect(server, name).await?;
         let r = async {
-            apply_migrations(&mut conn, steps, spec.auth, spec.settings, &policy_texts).await?;
+            apply_migrations(&mut conn, steps, spec.auth, spec.settings, &texts).await?;
             if i + 1 == count {
                 apply_policies(&mut conn, spec.policies).await?;
             }
