@@ -12,8 +12,9 @@
 # and their validation, new tables with RLS, functions, views, a backfill). `strata lint`
 # judges the 100 on a shadow copy of the 1,000-migration state: cold (the template is built by
 # applying the 1,000 migrations) and warm (best of RUNS, default 3). squawk 2.70.0 (pip
-# squawk-cli, in a throwaway venv) reads the same 100 files for reference: it parses text and
+# squawk-cli) reads the same 100 files for reference: it parses text and
 # runs nothing, so it is a floor, not a peer in kind.
+# squawk is installed with pip into .cache/squawk-2.70.0 (a venv; reused by later runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TABLES=${TABLES:-1000}
@@ -31,10 +32,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# squawk in a venv of its own under .cache/ (git-ignored; delete it to remove squawk): the
+# script changes nothing outside the repository's .cache/ and its temporary folder.
 squawk_venv() {
-  python3 -m venv "$WORK/venv" >/dev/null
-  "$WORK/venv/bin/pip" install -q "squawk-cli==$SQUAWK_VERSION" >/dev/null
-  SQUAWK=$WORK/venv/bin/squawk
+  local venv=$REPO/.cache/squawk-$SQUAWK_VERSION
+  if [[ ! -x "$venv/bin/squawk" ]]; then
+    python3 -m venv "$venv" >/dev/null
+    "$venv/bin/pip" install -q "squawk-cli==$SQUAWK_VERSION" >/dev/null
+  fi
+  SQUAWK=$venv/bin/squawk
 }
 
 mkdir -p "$WORK/project"
@@ -63,7 +69,7 @@ step = max(1, tables // pending)
 for k in range(1, pending + 1):
     t = f"t{min(tables, k * step):05d}"
     prev = f"t{min(tables, (k - 1) * step):05d}" if k > 1 else t
-    kind = k % 10
+    kind = (k + 1) % 10
     head = "-- strata:lock-timeout 5s\n"
     if kind == 0:
         body = f"CREATE INDEX {t}_note_idx ON {t} (note);\n"
@@ -126,7 +132,7 @@ drop_lint_templates
 s=$(now); "$STRATA" --database-url "$URL" lint --shadow-url "$SERVER" --format json > "$WORK/lint.json" || [[ $? == 1 ]]; e=$(now)
 COLD=$(elapsed "$s" "$e")
 WARM=$(best "$STRATA" --database-url "$URL" lint --shadow-url "$SERVER")
-ONE_FILE=$(ls "$WORK/project/migrations" | tail -n "$PENDING" | sed -n '3p')
+ONE_FILE=$(ls "$WORK/project/migrations" | tail -n "$PENDING" | head -n 1)
 ONE=$(best "$STRATA" --database-url "$URL" lint "migrations/$ONE_FILE" --shadow-url "$SERVER")
 psql -X -q -d "$SERVER" -c "DROP DATABASE IF EXISTS ${DB}_up" >/dev/null
 s=$(now); psql -X -q -d "$SERVER" -c "CREATE DATABASE ${DB}_up TEMPLATE $DB" >/dev/null; e=$(now)
@@ -146,7 +152,7 @@ echo "| what | seconds |"
 echo "|---|---|"
 echo "| strata lint, $PENDING pending, cold (builds the template: applies $TABLES migrations) | $COLD |"
 echo "| strata lint, $PENDING pending, warm (template reused: one copy, then the walk) | $WARM |"
-echo "| strata lint FILE, one pending migration, warm (in place on the template, rolled back) | $ONE |"
+echo "| strata lint FILE, the first pending migration, warm (in place on the template, rolled back) | $ONE |"
 echo "| for scale: strata up of the same $PENDING migrations | $UP |"
 echo "| for scale: one CREATE DATABASE ... TEMPLATE of the $TABLES-table state | $COPY |"
 echo "| squawk $SQUAWK_VERSION on the $PENDING files (text only) | $SQ |"

@@ -7,7 +7,8 @@ A case's hazard files are those its expectations give an `error`/`warning` findi
 files are those it expects `clean`. A tool "finds" a hazard when it reports a rule about that
 hazard on the file (strata: the expected rule; squawk: one of its rules mapped to it in
 SQUAWK_RULES), and "wrongly flags" a control when it reports anything on it (strata: findings
-nobody allowed; squawk: its violations, after `-- squawk-ignore` comments).
+nobody allowed; squawk: its violations, after `-- squawk-ignore` comments). squawk reads each
+file with strata's directives translated (see for_squawk).
 
 squawk runs twice: with its defaults, and without the rules that are about style or retries
 rather than locking or safety (listed in EXCLUDED), which strata does not have either. It runs
@@ -47,6 +48,10 @@ SQUAWK_RULES = {
     "table-renamed": {"renaming-table"},
     "missing-lock-timeout": {"require-lock-timeout", "require-timeout-settings"},
 }
+
+
+SECURITY = {"table-without-rls", "grant-to-anon-or-public", "security-definer-search-path",
+            "view-bypasses-rls", "policy-always-true"}
 
 
 def parse_case(path):
@@ -100,7 +105,29 @@ def strata_flags(strata, server, root, files):
     return out
 
 
+def for_squawk(text):
+    """The file as squawk is given it: strata's comments in squawk's words, so that neither tool
+    is judged on syntax only the other knows. `-- strata:lock-timeout 5s` (which makes strata
+    set lock_timeout) becomes `SET lock_timeout = '5s';`, and `-- strata:allow <rule> <reason>`
+    becomes `-- squawk-ignore` of the squawk rules mapped to that strata rule."""
+    out = []
+    for line in text.splitlines():
+        words = line.strip().split()
+        if words[:2] == ["--", "strata:lock-timeout"] and len(words) >= 3:
+            out.append(f"SET lock_timeout = '{words[2]}';")
+        elif words[:2] == ["--", "strata:allow"] and len(words) >= 3 and SQUAWK_RULES.get(words[2]):
+            out.append("-- squawk-ignore " + ", ".join(sorted(SQUAWK_RULES[words[2]])))
+        else:
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
 def squawk_flags(squawk, root, rel, text, exclude):
+    path = os.path.join(root, "squawk", rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(for_squawk(text))
+    rel = os.path.join("squawk", rel)
     args = [squawk, "--reporter", "json"]
     if "-- strata:no-transaction" not in text:
         args.append("--assume-in-transaction")
@@ -118,6 +145,8 @@ def main():
     strata, server, squawk, cases = sys.argv[1:5]
     rows = []
     totals = {k: [0, 0] for k in ("strata", "squawk", "squawk-safety")}
+    # Hazards found, by kind of hazard: {kind: [files, strata, squawk, squawk-safety]}.
+    by_kind = {k: [0, 0, 0, 0] for k in ("locking", "security", "other")}
     n_h = n_c = 0
     for name in sorted(os.listdir(cases)):
         if not name.endswith(".case"):
@@ -142,9 +171,16 @@ def main():
                     n_h += 1
                     expected = hazards[rel]
                     about = set().union(*(SQUAWK_RULES.get(r, set()) for r in expected))
-                    totals["strata"][0] += bool(expected & set(s.get(rel, [])))
-                    totals["squawk"][0] += bool(about & set(sq))
-                    totals["squawk-safety"][0] += bool(about & set(sqs))
+                    hits = (bool(expected & set(s.get(rel, []))), bool(about & set(sq)),
+                            bool(about & set(sqs)))
+                    for k, hit in zip(("strata", "squawk", "squawk-safety"), hits):
+                        totals[k][0] += hit
+                    kind_of = ("security" if expected & SECURITY else
+                               "locking" if expected & set(SQUAWK_RULES) else "other")
+                    row = by_kind[kind_of]
+                    row[0] += 1
+                    for i, hit in enumerate(hits):
+                        row[i + 1] += hit
                 else:
                     n_c += 1
                     totals["strata"][1] += bool(s.get(rel))
@@ -159,6 +195,16 @@ def main():
     print(f"| strata lint | {totals['strata'][0]} / {n_h} | {totals['strata'][1]} / {n_c} |")
     print(f"| squawk, defaults | {totals['squawk'][0]} / {n_h} | {totals['squawk'][1]} / {n_c} |")
     print(f"| squawk, locking and safety rules only | {totals['squawk-safety'][0]} / {n_h} | {totals['squawk-safety'][1]} / {n_c} |")
+    print()
+    print("Hazards found, by kind:\n")
+    print("| hazards | files | strata lint | squawk, defaults | squawk, safety rules only |")
+    print("|---|---|---|---|---|")
+    names = {"locking": "locking and safety (locks, rewrites, validation, drops, renames, lock timeout)",
+             "security": "security (RLS, grants, definer functions, views, policies)",
+             "other": "a migration that fails; allow comments that are wrong or unused"}
+    for k, (n, a, b, c) in by_kind.items():
+        if n:
+            print(f"| {names[k]} | {n} | {a} | {b} | {c} |")
     print()
     print("| case | file | kind | strata lint | squawk (defaults) | squawk (safety rules) |")
     print("|---|---|---|---|---|---|")

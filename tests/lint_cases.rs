@@ -461,3 +461,54 @@ fn allowed_findings_pass_and_keep_their_reason() {
     // `up` and `check` accept the allow comment.
     p.strata(None, &["check"]).assert_ok();
 }
+
+#[test]
+fn verbose_lint_shows_each_phase_time() {
+    let p = project_with_two_migrations();
+    // One migration in a transaction: judged in place on the template.
+    let run = p.strata(
+        None,
+        &[
+            "-v",
+            "lint",
+            "migrations/002_index.sql",
+            "--shadow-url",
+            &shadow_url(),
+        ],
+    );
+    run.assert_code(1)
+        .assert_contains("lint: template in ")
+        .assert_contains("lint: in place in ")
+        .assert_not_contains("lint: walk in ");
+    // Two: walked forward on a copy of the template, which is dropped.
+    p.write(
+        "migrations/003_note.sql",
+        "-- strata:lock-timeout 5s\nALTER TABLE orders ADD COLUMN note text;\n",
+    );
+    let run = p.strata(
+        None,
+        &[
+            "-v",
+            "lint",
+            "migrations/002_index.sql",
+            "migrations/003_note.sql",
+            "--shadow-url",
+            &shadow_url(),
+        ],
+    );
+    run.assert_code(1)
+        .assert_contains("lint: copy in ")
+        .assert_contains("lint: walk in ")
+        .assert_contains("lint: drop in ");
+    // Without -v, no timings.
+    let run = p.strata(
+        None,
+        &[
+            "lint",
+            "migrations/002_index.sql",
+            "--shadow-url",
+            &shadow_url(),
+        ],
+    );
+    run.assert_code(1).assert_not_contains(" ms\n");
+}

@@ -211,6 +211,9 @@ pub struct Summary {
 pub struct LintOutcome {
     pub migrations: Vec<MigrationLint>,
     pub summary: Summary,
+    /// How long each phase took (shown with `-v`).
+    #[serde(skip)]
+    pub timings: observe::Timings,
 }
 
 impl LintOutcome {
@@ -234,6 +237,7 @@ impl LintOutcome {
         LintOutcome {
             migrations,
             summary,
+            timings: Vec::new(),
         }
     }
 
@@ -254,6 +258,18 @@ pub async fn lint_migrations(
     plan: &Plan<'_>,
     cfg: &LintConfig,
 ) -> Result<LintOutcome, crate::shadow::ShadowError> {
+    let mut timings = Vec::new();
+    let mut o = lint_timed(server, plan, cfg, &mut timings).await?;
+    o.timings = timings;
+    Ok(o)
+}
+
+async fn lint_timed(
+    server: &crate::config::ConnInfo,
+    plan: &Plan<'_>,
+    cfg: &LintConfig,
+    timings: &mut observe::Timings,
+) -> Result<LintOutcome, crate::shadow::ShadowError> {
     let mut runnable = Vec::new();
     let mut reports: Vec<(crate::project::Version, MigrationLint)> = Vec::new();
     for v in plan.targets {
@@ -271,6 +287,7 @@ pub async fn lint_migrations(
             targets: &runnable,
             ..*plan
         },
+        timings,
     )
     .await?;
     for (v, o) in observed {

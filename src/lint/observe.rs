@@ -35,12 +35,15 @@ use serde::Deserialize;
 use sqlx::postgres::PgConnection;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
+use std::time::Instant;
 
 const OBSERVE_SQL: &str = include_str!("queries/observe.sql");
 const BEFORE_SQL: &str = include_str!("queries/before.sql");
 const FINAL_SQL: &str = include_str!("queries/final.sql");
 const RELATIONS_SQL: &str = include_str!("queries/relations.sql");
 const SCANS_SQL: &str = include_str!("queries/scans.sql");
+const RELATIONS_SINCE_SQL: &str = include_str!("queries/relations_since.sql");
+const RELATION_OIDS_SQL: &str = include_str!("queries/relation_oids.sql");
 
 /// What to lint.
 pub struct Plan<'a> {
@@ -63,11 +66,15 @@ pub enum Observed {
     NotRun { blocked_by: String },
 }
 
+/// How long each phase of a run took (`template`, `copy`, `walk`, `in place`, `drop`).
+pub type Timings = Vec<(&'static str, std::time::Duration)>;
+
 /// Runs every target on a shadow built to the version before it; returns the targets' facts in
-/// version order.
+/// version order, and how long each phase took.
 pub async fn observe(
     server: &ConnInfo,
     plan: &Plan<'_>,
+    timings: &mut Timings,
 ) -> Result<Vec<(Version, Observed)>, ShadowError> {
     let mut targets: Vec<&Migration> = plan
         .targets
@@ -94,7 +101,9 @@ pub async fn observe(
         settings: plan.settings,
         root: plan.root,
     };
+    let started = Instant::now();
     let template = shadow::ensure_template_for(server, &spec, "lint").await?;
+    timings.push(("template", started.elapsed()));
 
     let needs_shim = plan.auth.shim.any()
         && plan.auth.model == AuthModel::Supabase
@@ -110,6 +119,7 @@ pub async fn observe(
     let server_version = server_version(server, &template).await?;
     if in_place {
         let only = targets[0];
+        let started = Instant::now();
         let (mut main, mut peek) = open_pair(server, &template).await?;
         let r = async {
             let mut w = Watcher::new(&mut main, &mut peek, only, server_version);
@@ -118,12 +128,19 @@ pub async fn observe(
         }
         .await;
         close_pair(main, peek).await;
+        timings.push(("in place", started.elapsed()));
         return Ok(vec![(only.version, Observed::Ran(Box::new(r?)))]);
     }
 
+    let started = Instant::now();
     let copy = shadow::create_database(server, "strata_lint", Some(&template)).await?;
+    timings.push(("copy", started.elapsed()));
+    let started = Instant::now();
     let result = walk(server, &copy, plan, &targets, server_version).await;
+    timings.push(("walk", started.elapsed()));
+    let started = Instant::now();
     let _ = shadow::drop_database(server, &copy).await;
+    timings.push(("drop", started.elapsed()));
     result
 }
 
@@ -410,23 +427,45 @@ impl<'c> Watcher<'c> {
     }
 
     /// Starts a transaction with an xid, so that `age(xmin) <= 0` means "written by it".
-    async fn begin(&mut self) -> Result<(), DbError> {
-        self.exec(
-            "RESET ALL; BEGIN; SELECT pg_current_xact_id();",
-            "starting the lint transaction",
-        )
-        .await?;
+    /// `reset`: a new migration starts from a clean session; a statement of a no-transaction
+    /// file keeps what the file's earlier statements `SET` (as `up` runs them, in one session).
+    async fn begin(&mut self, reset: bool) -> Result<(), DbError> {
+        let reset = if reset { "RESET ALL; " } else { "" };
+        if self.facts.server_version >= 150000 {
+            // Flush the scan counts of earlier transactions to the shared statistics when the
+            // session goes idle after this message, so this transaction's counts start at 0.
+            self.exec(
+                &format!("{reset}SELECT pg_stat_force_next_flush();"),
+                "resetting the session",
+            )
+            .await?;
+            self.exec(
+                "BEGIN; SELECT pg_current_xact_id();",
+                "starting the lint transaction",
+            )
+            .await?;
+        } else {
+            self.exec(
+                &format!("{reset}BEGIN; SELECT pg_current_xact_id();"),
+                "starting the lint transaction",
+            )
+            .await?;
+        }
         self.start_txn().await
     }
 
     /// Resets the per-transaction state, with the scan counts the backend already holds.
     async fn start_txn(&mut self) -> Result<(), DbError> {
-        let baseline: Vec<ScanRow> = query_json(
-            self.main,
-            sqlx::query_scalar(SCANS_SQL),
-            "reading the scan counts on the shadow",
-        )
-        .await?;
+        let baseline: Vec<ScanRow> = if self.facts.server_version >= 150000 {
+            Vec::new()
+        } else {
+            query_json(
+                self.main,
+                sqlx::query_scalar(SCANS_SQL),
+                "reading the scan counts on the shadow",
+            )
+            .await?
+        };
         self.txn = Txn {
             last_cid: -1,
             held: BTreeSet::new(),
@@ -472,7 +511,7 @@ impl<'c> Watcher<'c> {
     /// The whole file in one transaction, observed after each statement; rolled back (judging
     /// in place) or committed (walking forward on a copy).
     async fn run_transactional(&mut self, end: End) -> Result<(), DbError> {
-        self.begin().await?;
+        self.begin(true).await?;
         for (index, span) in self.spans().into_iter().enumerate() {
             if !self.run_one(index, span, true).await? {
                 return Ok(());
@@ -517,6 +556,13 @@ impl<'c> Watcher<'c> {
                 .unwrap_or("")
                 .to_string();
             if sql::is_transaction_control(&stmt) {
+                if starts_transaction(&stmt) && self.facts.server_version >= 150000 {
+                    self.exec(
+                        "SELECT pg_stat_force_next_flush()",
+                        "resetting the scan counts",
+                    )
+                    .await?;
+                }
                 if !self.run_one(index, span, explicit).await? {
                     return Ok(());
                 }
@@ -543,16 +589,28 @@ impl<'c> Watcher<'c> {
                 continue;
             }
             if sql::non_transactional_reason(&stmt).is_some() {
-                let before: Vec<Relation> = self.relations().await?;
-                if !self.run_one(index, span, false).await? {
-                    return Ok(());
-                }
-                let after: Vec<Relation> = self.relations().await?;
-                let facts = self.compare_relations(index, span, before, after);
+                let words = super::statement::Words::of(&stmt);
+                let facts = if words.starts(&["create", "index", "concurrently"])
+                    || words.starts(&["create", "unique", "index", "concurrently"])
+                {
+                    match self.run_concurrent_index(index, span).await? {
+                        Some(facts) => facts,
+                        None => return Ok(()),
+                    }
+                } else {
+                    // DROP INDEX CONCURRENTLY, REINDEX, VACUUM FULL, CLUSTER …: relations may be
+                    // dropped or given new storage; compare every relation before and after.
+                    let before: Vec<Relation> = self.relations().await?;
+                    if !self.run_one(index, span, false).await? {
+                        return Ok(());
+                    }
+                    let after: Vec<Relation> = self.relations().await?;
+                    self.compare_relations(index, span, before, after)
+                };
                 self.facts.statements.push(facts);
                 continue;
             }
-            self.begin().await?;
+            self.begin(false).await?;
             if !self.run_one(index, span, true).await? {
                 return Ok(());
             }
@@ -576,6 +634,41 @@ impl<'c> Watcher<'c> {
         self.read_final().await?;
         self.read_sizes(false).await;
         self.exec("RESET ALL", "resetting the session").await
+    }
+
+    /// `CREATE INDEX CONCURRENTLY`: it creates one index and changes no other relation's
+    /// storage, so instead of listing every relation twice, the relations' oids are read before
+    /// and the pg_class rows written since (by its own transactions) after. A written relation
+    /// whose oid existed before is unchanged in everything a rule looks at (the table's
+    /// `relhasindex` may flip). `None`: the statement failed (recorded).
+    async fn run_concurrent_index(
+        &mut self,
+        index: usize,
+        span: Span,
+    ) -> Result<Option<StatementFacts>, DbError> {
+        let marker: String =
+            sqlx::query_scalar("SELECT pg_snapshot_xmax(pg_current_snapshot())::text")
+                .fetch_one(&mut *self.main)
+                .await
+                .map_err(|e| DbError::query("reading the next transaction id", &e))?;
+        let existing: Vec<i64> = sqlx::query_scalar(RELATION_OIDS_SQL)
+            .fetch_one(&mut *self.main)
+            .await
+            .map_err(|e| DbError::query("listing relations on the shadow", &e))?;
+        if !self.run_one(index, span, false).await? {
+            return Ok(None);
+        }
+        let written: Vec<Relation> = query_json(
+            self.main,
+            sqlx::query_scalar(RELATIONS_SINCE_SQL).bind(&marker),
+            "listing the relations the statement wrote",
+        )
+        .await?;
+        let existing: BTreeSet<Oid> = existing.into_iter().map(|o| o as Oid).collect();
+        let (before, after) = since_to_before_after(&existing, written, |oid| {
+            self.model.classes.get(&oid).cloned()
+        });
+        Ok(Some(self.compare_relations(index, span, before, after)))
     }
 
     async fn relations(&mut self) -> Result<Vec<Relation>, DbError> {
@@ -972,6 +1065,29 @@ impl<'c> Watcher<'c> {
 }
 
 /// `BEGIN` / `START TRANSACTION` (as opposed to the statements that end one).
+/// The relation listings [`Watcher::compare_relations`] compares, from the oids of the user
+/// relations before a statement and the pg_class rows it wrote: a written relation is new when
+/// its oid did not exist; one that existed is as the model last saw it (a relation the
+/// migration had not touched yet: as written, which for a table under `CREATE INDEX
+/// CONCURRENTLY` differs in nothing the facts hold).
+fn since_to_before_after(
+    existing: &BTreeSet<Oid>,
+    written: Vec<Relation>,
+    known: impl Fn(Oid) -> Option<Option<Relation>>,
+) -> (Vec<Relation>, Vec<Relation>) {
+    let mut before = Vec::new();
+    for w in &written {
+        if existing.contains(&w.oid) {
+            match known(w.oid) {
+                Some(Some(b)) => before.push(b),
+                Some(None) => {}
+                None => before.push(w.clone()),
+            }
+        }
+    }
+    (before, written)
+}
+
 fn starts_transaction(stmt: &str) -> bool {
     let first = sql::tokens(stmt).filter_map(Result::ok).find(|t| {
         !matches!(
@@ -1028,6 +1144,41 @@ mod tests {
     fn lock_modes_parse_and_unknown_ones_are_skipped() {
         assert_eq!(lock_mode("ShareLock"), Some(LockMode::ShareLock));
         assert_eq!(lock_mode("SIReadLock"), None);
+    }
+
+    fn relation(oid: Oid, name: &str, kind: RelKind) -> Relation {
+        Relation {
+            oid,
+            schema: "public".into(),
+            name: name.into(),
+            kind,
+            filenode: i64::from(oid),
+            rls: false,
+            rls_forced: false,
+            acl: Vec::new(),
+            options: Vec::new(),
+            partition: false,
+            index_of: None,
+        }
+    }
+
+    #[test]
+    fn a_concurrent_index_is_new_and_its_table_unchanged() {
+        let table = relation(10, "orders", RelKind::Table);
+        let mut idx = relation(20, "orders_at_idx", RelKind::Index);
+        idx.index_of = Some(10);
+        let existing: BTreeSet<Oid> = [10, 11].into_iter().collect();
+        let (before, after) =
+            since_to_before_after(&existing, vec![table.clone(), idx.clone()], |_| None);
+        assert_eq!(before, vec![table.clone()]);
+        assert_eq!(after, vec![table.clone(), idx]);
+        // A table the migration already changed: its last known state is the before.
+        let mut renamed = table.clone();
+        renamed.name = "old_orders".into();
+        let (before, _) = since_to_before_after(&existing, vec![table.clone()], |_| {
+            Some(Some(renamed.clone()))
+        });
+        assert_eq!(before, vec![renamed]);
     }
 
     #[test]

@@ -40,7 +40,14 @@ pub async fn lint(ws: &Workspace, opts: &LintOptions, sink: &mut dyn Sink) -> Re
         root: &ws.cfg.root,
     };
     let cfg = LintConfig::from_config(&ws.cfg, &policies);
-    Ok(lint::lint_migrations(&server, &plan, &cfg).await?)
+    let outcome = lint::lint_migrations(&server, &plan, &cfg).await?;
+    for (phase, elapsed) in &outcome.timings {
+        sink.event(&super::Event::Timing {
+            phase: format!("lint: {phase}"),
+            elapsed: *elapsed,
+        });
+    }
+    Ok(outcome)
 }
 
 /// The migrations the target database has not applied.

@@ -260,7 +260,8 @@ pub async fn ensure_template(server: &ConnInfo, spec: &Spec<'_>) -> Result<Strin
 
 /// [`ensure_template`] for one purpose (`shadow` for the declared state, `lint` for the state
 /// before the migrations being linted): a new template drops only the project's older
-/// templates of the same purpose, so `diff` and `lint` do not evict each other's.
+/// templates of the same purpose (`lint` keeps two more), so `diff` and `lint` do not evict
+/// each other's.
 pub async fn ensure_template_for(
     server: &ConnInfo,
     spec: &Spec<'_>,
@@ -311,13 +312,18 @@ pub async fn ensure_template_for(
         ),
     )
     .await;
-    // Older templates of this project are stale now.
+    // Older templates of this project are stale now. `lint` keeps its two newest others: its
+    // templates are states before different migrations (all pending, one file, another file),
+    // which a developer alternates between.
+    let keep: i64 = if purpose == "lint" { 2 } else { 0 };
     let stale: Vec<String> = sqlx::query_scalar(
         "SELECT datname::text FROM pg_database WHERE datname LIKE 'strata\\_tpl\\_%' \
-         AND datname <> $1 AND shobj_description(oid, 'pg_database') = $2",
+         AND datname <> $1 AND shobj_description(oid, 'pg_database') = $2 \
+         ORDER BY oid DESC OFFSET $3",
     )
     .bind(&tpl)
     .bind(&owner_note)
+    .bind(keep)
     .fetch_all(&mut conn)
     .await
     .unwrap_or_default();

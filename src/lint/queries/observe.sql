@@ -6,7 +6,9 @@
 -- which are never older than the transaction's stable xid: age(xmin) <= 0. Rows written by the
 -- statement just run have a command id above every one observed before it: cmin > $1.
 -- Rows deleted by the transaction are invisible; a dropped relation shows up as a lock on an
--- oid that pg_class no longer has.
+-- oid that pg_class no longer has. Columns, constraints, policies and view queries change only
+-- under a lock on their relation, so only the locked relations' rows are looked at (through
+-- the catalogs' indexes); relations (GRANT takes no lock) and functions are scanned.
 WITH user_ns AS (
     SELECT n.oid, n.nspname
     FROM pg_namespace n
@@ -26,7 +28,9 @@ locks AS (
 locked AS (
     SELECT DISTINCT oid FROM locks
 ),
-classes AS (
+-- Each catalog is filtered on its own first (MATERIALIZED): joining before filtering makes the
+-- planner walk every user relation's attributes.
+classes AS MATERIALIZED (
     SELECT c.oid::bigint AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind,
            c.relfilenode::bigint AS filenode, c.relrowsecurity AS rls,
            c.relforcerowsecurity AS rls_forced,
@@ -39,28 +43,34 @@ classes AS (
     WHERE age(c.xmin) <= 0 AND c.cmin::text::bigint > $1
       AND c.relkind IN ('r', 'p', 'v', 'm', 'i', 'I', 'S', 'f')
 ),
+changed_attributes AS MATERIALIZED (
+    SELECT a.*, a.cmin::text::bigint AS cid
+    FROM locked l
+    JOIN pg_attribute a ON a.attrelid = l.oid::oid AND a.attnum > 0
+    WHERE age(a.xmin) <= 0 AND a.cmin::text::bigint > $1
+),
 columns AS (
     SELECT a.attrelid::bigint AS relation, a.attnum AS num, a.attname AS name,
            format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
            a.atthasdef AS has_default, a.attisdropped AS dropped,
-           a.attidentity <> '' AS identity, a.attgenerated <> '' AS generated,
-           a.cmin::text::bigint AS cid
-    FROM pg_attribute a
+           a.attidentity <> '' AS identity, a.attgenerated <> '' AS generated, a.cid
+    FROM changed_attributes a
     JOIN pg_class c ON c.oid = a.attrelid
     JOIN user_ns n ON n.oid = c.relnamespace
-    WHERE a.attnum > 0 AND age(a.xmin) <= 0 AND a.cmin::text::bigint > $1
-      AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
 ),
 constraints AS (
     SELECT co.oid::bigint AS oid, co.conname AS name, co.contype::text AS kind, co.convalidated AS validated,
            co.conrelid::bigint AS relation, nullif(co.confrelid, 0)::bigint AS "references",
            co.cmin::text::bigint AS cid
-    FROM pg_constraint co
-    WHERE co.conrelid <> 0 AND age(co.xmin) <= 0 AND co.cmin::text::bigint > $1
+    FROM locked l
+    JOIN pg_constraint co ON co.conrelid = l.oid::oid
+    WHERE age(co.xmin) <= 0 AND co.cmin::text::bigint > $1
 ),
 policies AS (
     SELECT p.oid::bigint AS oid, p.polrelid::bigint AS relation, p.polname AS name, p.cmin::text::bigint AS cid
-    FROM pg_policy p
+    FROM locked l
+    JOIN pg_policy p ON p.polrelid = l.oid::oid
     WHERE age(p.xmin) <= 0 AND p.cmin::text::bigint > $1
 ),
 functions AS (
@@ -80,7 +90,8 @@ schemas AS (
 ),
 rewrites AS (
     SELECT r.ev_class::bigint AS relation, r.cmin::text::bigint AS cid
-    FROM pg_rewrite r
+    FROM locked l
+    JOIN pg_rewrite r ON r.ev_class = l.oid::oid
     WHERE age(r.xmin) <= 0 AND r.cmin::text::bigint > $1
 ),
 -- Scans counted by this backend and not yet flushed to the shared statistics (a table can only

@@ -16,11 +16,21 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             continue;
         }
         let rewritten: Vec<u32> = s.rewritten().map(|(b, _)| b.oid).collect();
+        // An index on a partitioned table creates one on each partition too: one finding.
+        let is_partition = |t: u32| cx.facts.first_seen.get(&t).is_some_and(|r| r.partition);
+        let on_parent = s
+            .indexes_created()
+            .any(|(_, t)| cx.facts.kind(t) == Some(crate::lint::facts::RelKind::PartitionedTable));
+        let partitions = s
+            .indexes_created()
+            .filter(|(_, t)| on_parent && is_partition(*t) && cx.facts.existed(*t))
+            .count();
         let mut seen_tables = Vec::new();
         for (index, table) in s.indexes_created() {
             if !cx.facts.existed(table)
                 || rewritten.contains(&table)
                 || seen_tables.contains(&table)
+                || (on_parent && is_partition(table))
             {
                 continue;
             }
@@ -69,6 +79,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                         mode.as_sql(),
                         mode.blocks()
                     );
+                    if partitions > 0 {
+                        message.push_str(&format!(
+                            "; the same is done on each of its {partitions} partition(s)"
+                        ));
+                    }
                     if earlier_ae {
                         message.push_str(
                             " (and an earlier statement's ACCESS EXCLUSIVE lock makes reads wait too)",
@@ -201,6 +216,28 @@ mod tests {
             .created(0, &index(11, "orders_pkey", 10));
         s.stmt(0).relations.push(changed(Some(before), Some(after)));
         assert!(s.check(check).is_empty());
+    }
+
+    #[test]
+    fn an_index_on_a_partitioned_table_is_one_finding() {
+        let mut s = Sample::new("CREATE INDEX events_at ON events (at);");
+        s.existing(&rel(10, "events", RelKind::PartitionedTable));
+        for (oid, name) in [(20, "events_2025"), (21, "events_2026")] {
+            let mut p = rel(oid, name, RelKind::Table);
+            p.partition = true;
+            s.existing(&p);
+            s.created(0, &index(oid + 10, &format!("{name}_at_idx"), oid));
+        }
+        let mut parent = rel(40, "events_at", RelKind::PartitionedIndex);
+        parent.index_of = Some(10);
+        s.created(0, &parent).takes(0, 10, LockMode::ShareLock);
+        let found = s.check(check);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].message.contains("each of its 2 partition(s)"),
+            "{}",
+            found[0].message
+        );
     }
 
     #[test]
