@@ -13,6 +13,8 @@
 //!   sides of a comparison are spelled the same way whatever the caller's search_path was.
 //!   Expressions are never compared as the user wrote them: PostgreSQL parses and prints both
 //!   sides (the policy-diff loops of pgmold#54 and pgschema#220 come from comparing text).
+//!   `SET LOCAL jit = off`: the catalog queries' estimated costs can pass `jit_above_cost` on
+//!   a large schema, and compiling them takes far longer than running them (10x measured).
 //! - `pg_catalog` only, never `information_schema`, which hides objects the role cannot access.
 //! - Objects that belong to an extension (`pg_depend.deptype = 'e'`) are left out: the
 //!   extension itself is compared. Objects of kinds the model does not know are listed in
@@ -101,7 +103,8 @@ pub async fn introspect(
 ) -> Result<Catalog, DbError> {
     db::execute_script(
         conn,
-        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSET LOCAL search_path = pg_catalog;",
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSET LOCAL search_path = pg_catalog;\n\
+         SET LOCAL jit = off;",
     )
     .await
     .map_err(|e| DbError::query("starting the catalog snapshot", &e))?;
@@ -144,7 +147,7 @@ pub async fn introspect_only(
     db::execute_script(
         conn,
         "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSET LOCAL search_path = pg_catalog;\n\
-         SET LOCAL plan_cache_mode = force_generic_plan;",
+         SET LOCAL plan_cache_mode = force_generic_plan;\nSET LOCAL jit = off;",
     )
     .await
     .map_err(|e| DbError::query("starting the catalog snapshot", &e))?;
@@ -186,7 +189,7 @@ pub async fn introspect_in_transaction(
 ) -> Result<Catalog, DbError> {
     db::execute_script(
         conn,
-        "SAVEPOINT strata_catalog;\nSET LOCAL search_path = pg_catalog;",
+        "SAVEPOINT strata_catalog;\nSET LOCAL search_path = pg_catalog;\nSET LOCAL jit = off;",
     )
     .await
     .map_err(|e| DbError::query("starting the catalog snapshot", &e))?;

@@ -83,24 +83,9 @@ pub enum PolicyError {
 
 /// The `policies/*.sql` files in name order (none when the folder is absent).
 pub fn load(root: &Path, dir: &Path) -> Result<Vec<SourceFile>, PolicyError> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => {
-            return Err(PolicyError::Files(vec![ProjectError::Io {
-                path: crate::project::display_path(root, dir),
-                source: crate::project::IoFailure::new(e),
-            }]))
-        }
-    };
-    let mut paths: Vec<_> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x.eq_ignore_ascii_case("sql")))
-        .collect();
-    paths.sort();
-    let mut files = Vec::new();
     let mut errors = Vec::new();
+    let paths = crate::project::list_sql(root, dir, &mut errors);
+    let mut files = Vec::new();
     for p in paths {
         match SourceFile::read(root, &p) {
             Ok(f) => files.push(f),

@@ -180,29 +180,22 @@ parts AS (
 -- column, the column's row.
 refs AS (
   SELECT p.top_cls, p.top,
-         array_agg(r.v ORDER BY r.v) AS versions
+         array_agg(row(d.refclassid, d.refobjid, d.refobjsubid, rc.xmin, ra.xmin, rt.xmin, rp.xmin,
+                       rl.xmin, rn.xmin)::text ORDER BY d.refclassid, d.refobjid, d.refobjsubid) AS versions
     FROM parts p
     JOIN pg_depend d ON d.classid = p.cls AND d.objid = p.oid AND d.deptype IN ('n', 'a')
-    CROSS JOIN LATERAL (
-      SELECT CASE d.refclassid
-        WHEN 'pg_class'::regclass THEN
-          (SELECT row(rc.xmin, rn.xmin,
-                      (SELECT ra.xmin FROM pg_attribute ra
-                        WHERE ra.attrelid = rc.oid AND ra.attnum = d.refobjsubid AND d.refobjsubid <> 0))::text
-             FROM pg_class rc JOIN pg_namespace rn ON rn.oid = rc.relnamespace WHERE rc.oid = d.refobjid)
-        WHEN 'pg_type'::regclass THEN
-          (SELECT row(rt.xmin, rn.xmin)::text
-             FROM pg_type rt JOIN pg_namespace rn ON rn.oid = rt.typnamespace WHERE rt.oid = d.refobjid)
-        WHEN 'pg_proc'::regclass THEN
-          (SELECT row(rp.xmin, rn.xmin)::text
-             FROM pg_proc rp JOIN pg_namespace rn ON rn.oid = rp.pronamespace WHERE rp.oid = d.refobjid)
-        WHEN 'pg_collation'::regclass THEN
-          (SELECT row(rc.xmin, rn.xmin)::text
-             FROM pg_collation rc JOIN pg_namespace rn ON rn.oid = rc.collnamespace WHERE rc.oid = d.refobjid)
-        WHEN 'pg_namespace'::regclass THEN
-          (SELECT rn.xmin::text FROM pg_namespace rn WHERE rn.oid = d.refobjid)
-        END AS v) r
-   WHERE r.v IS NOT NULL
+    LEFT JOIN pg_class rc ON d.refclassid = 'pg_class'::regclass AND rc.oid = d.refobjid
+    LEFT JOIN pg_attribute ra ON d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0
+                             AND ra.attrelid = d.refobjid AND ra.attnum = d.refobjsubid
+    LEFT JOIN pg_type rt ON d.refclassid = 'pg_type'::regclass AND rt.oid = d.refobjid
+    LEFT JOIN pg_proc rp ON d.refclassid = 'pg_proc'::regclass AND rp.oid = d.refobjid
+    LEFT JOIN pg_collation rl ON d.refclassid = 'pg_collation'::regclass AND rl.oid = d.refobjid
+    LEFT JOIN pg_namespace rn
+           ON rn.oid = CASE WHEN d.refclassid = 'pg_namespace'::regclass THEN d.refobjid
+                            ELSE coalesce(rc.relnamespace, rt.typnamespace, rp.pronamespace,
+                                          rl.collnamespace) END
+   WHERE d.refclassid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass,
+                          'pg_collation'::regclass, 'pg_namespace'::regclass)
    GROUP BY p.top_cls, p.top
 )
 SELECT t.kind, t.key, t.oid::int8 AS oid, md5(row(t.own, f.versions)::text) AS fp
