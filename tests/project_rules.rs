@@ -186,6 +186,104 @@ fn bad_migration_folders_are_errors_naming_them() {
     assert_eq!(db.sql("SELECT to_regclass('strata.history') IS NULL"), "t");
 }
 
+/// A NUL character ends PostgreSQL's message (the server calls it a protocol error): strata
+/// names it at file:line:col before anything runs. A byte order mark is not SQL and is skipped.
+#[test]
+fn a_nul_character_is_an_error_at_its_position_and_a_byte_order_mark_is_skipped() {
+    let p = Project::new();
+    p.write("migrations/001_a.sql", "\u{feff}CREATE TABLE a (id int);\n")
+        .write(
+            "migrations/002_b.sql",
+            "CREATE TABLE b (id int);\n  SELECT 1;\0\n",
+        );
+    p.strata(None, &["check"])
+        .assert_code(1)
+        .assert_contains("migrations/002_b.sql:2:12: a NUL character")
+        .assert_not_contains("001_a.sql");
+    let db = TestDb::new("nul_char");
+    p.strata(Some(&db), &["up"])
+        .assert_code(1)
+        .assert_contains("migrations/002_b.sql:2:12: a NUL character");
+    assert_eq!(db.sql("SELECT to_regclass('strata.history') IS NULL"), "t");
+    p.write("migrations/002_b.sql", "CREATE TABLE b (id int);\n");
+    p.strata(Some(&db), &["up"]).assert_ok();
+    assert_eq!(db.sql("SELECT to_regclass('public.a') IS NOT NULL"), "t");
+}
+
+/// A `.sql` name that is a FIFO (reading it would wait forever) or a dangling symbolic link is
+/// an error naming it, never skipped as if it were not there.
+#[test]
+fn a_fifo_or_a_dangling_link_named_like_a_migration_is_an_error() {
+    let p = Project::new();
+    p.write("migrations/001_a.sql", "SELECT 1;\n");
+    let migrations = p.path().join("migrations");
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(migrations.join("002_pipe.sql"))
+        .status()
+        .unwrap_or_else(|e| panic!("mkfifo: {e}"));
+    assert!(fifo.success());
+    std::os::unix::fs::symlink("/nonexistent/003.sql", migrations.join("003_gone.sql"))
+        .unwrap_or_else(|e| panic!("symlink: {e}"));
+    let r = p.strata(None, &["check"]);
+    r.assert_code(1)
+        .assert_contains("migrations/002_pipe.sql: not a regular file (a FIFO, socket or device)")
+        .assert_contains("migrations/003_gone.sql: a symbolic link to a file that cannot be read");
+}
+
+/// The same for the other folders strata reads SQL from: policies, seeds, validation suites.
+#[test]
+fn a_fifo_in_policies_seeds_or_suites_is_an_error_never_a_hang() {
+    let p = Project::new();
+    p.write("migrations/001_a.sql", "CREATE TABLE a (id int);\n")
+        .write(
+            "policies/001_ok.sql",
+            "ALTER TABLE a ENABLE ROW LEVEL SECURITY;\n",
+        )
+        .write("seeds/001_ok.sql", "INSERT INTO a VALUES (1);\n")
+        .write("tests/validation/ok.sql", "-- test: one\nSELECT 1;\n");
+    for fifo in [
+        "policies/002_pipe.sql",
+        "seeds/002_a.csv",
+        "tests/validation/pipe.sql",
+    ] {
+        let status = std::process::Command::new("mkfifo")
+            .arg(p.path().join(fifo))
+            .status()
+            .unwrap_or_else(|e| panic!("mkfifo: {e}"));
+        assert!(status.success());
+    }
+    let db = TestDb::new("fifo_folders");
+    let not_regular = "not a regular file (a FIFO, socket or device)";
+    p.strata(Some(&db), &["up"])
+        .assert_code(1)
+        .assert_contains(&format!("policies/002_pipe.sql: {not_regular}"));
+    // reported before any migration ran
+    assert_eq!(db.sql("SELECT to_regclass('public.a') IS NULL"), "t");
+    p.strata(Some(&db), &["seed"])
+        .assert_code(1)
+        .assert_contains(&format!("seeds/002_a.csv: {not_regular}"));
+    p.strata(Some(&db), &["test"])
+        .assert_code(1)
+        .assert_contains(&format!("tests/validation/pipe.sql: {not_regular}"));
+}
+
+/// `up` converges policies/ after the migrations; a policy file that cannot even be split is
+/// reported before any migration runs, so nothing is left half-done.
+#[test]
+fn a_broken_policy_file_stops_up_before_any_migration_runs() {
+    let p = Project::new();
+    p.write("migrations/001_a.sql", "CREATE TABLE a (id int);\n")
+        .write(
+            "policies/001_a.sql",
+            "ALTER TABLE a ENABLE ROW LEVEL SECURITY;\nCREATE POLICY p ON a USING ('open);\n",
+        );
+    let db = TestDb::new("policy_broken_first");
+    p.strata(Some(&db), &["up"])
+        .assert_code(1)
+        .assert_contains("policies/001_a.sql:2:");
+    assert_eq!(db.sql("SELECT to_regclass('public.a') IS NULL"), "t");
+}
+
 #[test]
 fn copy_from_stdin_is_refused_before_anything_runs() {
     let p = Project::new();

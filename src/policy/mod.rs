@@ -83,24 +83,9 @@ pub enum PolicyError {
 
 /// The `policies/*.sql` files in name order (none when the folder is absent).
 pub fn load(root: &Path, dir: &Path) -> Result<Vec<SourceFile>, PolicyError> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => {
-            return Err(PolicyError::Files(vec![ProjectError::Io {
-                path: crate::project::display_path(root, dir),
-                source: crate::project::IoFailure::new(e),
-            }]))
-        }
-    };
-    let mut paths: Vec<_> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x.eq_ignore_ascii_case("sql")))
-        .collect();
-    paths.sort();
-    let mut files = Vec::new();
     let mut errors = Vec::new();
+    let paths = crate::project::list_sql(root, dir, &mut errors);
+    let mut files = Vec::new();
     for p in paths {
         match SourceFile::read(root, &p) {
             Ok(f) => files.push(f),
@@ -300,6 +285,11 @@ pub async fn converge(
 pub struct DeclaredNames {
     pub policies: BTreeSet<(String, String)>,
     pub triggers: BTreeSet<(String, String)>,
+}
+
+/// Checks what can be checked of the files without a database (every broken one reported).
+pub fn check(files: &[SourceFile]) -> Result<(), PolicyError> {
+    split_all(files).map(|_| ())
 }
 
 /// Splits the files (reporting every broken one before anything runs).

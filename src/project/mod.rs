@@ -93,16 +93,30 @@ impl SourceFile {
             source: IoFailure::new(e),
         })?;
         let checksum = Checksum::of(&bytes);
-        let text = String::from_utf8(bytes).map_err(|e| ProjectError::NotUtf8 {
+        let mut text = String::from_utf8(bytes).map_err(|e| ProjectError::NotUtf8 {
             path: display_path(root, path),
             byte: e.utf8_error().valid_up_to(),
         })?;
-        Ok(SourceFile {
+        // A byte order mark (Windows editors write one) is not SQL: PostgreSQL would report a
+        // syntax error at the first word. The checksum stays that of the file's bytes.
+        if text.starts_with('\u{feff}') {
+            text.drain(..'\u{feff}'.len_utf8());
+        }
+        let file = SourceFile {
             path: path.to_path_buf(),
             display: display_path(root, path),
             text,
             checksum,
-        })
+        };
+        if let Some(at) = file.text.find('\0') {
+            let (line, col) = file.line_col(at);
+            return Err(ProjectError::NulCharacter {
+                path: file.display,
+                line,
+                col,
+            });
+        }
+        Ok(file)
     }
 }
 
@@ -189,6 +203,17 @@ pub enum ProjectError {
         path: String,
         byte: usize,
     },
+    /// A `.sql` name that is no readable regular file (a FIFO, a dangling symbolic link).
+    NotAFile {
+        path: String,
+        what: String,
+    },
+    /// A NUL character, which PostgreSQL never accepts in SQL text (it would end the message).
+    NulCharacter {
+        path: String,
+        line: usize,
+        col: usize,
+    },
     BadFileName {
         path: String,
         reason: String,
@@ -267,6 +292,7 @@ impl ProjectError {
             | ProjectError::DirectiveAfterSql { line, .. } => (path, Some(*line), Some(1)),
             ProjectError::Syntax { line, col, .. }
             | ProjectError::ClientData { line, col, .. }
+            | ProjectError::NulCharacter { line, col, .. }
             | ProjectError::NeedsNoTransaction { line, col, .. }
             | ProjectError::TransactionControl { line, col, .. } => (path, Some(*line), Some(*col)),
             _ => (path, None, None),
@@ -292,6 +318,8 @@ impl ProjectError {
         match self {
             ProjectError::Io { path, .. }
             | ProjectError::NotUtf8 { path, .. }
+            | ProjectError::NulCharacter { path, .. }
+            | ProjectError::NotAFile { path, .. }
             | ProjectError::BadFileName { path, .. }
             | ProjectError::BadFolderName { path, .. }
             | ProjectError::EmptyMigrationFolder { path }
@@ -318,6 +346,13 @@ impl fmt::Display for ProjectError {
             ProjectError::NotUtf8 { path, byte } => {
                 write!(f, "{path}: not valid UTF-8 (at byte {byte}); save the file as UTF-8")
             }
+            ProjectError::NotAFile { path, what } => {
+                write!(f, "{path}: {what}; strata reads SQL from regular files only")
+            }
+            ProjectError::NulCharacter { path, line, col } => write!(
+                f,
+                "{path}:{line}:{col}: a NUL character (byte 0x00); PostgreSQL accepts no NUL in SQL text: remove it (the file may have been saved as UTF-16 or be binary)"
+            ),
             ProjectError::BadFileName { path, reason } => write!(
                 f,
                 "{path}: {reason}; expected {{version}}_{{name}}.sql (e.g. 001_create_users.sql), V{{version}}__{{name}}.sql, or {{version}}_{{name}}.up.sql / .down.sql"
@@ -725,7 +760,31 @@ fn list_migrations(
     (files, folders)
 }
 
-fn list_sql(root: &Path, dir: &Path, errors: &mut Vec<ProjectError>) -> Vec<PathBuf> {
+/// Checks that `path` (a `.sql` name, not a folder) is a regular file strata can read:
+/// reading a FIFO would wait forever, a socket or device is no SQL file, and a dangling
+/// symbolic link must not be skipped as if it were not there. Symbolic links to files are
+/// followed.
+pub fn regular_file(root: &Path, path: &Path) -> Result<(), ProjectError> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(_) => Err(ProjectError::NotAFile {
+            path: display_path(root, path),
+            what: "not a regular file (a FIFO, socket or device)".into(),
+        }),
+        Err(e) if path.symlink_metadata().is_ok() => Err(ProjectError::NotAFile {
+            path: display_path(root, path),
+            what: format!("a symbolic link to a file that cannot be read ({e})"),
+        }),
+        Err(e) => Err(ProjectError::Io {
+            path: display_path(root, path),
+            source: IoFailure::new(e),
+        }),
+    }
+}
+
+/// The `*.sql` files of `dir` in name order (none when the folder is absent); what cannot be
+/// read as one goes to `errors`.
+pub fn list_sql(root: &Path, dir: &Path, errors: &mut Vec<ProjectError>) -> Vec<PathBuf> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
@@ -743,8 +802,16 @@ fn list_sql(root: &Path, dir: &Path, errors: &mut Vec<ProjectError>) -> Vec<Path
         let is_sql = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("sql"));
-        if is_sql && path.is_file() {
-            out.push(path);
+        if !is_sql {
+            continue;
+        }
+        // migration folders are listed on their own
+        if path.is_dir() {
+            continue;
+        }
+        match regular_file(root, &path) {
+            Ok(()) => out.push(path),
+            Err(e) => errors.push(e),
         }
     }
     out.sort();

@@ -193,10 +193,15 @@ pub fn discover(root: &Path, dir: &Path) -> Result<Vec<SeedFile>, SeedError> {
             }
             _ => continue,
         };
-        let meta = entry.metadata().map_err(|e| io_err(&shown, e))?;
-        if !meta.is_file() {
+        if path.is_dir() {
             continue;
         }
+        if let Err(e) = crate::project::regular_file(root, &path) {
+            problems.push(e.to_string());
+            continue;
+        }
+        // follows a symbolic link to the file
+        let meta = std::fs::metadata(&path).map_err(|e| io_err(&shown, e))?;
         found.push(SeedFile {
             display: crate::project::display_path(root, &path),
             name: entry.file_name().to_string_lossy().into_owned(),

@@ -61,7 +61,7 @@ pub fn load(root: &Path, dir: &Path) -> Result<Vec<SuiteFile>, ValidationError> 
             source: e,
         })?;
         let p = entry.path();
-        if p.extension().is_some_and(|x| x == "sql") && p.is_file() {
+        if p.extension().is_some_and(|x| x == "sql") && !p.is_dir() {
             paths.push(p);
         }
     }
@@ -70,29 +70,19 @@ pub fn load(root: &Path, dir: &Path) -> Result<Vec<SuiteFile>, ValidationError> 
     let mut problems = Vec::new();
     for p in paths {
         let shown = display(&p);
-        let text = match std::fs::read(&p) {
+        // Read as migrations are: regular files only, UTF-8, no NUL, a byte order mark skipped.
+        let read = crate::project::regular_file(root, &p)
+            .and_then(|()| crate::project::SourceFile::read(root, &p));
+        let text = match read {
+            Ok(file) => file.text,
             Err(e) => {
                 problems.push(Malformed {
                     file: shown,
-                    line: None,
-                    message: format!("cannot read: {e}"),
+                    line: e.location().1,
+                    message: e.message(),
                 });
                 continue;
             }
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(t) => t,
-                Err(e) => {
-                    problems.push(Malformed {
-                        file: shown,
-                        line: None,
-                        message: format!(
-                            "not valid UTF-8 (at byte {}); save the file as UTF-8",
-                            e.utf8_error().valid_up_to()
-                        ),
-                    });
-                    continue;
-                }
-            },
         };
         match parse::parse_suite(&text) {
             Err(errors) => problems.extend(errors.into_iter().map(|e| Malformed {
