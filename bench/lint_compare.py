@@ -39,7 +39,10 @@ SQUAWK_RULES = {
     "index-not-concurrent": {"require-concurrent-index-creation", "disallowed-unique-constraint",
                              "adding-serial-primary-key-field"},
     "table-rewrite": {"changing-column-type", "adding-field-with-default", "prefer-repack"},
-    "constraint-without-not-valid": {"constraint-missing-not-valid", "adding-foreign-key-constraint"},
+    # (changing-column-type: squawk flags a type change for a rewrite; when the change re-checks a
+    # constraint instead, it still warns on the right statement)
+    "constraint-without-not-valid": {"constraint-missing-not-valid", "adding-foreign-key-constraint",
+                                     "changing-column-type"},
     "not-null-without-check": {"adding-not-nullable-field", "adding-required-field"},
     "exclusive-lock-slow-work": set(),
     "column-dropped": {"ban-drop-column"},
@@ -109,13 +112,14 @@ def for_squawk(text):
     """The file as squawk is given it: strata's comments in squawk's words, so that neither tool
     is judged on syntax only the other knows. `-- strata:lock-timeout 5s` (which makes strata
     set lock_timeout) becomes `SET lock_timeout = '5s';`, and `-- strata:allow <rule> <reason>`
-    becomes `-- squawk-ignore` of the squawk rules mapped to that strata rule."""
+    (with its reason) becomes `-- squawk-ignore` of the squawk rules mapped to that strata rule."""
     out = []
     for line in text.splitlines():
         words = line.strip().split()
         if words[:2] == ["--", "strata:lock-timeout"] and len(words) >= 3:
             out.append(f"SET lock_timeout = '{words[2]}';")
-        elif words[:2] == ["--", "strata:allow"] and len(words) >= 3 and SQUAWK_RULES.get(words[2]):
+        elif words[:2] == ["--", "strata:allow"] and len(words) >= 4 and SQUAWK_RULES.get(words[2]):
+            # (an allow without a reason silences nothing in strata either)
             out.append("-- squawk-ignore " + ", ".join(sorted(SQUAWK_RULES[words[2]])))
         else:
             out.append(line)

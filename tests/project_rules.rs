@@ -257,12 +257,31 @@ fn a_fifo_in_policies_seeds_or_suites_is_an_error_never_a_hang() {
     p.strata(Some(&db), &["up"])
         .assert_code(1)
         .assert_contains(&format!("policies/002_pipe.sql: {not_regular}"));
+    // reported before any migration ran
+    assert_eq!(db.sql("SELECT to_regclass('public.a') IS NULL"), "t");
     p.strata(Some(&db), &["seed"])
         .assert_code(1)
         .assert_contains(&format!("seeds/002_a.csv: {not_regular}"));
     p.strata(Some(&db), &["test"])
         .assert_code(1)
         .assert_contains(&format!("tests/validation/pipe.sql: {not_regular}"));
+}
+
+/// `up` converges policies/ after the migrations; a policy file that cannot even be split is
+/// reported before any migration runs, so nothing is left half-done.
+#[test]
+fn a_broken_policy_file_stops_up_before_any_migration_runs() {
+    let p = Project::new();
+    p.write("migrations/001_a.sql", "CREATE TABLE a (id int);\n")
+        .write(
+            "policies/001_a.sql",
+            "ALTER TABLE a ENABLE ROW LEVEL SECURITY;\nCREATE POLICY p ON a USING ('open);\n",
+        );
+    let db = TestDb::new("policy_broken_first");
+    p.strata(Some(&db), &["up"])
+        .assert_code(1)
+        .assert_contains("policies/001_a.sql:2:");
+    assert_eq!(db.sql("SELECT to_regclass('public.a') IS NULL"), "t");
 }
 
 #[test]

@@ -55,6 +55,11 @@ pub struct UpOutcome {
 
 pub async fn up(ws: &Workspace, opts: &UpOptions, sink: &mut dyn Sink) -> Result<UpOutcome> {
     let project = ws.load_project()?;
+    if ws.cfg.policies.apply_on_up {
+        // A broken policies/ file is reported before any migration runs, not after they
+        // committed.
+        crate::policy::check(&crate::policy::load(&ws.cfg.root, &ws.policies_dir()?)?)?;
+    }
     let target = ws.target()?;
     if !opts.dry_run {
         ws.announce(&target, "up", sink);

@@ -27,13 +27,25 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 ConstraintKind::ForeignKey => LockMode::ShareRowExclusiveLock,
                 _ => LockMode::AccessExclusiveLock,
             });
-            let mut message = format!(
-                "adds {} {} to {table}, which existed before this migration, and checks every existing row while holding {} on it: {} waits for the scan",
-                c.kind.noun(),
-                c.name,
-                mode.as_sql(),
-                mode.blocks()
-            );
+            // A column type change without a rewrite (numeric(12,2) to numeric(14,2)) drops and
+            // re-creates the constraints on the column: each is checked again on every row.
+            let retyped = retyped_column(s, c.relation);
+            let mut message = match &retyped {
+                Some(column) => format!(
+                    "changes the type of {table}.{column}, which re-creates {} {} on it and checks every existing row again while holding {} on {table}: {} waits for the scan",
+                    c.kind.noun(),
+                    c.name,
+                    mode.as_sql(),
+                    mode.blocks()
+                ),
+                None => format!(
+                    "adds {} {} to {table}, which existed before this migration, and checks every existing row while holding {} on it: {} waits for the scan",
+                    c.kind.noun(),
+                    c.name,
+                    mode.as_sql(),
+                    mode.blocks()
+                ),
+            };
             if let Some(r) = c.references.filter(|r| cx.facts.existed(*r)) {
                 if let Some(m) = s.held(r) {
                     message.push_str(&format!(
@@ -53,10 +65,16 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 &c.name,
                 Some(format!("constraint {} on {table}", c.name)),
                 message,
-                format!(
-                    "add it with NOT VALID (… ADD CONSTRAINT {name} … NOT VALID;), which checks only new rows, then ALTER TABLE {table} VALIDATE CONSTRAINT {name}; in a later statement or migration: validation holds SHARE UPDATE EXCLUSIVE, so reads and writes continue",
-                    name = c.name
-                ),
+                match &retyped {
+                    Some(column) => format!(
+                        "drop the constraint and add it back NOT VALID in the same statement (ALTER TABLE {table} DROP CONSTRAINT {name}, ALTER COLUMN {column} TYPE …, ADD CONSTRAINT {name} … NOT VALID;), then ALTER TABLE {table} VALIDATE CONSTRAINT {name}; in a later transaction: validation holds SHARE UPDATE EXCLUSIVE, so reads and writes continue",
+                        name = c.name
+                    ),
+                    None => format!(
+                        "add it with NOT VALID (… ADD CONSTRAINT {name} … NOT VALID;), which checks only new rows, then ALTER TABLE {table} VALIDATE CONSTRAINT {name}; in a later statement or migration: validation holds SHARE UPDATE EXCLUSIVE, so reads and writes continue",
+                        name = c.name
+                    ),
+                },
             ));
         }
         // VALIDATE in the same transaction as the statement that added the constraint (or any
@@ -92,6 +110,18 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// The column of `relation` whose type the statement changed, if any.
+fn retyped_column(s: &crate::lint::facts::StatementFacts, relation: u32) -> Option<String> {
+    s.columns
+        .iter()
+        .find_map(|ch| match (&ch.before, &ch.after) {
+            (Some(b), Some(a)) if a.relation == relation && b.type_name != a.type_name => {
+                Some(a.name.clone())
+            }
+            _ => None,
+        })
 }
 
 #[cfg(test)]
@@ -151,6 +181,34 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].statement, 1);
         assert!(found[0].message.contains("same transaction"));
+    }
+
+    #[test]
+    fn a_type_change_that_re_checks_a_constraint_says_so() {
+        let mut s = Sample::new("ALTER TABLE orders ALTER COLUMN amount TYPE numeric(14,2);");
+        s.existing(&rel(10, "orders", RelKind::Table))
+            .takes(0, 10, LockMode::AccessExclusiveLock);
+        s.stmt(0).columns.push(changed(
+            Some(col(10, 2, "amount", "numeric(12,2)")),
+            Some(col(10, 2, "amount", "numeric(14,2)")),
+        ));
+        s.stmt(0).constraints.push(changed(
+            None,
+            Some(constraint(
+                31,
+                "orders_amount_check",
+                ConstraintKind::Check,
+                10,
+            )),
+        ));
+        let found = s.check(check);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].message.starts_with("changes the type of public.orders.amount, which re-creates CHECK constraint orders_amount_check"),
+            "{}",
+            found[0].message
+        );
+        assert!(found[0].fix.contains("DROP CONSTRAINT orders_amount_check, ALTER COLUMN amount TYPE …, ADD CONSTRAINT orders_amount_check … NOT VALID"), "{}", found[0].fix);
     }
 
     #[test]
