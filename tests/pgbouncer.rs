@@ -211,7 +211,7 @@ fn ten_concurrent_ups_through_transaction_pooling_apply_each_migration_once_seve
         }
         // No lock left behind on any server connection of the pool.
         assert_eq!(
-            db.sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"),
+            db.sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
             "0",
             "round {round}"
         );
@@ -252,7 +252,7 @@ fn strata_connects_through_pgbouncer_with_default_settings() {
         .assert_contains("Applied 7 migration(s)");
     run(&["status", "--exit-code"]).assert_ok();
     assert_eq!(
-        db.sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"),
+        db.sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
         "0"
     );
 }
@@ -302,7 +302,7 @@ fn a_no_transaction_migration_through_transaction_pooling_completes_or_stops_exa
     p.strata(Some(&db), &["status", "--exit-code"]).assert_ok();
     assert_eq!(db.sql("SELECT count(*) FROM m2"), "2");
     assert_eq!(
-        db.sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"),
+        db.sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
         "0"
     );
 }
