@@ -66,8 +66,10 @@ impl Drop for Locker {
     }
 }
 
-/// Starts `strata up` and waits until its session waits for a lock.
-fn up_until_blocked(p: &Project, db: &TestDb) -> Child {
+/// Starts `strata up` and waits until its session waits for the lock on `table` that the
+/// test's locker holds (not any lock wait: `CREATE INDEX CONCURRENTLY` also waits, briefly, for
+/// other sessions' snapshots, such as this test's own polling queries).
+fn up_until_blocked(p: &Project, db: &TestDb, table: &str) -> Child {
     let child = strata_cmd(p.path())
         .args(["--database-url", &db.url, "up"])
         .stdout(Stdio::piped())
@@ -76,8 +78,11 @@ fn up_until_blocked(p: &Project, db: &TestDb) -> Child {
         .unwrap_or_else(|e| panic!("spawn: {e}"));
     wait_for(
         db,
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-         AND application_name = 'strata' AND wait_event_type = 'Lock'",
+        &format!(
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE a.datname = current_database() AND a.application_name = 'strata' \
+             AND NOT l.granted AND l.relation = '{table}'::regclass"
+        ),
         "1",
     );
     child
@@ -127,7 +132,7 @@ fn kill_9_at_every_statement_boundary_then_following_status_completes_the_migrat
         let p = five_project();
         p.strata(Some(&db), &["up", "--to", "1"]).assert_ok();
         let locker = Locker::hold(&db, &format!("g{j}"));
-        let mut child = up_until_blocked(&p, &db);
+        let mut child = up_until_blocked(&p, &db, &format!("g{j}"));
         child.kill().unwrap_or_else(|e| panic!("kill: {e}")); // SIGKILL
         let _ = child.wait();
         strata_gone(&db);
@@ -181,7 +186,7 @@ fn a_lost_connection_inside_a_no_transaction_migration_exits_2_and_up_completes_
     let p = five_project();
     p.strata(Some(&db), &["up", "--to", "1"]).assert_ok();
     let locker = Locker::hold(&db, "g3");
-    let child = up_until_blocked(&p, &db);
+    let child = up_until_blocked(&p, &db, "g3");
     db.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'strata'");
     let r = Run::from(child.wait_with_output().unwrap_or_else(|e| panic!("{e}")));
     drop(locker);
@@ -202,7 +207,7 @@ fn an_interrupted_index_build_that_finished_is_recorded_not_run_again() {
     let p = five_project();
     p.strata(Some(&db), &["up", "--to", "1"]).assert_ok();
     let locker = Locker::hold(&db, "g2");
-    let mut child = up_until_blocked(&p, &db);
+    let mut child = up_until_blocked(&p, &db, "g2");
     child.kill().unwrap_or_else(|e| panic!("kill: {e}"));
     let _ = child.wait();
     strata_gone(&db);
@@ -221,7 +226,7 @@ fn an_invalid_index_left_by_an_interrupted_build_is_dropped_and_built_again() {
     let p = five_project();
     p.strata(Some(&db), &["up", "--to", "1"]).assert_ok();
     let locker = Locker::hold(&db, "g2");
-    let mut child = up_until_blocked(&p, &db);
+    let mut child = up_until_blocked(&p, &db, "g2");
     child.kill().unwrap_or_else(|e| panic!("kill: {e}"));
     let _ = child.wait();
     strata_gone(&db);
@@ -257,7 +262,7 @@ fn a_statement_strata_cannot_check_is_refused_with_both_repairs() {
     );
     p.strata(Some(&db), &["up", "--to", "1"]).assert_ok();
     let locker = Locker::hold(&db, "p1");
-    let mut child = up_until_blocked(&p, &db);
+    let mut child = up_until_blocked(&p, &db, "p1");
     child.kill().unwrap_or_else(|e| panic!("kill: {e}"));
     let _ = child.wait();
     strata_gone(&db);
