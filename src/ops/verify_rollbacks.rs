@@ -17,7 +17,7 @@ use crate::engine::{self, EngineError, StatementFailure};
 use crate::error::Result;
 use crate::project::{Migration, Project};
 use crate::shadow::{self, ShadowError};
-use crate::snapshot::{self, Fingerprints, TopKey};
+use crate::snapshot::{self, Boundary, Fingerprints, TopKey};
 use serde::Serialize;
 use sqlx::postgres::PgConnection;
 use std::collections::BTreeSet;
@@ -174,6 +174,7 @@ pub async fn verify_rollbacks(
         database: None,
         model: Catalog::default(),
         prints: Fingerprints::new(),
+        boundary: None,
         crosscheck: opts.crosscheck,
         times: Times::default(),
     };
@@ -240,6 +241,8 @@ struct Verifier<'a> {
     model: Catalog,
     /// The fingerprints the model corresponds to.
     prints: Fingerprints,
+    /// Where the reading of `prints` ended: later writes are at or after it.
+    boundary: Option<Boundary>,
     crosscheck: bool,
     times: Times,
 }
@@ -275,6 +278,9 @@ impl Fault {
 }
 
 type Step<T> = std::result::Result<T, Fault>;
+
+/// Fingerprints and the boundary of the reading they come from.
+type Reading = (Fingerprints, Boundary);
 
 impl Verifier<'_> {
     async fn drop_database(&mut self) {
@@ -321,23 +327,25 @@ impl Verifier<'_> {
         let (schemas, ex) = (self.schemas.clone(), self.exclude.clone());
         let conn = self.conn()?;
         let model = catalog::introspect(conn, &schemas, &ex).await?;
-        let prints = snapshot::fingerprints(conn, &schemas, &ex).await?;
+        let (prints, boundary) = snapshot::fingerprints(conn, &schemas, &ex, None).await?;
         self.model = model;
         self.prints = prints;
+        self.boundary = Some(boundary);
         self.times.full_reads += t.elapsed();
         Ok(())
     }
 
     /// Fingerprints now, the objects that changed since the model's, and those objects as
     /// they are now.
-    async fn changes(&mut self) -> Step<(Fingerprints, BTreeSet<TopKey>, Catalog)> {
+    async fn changes(&mut self) -> Step<(Reading, BTreeSet<TopKey>, Catalog)> {
         let (schemas, ex) = (self.schemas.clone(), self.exclude.clone());
         let t = Instant::now();
-        let now = snapshot::fingerprints(self.conn()?, &schemas, &ex).await?;
+        let since = self.boundary;
+        let now = snapshot::fingerprints(self.conn()?, &schemas, &ex, since).await?;
         self.times.fingerprints += t.elapsed();
-        let keys = snapshot::changed(&self.prints, &now);
+        let keys = snapshot::changed(&self.prints, &now.0);
         let t = Instant::now();
-        let fresh = snapshot::read(self.conn()?, &schemas, &ex, &keys, &now).await?;
+        let fresh = snapshot::read(self.conn()?, &schemas, &ex, &keys, &now.0).await?;
         self.times.reads += t.elapsed();
         self.times.objects_read += keys.len();
         Ok((now, keys, fresh))
@@ -347,7 +355,7 @@ impl Verifier<'_> {
     async fn advance(&mut self) -> Step<()> {
         let (now, keys, fresh) = self.changes().await?;
         snapshot::patch(&mut self.model, &keys, fresh);
-        self.prints = now;
+        (self.prints, self.boundary) = (now.0, Some(now.1));
         self.check_model().await
     }
 
@@ -452,7 +460,7 @@ impl Verifier<'_> {
         }
         // The same schema, perhaps with new oids: the model takes the fresh reading.
         snapshot::patch(&mut self.model, &keys, after);
-        self.prints = now;
+        (self.prints, self.boundary) = (now.0, Some(now.1));
         self.apply(m, false)
             .await
             .map_err(|e| (StopStep::Reapply, RollbackFailure::from_engine(e)))?;

@@ -1,206 +1,255 @@
 -- One row per top-level object in scope (schema, extension, collation, type, sequence, relation,
 -- extended statistics, function, event trigger, publication), keyed as the catalog reader keys
--- it, with an md5 over the row versions (xmin) of the catalog rows that make it up: the
--- object's own row and those of its parts (columns, defaults, constraints, indexes, triggers,
--- policies, rules, inheritance, comments, enum labels, published tables), and over the row
--- versions of what its parts depend on (`pg_depend`: the referenced table, column, type,
--- function, collation and their schemas), because the deparsers print those by name: a view
--- reads differently when a table it selects from is renamed, without a write to the view's own
--- rows. Default privileges and security labels are one row each, over their content.
+-- it, with what tells whether it changed since an earlier reading, without deparsing anything:
+--   rows  the number of catalog rows that make it up: its own row and those of its parts
+--         (columns, defaults, constraints, indexes, triggers, policies, rules, inheritance,
+--         sequence and partitioning rows, comments, enum labels, range, published members);
+--   new   whether any of those rows was written at or after the transaction id $3 (the first
+--         id not yet assigned at the earlier reading), or any row of what its parts depend on
+--         (`pg_depend`: a referenced table, column, type, function, collation or schema, which
+--         the deparsers print by name: a view reads differently when a table it selects from is
+--         renamed, without a write to the view's own rows), or a dependency row of its parts.
+-- Default privileges and security labels are one row each, with an md5 of their content.
 --
--- A row's xmin changes whenever the row is written (created, or updated: PostgreSQL updates
--- catalog rows in place only for statistics and flags that VACUUM, ANALYZE and CREATE INDEX
--- maintain, none of which the catalog reader reads), and a deleted row drops out of its list,
--- so an object whose rows were not touched keeps its fingerprint. No deparser runs: this is the
--- cheap read that tells which objects to read in full. A row written back with the same content
--- fingerprints differently (a false alarm costs one full read of that object). Every object the
--- catalog reader reads has a row here (a superset: an object read here but not by the reader is
--- read as absent on both sides).
+-- Why this finds every change: a row's xmin is the transaction that wrote it, and every write
+-- of a catalog row the catalog reader reads gives it a new xmin (PostgreSQL updates in place
+-- only the statistics and flags that VACUUM, ANALYZE and CREATE INDEX maintain, none of which the
+-- reader reads); a row removed without another write lowers `rows`. A row written back with the
+-- same content is a false alarm, which costs one full read of the object, never a wrong verdict.
+-- `age(x) <= age($3)` is "x was assigned at or after $3" (both ages are taken from the same
+-- reference in one query; frozen and bootstrap ids have the largest age). With $3 = NULL,
+-- nothing is new (the first reading).
+--
+-- Built-in objects (oids below 16384, FirstNormalObjectId) are never the project's, so their
+-- rows are left out of the counts. The query filters before it builds anything: each catalog is scanned once and grouped by the
+-- object its rows belong to (counts and a bool), and only the few rows written since $3 are
+-- followed through `pg_depend`; its cost is a scan of the catalogs, not per-object subqueries.
 -- Runs with search_path = pg_catalog, like the catalog reader (regprocedure keys).
 WITH ns AS (
   SELECT oid, nspname FROM pg_namespace WHERE nspname = ANY($1) AND nspname <> ALL($2)
 ),
--- Top-level objects: kind, key, oid, the catalog of their own row, and their own rows' xmins.
+b AS (SELECT coalesce(age($3::text::xid), -2147483648) AS age),
+-- Extension members are not the project's objects.
+member AS (
+  SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
+),
 tops AS (
   SELECT 'schema' AS kind, quote_ident(n.nspname) AS key, n.oid, 'pg_namespace'::regclass AS cls,
-         row(n.xmin, (SELECT array_agg(d.xmin::text) FROM pg_description d
-                       WHERE d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass))::text AS own
+         n.xmin
     FROM pg_namespace n JOIN ns ON ns.oid = n.oid
   UNION ALL
-  SELECT 'extension', quote_ident(e.extname), e.oid, 'pg_extension'::regclass,
-         row(e.xmin, (SELECT array_agg(d.xmin::text) FROM pg_description d
-                       WHERE d.objoid = e.oid AND d.classoid = 'pg_extension'::regclass))::text
+  SELECT 'extension', quote_ident(e.extname), e.oid, 'pg_extension'::regclass, e.xmin
     FROM pg_extension e
   UNION ALL
   SELECT 'collation', quote_ident(ns.nspname) || '.' || quote_ident(c.collname), c.oid,
-         'pg_collation'::regclass,
-         row(c.xmin, (SELECT array_agg(d.xmin::text) FROM pg_description d
-                       WHERE d.objoid = c.oid AND d.classoid = 'pg_collation'::regclass))::text
+         'pg_collation'::regclass, c.xmin
     FROM pg_collation c JOIN ns ON ns.oid = c.collnamespace
-   WHERE NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_collation'::regclass
-                                                  AND x.objid = c.oid AND x.deptype = 'e')
+   WHERE (c.oid, 'pg_collation'::regclass) NOT IN (SELECT objid, classid FROM member)
   UNION ALL
   SELECT 'type', quote_ident(ns.nspname) || '.' || quote_ident(t.typname), t.oid, 'pg_type'::regclass,
-         row(t.xmin,
-             (SELECT array_agg(e.xmin::text ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid),
-             (SELECT array_agg(k.xmin::text ORDER BY k.conname) FROM pg_constraint k WHERE k.contypid = t.oid),
-             (SELECT array_agg(a.xmin::text ORDER BY a.attnum) FROM pg_attribute a
-               WHERE a.attrelid = t.typrelid AND t.typrelid <> 0 AND a.attnum > 0),
-             (SELECT r.xmin::text FROM pg_range r WHERE r.rngtypid = t.oid),
-             (SELECT array_agg(x.t ORDER BY x.t) FROM (
-                SELECT row('t', d.objsubid, d.xmin)::text AS t FROM pg_description d
-                 WHERE d.objoid = t.oid AND d.classoid = 'pg_type'::regclass
-                UNION ALL
-                SELECT row('a', d.objsubid, d.xmin)::text FROM pg_description d
-                 WHERE t.typrelid <> 0 AND d.objoid = t.typrelid AND d.classoid = 'pg_class'::regclass
-                UNION ALL
-                SELECT row(k.conname, d.xmin)::text FROM pg_constraint k
-                  JOIN pg_description d ON d.objoid = k.oid AND d.classoid = 'pg_constraint'::regclass
-                 WHERE k.contypid = t.oid) x))::text
+         t.xmin
     FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
-   WHERE (t.typtype IN ('e', 'd', 'r')
-          OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c'))
-     AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_type'::regclass AND x.objid = t.oid
-                                                  AND x.deptype = 'e')
+    LEFT JOIN pg_class tc ON tc.oid = t.typrelid
+   WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND tc.relkind = 'c'))
+     AND (t.oid, 'pg_type'::regclass) NOT IN (SELECT objid, classid FROM member)
   UNION ALL
-  SELECT 'function', p.oid::regprocedure::text, p.oid, 'pg_proc'::regclass,
-         row(p.xmin, (SELECT array_agg(d.xmin::text) FROM pg_description d
-                       WHERE d.objoid = p.oid AND d.classoid = 'pg_proc'::regclass))::text
+  SELECT 'function', p.oid::regprocedure::text, p.oid, 'pg_proc'::regclass, p.xmin
     FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
    WHERE p.prokind IN ('f', 'p', 'w')
-     AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass AND x.objid = p.oid
-                                                  AND x.deptype = 'e')
+     AND (p.oid, 'pg_proc'::regclass) NOT IN (SELECT objid, classid FROM member)
   UNION ALL
   SELECT CASE WHEN c.relkind = 'S' THEN 'sequence' ELSE 'relation' END,
          quote_ident(ns.nspname) || '.' || quote_ident(c.relname), c.oid, 'pg_class'::regclass,
-         row(c.xmin,
-             (SELECT s.xmin::text FROM pg_sequence s WHERE s.seqrelid = c.oid),
-             (SELECT array_agg(a.xmin::text ORDER BY a.attnum) FROM pg_attribute a
-               WHERE a.attrelid = c.oid AND a.attnum > 0),
-             (SELECT array_agg(ad.xmin::text ORDER BY ad.adnum) FROM pg_attrdef ad WHERE ad.adrelid = c.oid),
-             (SELECT array_agg(k.xmin::text ORDER BY k.conname, k.oid) FROM pg_constraint k WHERE k.conrelid = c.oid),
-             (SELECT array_agg(row(ic.xmin, i.xmin)::text
-                               ORDER BY ic.relname)
-                FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid),
-             (SELECT array_agg(g.xmin::text ORDER BY g.tgname) FROM pg_trigger g WHERE g.tgrelid = c.oid),
-             (SELECT array_agg(pl.xmin::text ORDER BY pl.polname) FROM pg_policy pl WHERE pl.polrelid = c.oid),
-             (SELECT array_agg(rw.xmin::text ORDER BY rw.rulename) FROM pg_rewrite rw WHERE rw.ev_class = c.oid),
-             (SELECT array_agg(h.xmin::text ORDER BY h.inhseqno) FROM pg_inherits h WHERE h.inhrelid = c.oid),
-             (SELECT pt.xmin::text FROM pg_partitioned_table pt WHERE pt.partrelid = c.oid),
-             (SELECT array_agg(x.t ORDER BY x.t) FROM (
-                SELECT row(d.objsubid, d.xmin)::text AS t FROM pg_description d
-                 WHERE d.objoid = c.oid AND d.classoid = 'pg_class'::regclass
-                UNION ALL
-                SELECT row(ic.relname, d.xmin)::text FROM pg_index i
-                  JOIN pg_class ic ON ic.oid = i.indexrelid
-                  JOIN pg_description d ON d.objoid = i.indexrelid AND d.classoid = 'pg_class'::regclass
-                 WHERE i.indrelid = c.oid
-                UNION ALL
-                SELECT row(k.conname, d.xmin)::text FROM pg_constraint k
-                  JOIN pg_description d ON d.objoid = k.oid AND d.classoid = 'pg_constraint'::regclass
-                 WHERE k.conrelid = c.oid
-                UNION ALL
-                SELECT row(g.tgname, d.xmin)::text FROM pg_trigger g
-                  JOIN pg_description d ON d.objoid = g.oid AND d.classoid = 'pg_trigger'::regclass
-                 WHERE g.tgrelid = c.oid
-                UNION ALL
-                SELECT row(pl.polname, d.xmin)::text FROM pg_policy pl
-                  JOIN pg_description d ON d.objoid = pl.oid AND d.classoid = 'pg_policy'::regclass
-                 WHERE pl.polrelid = c.oid
-                UNION ALL
-                SELECT row(rw.rulename, d.xmin)::text FROM pg_rewrite rw
-                  JOIN pg_description d ON d.objoid = rw.oid AND d.classoid = 'pg_rewrite'::regclass
-                 WHERE rw.ev_class = c.oid) x))::text
+         c.xmin
     FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')
-     AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_class'::regclass AND x.objid = c.oid
-                                                  AND x.deptype = 'e')
+     AND (c.oid, 'pg_class'::regclass) NOT IN (SELECT objid, classid FROM member)
      -- identity sequences belong to their column
-     AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
-                                            AND d.objid = c.oid AND d.deptype = 'i'))
+     AND NOT (c.relkind = 'S' AND (c.oid, 'pg_class'::regclass) IN
+              (SELECT objid, classid FROM pg_depend WHERE deptype = 'i'))
   UNION ALL
   SELECT 'statistics', quote_ident(ns.nspname) || '.' || quote_ident(s.stxname), s.oid,
-         'pg_statistic_ext'::regclass,
-         row(s.xmin, (SELECT array_agg(d.xmin::text) FROM pg_description d
-                       WHERE d.objoid = s.oid AND d.classoid = 'pg_statistic_ext'::regclass))::text
+         'pg_statistic_ext'::regclass, s.xmin
     FROM pg_statistic_ext s JOIN ns ON ns.oid = s.stxnamespace
-   WHERE NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_statistic_ext'::regclass
-                                                  AND x.objid = s.oid AND x.deptype = 'e')
+   WHERE (s.oid, 'pg_statistic_ext'::regclass) NOT IN (SELECT objid, classid FROM member)
   UNION ALL
-  SELECT 'event-trigger', quote_ident(e.evtname), e.oid, 'pg_event_trigger'::regclass,
-         row(e.xmin, (SELECT array_agg(d.xmin::text) FROM pg_description d
-                       WHERE d.objoid = e.oid AND d.classoid = 'pg_event_trigger'::regclass))::text
+  SELECT 'event-trigger', quote_ident(e.evtname), e.oid, 'pg_event_trigger'::regclass, e.xmin
     FROM pg_event_trigger e
-   WHERE NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_event_trigger'::regclass
-                                                  AND x.objid = e.oid AND x.deptype = 'e')
+   WHERE (e.oid, 'pg_event_trigger'::regclass) NOT IN (SELECT objid, classid FROM member)
   UNION ALL
-  -- Its published tables and schemas are the objects that depend on it (their pg_depend rows
-  -- come and go with them, on every version).
-  SELECT 'publication', quote_ident(p.pubname), p.oid, 'pg_publication'::regclass,
-         row(p.xmin,
-             (SELECT array_agg(row(x.classid, x.objid, x.xmin)::text ORDER BY x.classid, x.objid)
-                FROM pg_depend x WHERE x.refclassid = 'pg_publication'::regclass AND x.refobjid = p.oid),
-             (SELECT array_agg(d.xmin::text) FROM pg_description d
-               WHERE d.objoid = p.oid AND d.classoid = 'pg_publication'::regclass))::text
+  SELECT 'publication', quote_ident(p.pubname), p.oid, 'pg_publication'::regclass, p.xmin
     FROM pg_publication p
 ),
--- The catalog rows of each object's parts whose dependencies are printed by name.
-parts AS (
-  SELECT t.cls AS top_cls, t.oid AS top, t.cls AS cls, t.oid AS oid FROM tops t
+-- Where a part's catalog row belongs: (the catalog of the top-level object, its oid). Parts of
+-- relations: the table's own columns and rows that name it; an index belongs to its table;
+-- a composite type's columns to the type; a comment to what it describes.
+rows_ AS (
+  SELECT t.cls, t.oid AS top, t.xmin FROM tops t
   UNION ALL
-  SELECT 'pg_class'::regclass, c.oid, 'pg_attrdef'::regclass, ad.oid
-    FROM tops c JOIN pg_attrdef ad ON ad.adrelid = c.oid WHERE c.cls = 'pg_class'::regclass
+  SELECT 'pg_class'::regclass, a.attrelid, a.xmin FROM pg_attribute a WHERE a.attnum > 0 AND a.attrelid >= 16384
   UNION ALL
-  SELECT 'pg_class'::regclass, c.oid, 'pg_constraint'::regclass, k.oid
-    FROM tops c JOIN pg_constraint k ON k.conrelid = c.oid WHERE c.cls = 'pg_class'::regclass
+  SELECT 'pg_type'::regclass, t.oid, a.xmin
+    FROM pg_type t JOIN pg_attribute a ON a.attrelid = t.typrelid AND a.attnum > 0
+   WHERE t.typtype = 'c'
   UNION ALL
-  SELECT 'pg_class'::regclass, c.oid, 'pg_class'::regclass, i.indexrelid
-    FROM tops c JOIN pg_index i ON i.indrelid = c.oid WHERE c.cls = 'pg_class'::regclass
+  SELECT 'pg_class'::regclass, ad.adrelid, ad.xmin FROM pg_attrdef ad WHERE ad.adrelid >= 16384
   UNION ALL
-  SELECT 'pg_class'::regclass, c.oid, 'pg_trigger'::regclass, g.oid
-    FROM tops c JOIN pg_trigger g ON g.tgrelid = c.oid WHERE c.cls = 'pg_class'::regclass
+  SELECT CASE WHEN k.conrelid <> 0 THEN 'pg_class'::regclass ELSE 'pg_type'::regclass END,
+         CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END, k.xmin
+    FROM pg_constraint k WHERE k.oid >= 16384
   UNION ALL
-  SELECT 'pg_class'::regclass, c.oid, 'pg_policy'::regclass, pl.oid
-    FROM tops c JOIN pg_policy pl ON pl.polrelid = c.oid WHERE c.cls = 'pg_class'::regclass
+  SELECT 'pg_class'::regclass, i.indrelid, i.xmin FROM pg_index i WHERE i.indrelid >= 16384
   UNION ALL
-  SELECT 'pg_class'::regclass, c.oid, 'pg_rewrite'::regclass, rw.oid
-    FROM tops c JOIN pg_rewrite rw ON rw.ev_class = c.oid WHERE c.cls = 'pg_class'::regclass
+  SELECT 'pg_class'::regclass, i.indrelid, ic.xmin
+    FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid >= 16384
   UNION ALL
-  SELECT 'pg_type'::regclass, t.oid, 'pg_class'::regclass, ty.typrelid
-    FROM tops t JOIN pg_type ty ON ty.oid = t.oid AND ty.typrelid <> 0 WHERE t.cls = 'pg_type'::regclass
+  SELECT 'pg_class'::regclass, g.tgrelid, g.xmin FROM pg_trigger g WHERE g.tgrelid >= 16384
   UNION ALL
-  SELECT 'pg_type'::regclass, t.oid, 'pg_constraint'::regclass, k.oid
-    FROM tops t JOIN pg_constraint k ON k.contypid = t.oid WHERE t.cls = 'pg_type'::regclass
+  SELECT 'pg_class'::regclass, pl.polrelid, pl.xmin FROM pg_policy pl
   UNION ALL
-  SELECT 'pg_publication'::regclass, p.oid, x.classid, x.objid
-    FROM tops p JOIN pg_depend x ON x.refclassid = 'pg_publication'::regclass AND x.refobjid = p.oid
-   WHERE p.cls = 'pg_publication'::regclass
+  SELECT 'pg_class'::regclass, rw.ev_class, rw.xmin FROM pg_rewrite rw WHERE rw.ev_class >= 16384
+  UNION ALL
+  SELECT 'pg_class'::regclass, h.inhrelid, h.xmin FROM pg_inherits h
+  UNION ALL
+  SELECT 'pg_class'::regclass, pt.partrelid, pt.xmin FROM pg_partitioned_table pt
+  UNION ALL
+  SELECT 'pg_class'::regclass, s.seqrelid, s.xmin FROM pg_sequence s
+  UNION ALL
+  -- an identity column's sequence (its options are the column's)
+  SELECT 'pg_class'::regclass, d.refobjid, s.xmin
+    FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid
+   WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i'
+  UNION ALL
+  SELECT 'pg_class'::regclass, d.refobjid, sc.xmin
+    FROM pg_depend d JOIN pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S'
+   WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i'
+  UNION ALL
+  SELECT 'pg_type'::regclass, e.enumtypid, e.xmin FROM pg_enum e WHERE e.enumtypid >= 16384
+  UNION ALL
+  SELECT 'pg_type'::regclass, r.rngtypid, r.xmin FROM pg_range r WHERE r.rngtypid >= 16384
+  UNION ALL
+  -- a publication's members (tables, schemas) are the objects that depend on it
+  SELECT 'pg_publication'::regclass, x.refobjid, x.xmin
+    FROM pg_depend x WHERE x.refclassid = 'pg_publication'::regclass
+  UNION ALL
+  -- comments: on a relation or its columns, an index (its table's), a composite type's
+  -- relation (the type's), a constraint, trigger, policy or rule (their table's or domain's),
+  -- or a top-level object itself
+  SELECT d.classoid::regclass, d.objoid, d.xmin FROM pg_description d WHERE d.objoid >= 16384
+  UNION ALL
+  SELECT 'pg_class'::regclass, i.indrelid, d.xmin
+    FROM pg_description d JOIN pg_index i ON i.indexrelid = d.objoid
+   WHERE d.objoid >= 16384 AND d.classoid = 'pg_class'::regclass
+  UNION ALL
+  SELECT 'pg_type'::regclass, t.oid, d.xmin
+    FROM pg_description d JOIN pg_type t ON t.typrelid = d.objoid AND t.typtype = 'c'
+   WHERE d.objoid >= 16384 AND d.classoid = 'pg_class'::regclass
+  UNION ALL
+  SELECT CASE WHEN k.conrelid <> 0 THEN 'pg_class'::regclass ELSE 'pg_type'::regclass END,
+         CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END, d.xmin
+    FROM pg_description d JOIN pg_constraint k ON k.oid = d.objoid
+   WHERE d.objoid >= 16384 AND d.classoid = 'pg_constraint'::regclass
+  UNION ALL
+  SELECT 'pg_class'::regclass, g.tgrelid, d.xmin
+    FROM pg_description d JOIN pg_trigger g ON g.oid = d.objoid
+   WHERE d.objoid >= 16384 AND d.classoid = 'pg_trigger'::regclass
+  UNION ALL
+  SELECT 'pg_class'::regclass, pl.polrelid, d.xmin
+    FROM pg_description d JOIN pg_policy pl ON pl.oid = d.objoid
+   WHERE d.objoid >= 16384 AND d.classoid = 'pg_policy'::regclass
+  UNION ALL
+  SELECT 'pg_class'::regclass, rw.ev_class, d.xmin
+    FROM pg_description d JOIN pg_rewrite rw ON rw.oid = d.objoid
+   WHERE d.objoid >= 16384 AND d.classoid = 'pg_rewrite'::regclass
 ),
--- The row versions of what the parts depend on: the object's row, its schema's row and, for a
--- column, the column's row.
-refs AS (
-  SELECT p.top_cls, p.top,
-         array_agg(row(d.refclassid, d.refobjid, d.refobjsubid, rc.xmin, ra.xmin, rt.xmin, rp.xmin,
-                       rl.xmin, rn.xmin)::text ORDER BY d.refclassid, d.refobjid, d.refobjsubid) AS versions
-    FROM parts p
-    JOIN pg_depend d ON d.classid = p.cls AND d.objid = p.oid AND d.deptype IN ('n', 'a')
-    LEFT JOIN pg_class rc ON d.refclassid = 'pg_class'::regclass AND rc.oid = d.refobjid
-    LEFT JOIN pg_attribute ra ON d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0
-                             AND ra.attrelid = d.refobjid AND ra.attnum = d.refobjsubid
-    LEFT JOIN pg_type rt ON d.refclassid = 'pg_type'::regclass AND rt.oid = d.refobjid
-    LEFT JOIN pg_proc rp ON d.refclassid = 'pg_proc'::regclass AND rp.oid = d.refobjid
-    LEFT JOIN pg_collation rl ON d.refclassid = 'pg_collation'::regclass AND rl.oid = d.refobjid
-    LEFT JOIN pg_namespace rn
-           ON rn.oid = CASE WHEN d.refclassid = 'pg_namespace'::regclass THEN d.refobjid
-                            ELSE coalesce(rc.relnamespace, rt.typnamespace, rp.pronamespace,
-                                          rl.collnamespace) END
-   WHERE d.refclassid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass,
-                          'pg_collation'::regclass, 'pg_namespace'::regclass)
-   GROUP BY p.top_cls, p.top
+counted AS (
+  SELECT r.cls, r.top, count(*) AS n, bool_or(age(r.xmin) <= b.age) AS new
+    FROM rows_ r CROSS JOIN b
+   GROUP BY r.cls, r.top
+),
+-- Rows written since $3 that parts may depend on by name, and dependency rows written since.
+written AS (
+  SELECT 'pg_class'::regclass AS cls, c.oid FROM pg_class c, b WHERE age(c.xmin) <= b.age
+  UNION
+  SELECT 'pg_class'::regclass, a.attrelid FROM pg_attribute a, b WHERE age(a.xmin) <= b.age
+  UNION
+  SELECT 'pg_type'::regclass, t.oid FROM pg_type t, b WHERE age(t.xmin) <= b.age
+  UNION
+  SELECT 'pg_proc'::regclass, p.oid FROM pg_proc p, b WHERE age(p.xmin) <= b.age
+  UNION
+  SELECT 'pg_collation'::regclass, l.oid FROM pg_collation l, b WHERE age(l.xmin) <= b.age
+  UNION
+  SELECT 'pg_namespace'::regclass, n.oid FROM pg_namespace n, b WHERE age(n.xmin) <= b.age
+),
+-- Objects whose dependencies were written: what depends on a written row (or on an object in
+-- a written schema), and the owners of dependency rows written since $3.
+touched AS (
+  SELECT d.classid, d.objid
+    FROM written w
+    JOIN pg_depend d ON d.refclassid = w.cls AND d.refobjid = w.oid AND d.deptype IN ('n', 'a')
+  UNION
+  SELECT d.classid, d.objid
+    FROM written w
+    JOIN pg_class rc ON w.cls = 'pg_namespace'::regclass AND rc.relnamespace = w.oid
+    JOIN pg_depend d ON d.refclassid = 'pg_class'::regclass AND d.refobjid = rc.oid
+                    AND d.deptype IN ('n', 'a')
+  UNION
+  SELECT d.classid, d.objid
+    FROM written w
+    JOIN pg_type rt ON w.cls = 'pg_namespace'::regclass AND rt.typnamespace = w.oid
+    JOIN pg_depend d ON d.refclassid = 'pg_type'::regclass AND d.refobjid = rt.oid
+                    AND d.deptype IN ('n', 'a')
+  UNION
+  SELECT d.classid, d.objid
+    FROM written w
+    JOIN pg_proc rp ON w.cls = 'pg_namespace'::regclass AND rp.pronamespace = w.oid
+    JOIN pg_depend d ON d.refclassid = 'pg_proc'::regclass AND d.refobjid = rp.oid
+                    AND d.deptype IN ('n', 'a')
+  UNION
+  SELECT d.classid, d.objid
+    FROM written w
+    JOIN pg_collation rl ON w.cls = 'pg_namespace'::regclass AND rl.collnamespace = w.oid
+    JOIN pg_depend d ON d.refclassid = 'pg_collation'::regclass AND d.refobjid = rl.oid
+                    AND d.deptype IN ('n', 'a')
+  UNION
+  SELECT d.classid, d.objid FROM pg_depend d, b
+   WHERE age(d.xmin) <= b.age AND d.deptype IN ('n', 'a')
+),
+-- The top-level objects those parts belong to.
+touched_tops AS (
+  SELECT t.classid::regclass AS cls, t.objid AS top FROM touched t
+  UNION
+  SELECT 'pg_class'::regclass, i.indrelid FROM touched t
+    JOIN pg_index i ON t.classid = 'pg_class'::regclass AND i.indexrelid = t.objid
+  UNION
+  SELECT 'pg_type'::regclass, ty.oid FROM touched t
+    JOIN pg_type ty ON t.classid = 'pg_class'::regclass AND ty.typrelid = t.objid
+  UNION
+  SELECT 'pg_class'::regclass, ad.adrelid FROM touched t
+    JOIN pg_attrdef ad ON t.classid = 'pg_attrdef'::regclass AND ad.oid = t.objid
+  UNION
+  SELECT CASE WHEN k.conrelid <> 0 THEN 'pg_class'::regclass ELSE 'pg_type'::regclass END,
+         CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END
+    FROM touched t JOIN pg_constraint k ON t.classid = 'pg_constraint'::regclass AND k.oid = t.objid
+  UNION
+  SELECT 'pg_class'::regclass, g.tgrelid FROM touched t
+    JOIN pg_trigger g ON t.classid = 'pg_trigger'::regclass AND g.oid = t.objid
+  UNION
+  SELECT 'pg_class'::regclass, pl.polrelid FROM touched t
+    JOIN pg_policy pl ON t.classid = 'pg_policy'::regclass AND pl.oid = t.objid
+  UNION
+  SELECT 'pg_class'::regclass, rw.ev_class FROM touched t
+    JOIN pg_rewrite rw ON t.classid = 'pg_rewrite'::regclass AND rw.oid = t.objid
+  UNION
+  SELECT 'pg_publication'::regclass, x.refobjid FROM touched t
+    JOIN pg_depend x ON x.classid = t.classid AND x.objid = t.objid
+                    AND x.refclassid = 'pg_publication'::regclass
 )
-SELECT t.kind, t.key, t.oid::int8 AS oid, md5(row(t.own, f.versions)::text) AS fp
+SELECT t.kind, t.key, t.oid::int8 AS oid, c.n::text AS fp,
+       coalesce(c.new, false) OR EXISTS (SELECT 1 FROM touched_tops x
+                                          WHERE x.cls = t.cls AND x.top = t.oid) AS new
   FROM tops t
-  LEFT JOIN refs f ON f.top_cls = t.cls AND f.top = t.oid
+  JOIN counted c ON c.cls = t.cls AND c.top = t.oid
 UNION ALL
 -- Default privileges and security labels: each one object, over its content (role and schema
 -- names included).
@@ -209,10 +258,12 @@ SELECT 'default-privileges', '', 0,
                                            d.defaclacl::text)::text, ',' ORDER BY d.oid)
                        FROM pg_default_acl d
                        LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
-                      WHERE d.defaclnamespace = 0 OR (n.nspname = ANY($1) AND n.nspname <> ALL($2))), ''))
+                      WHERE d.defaclnamespace = 0 OR (n.nspname = ANY($1) AND n.nspname <> ALL($2))), '')),
+       false
 UNION ALL
 SELECT 'security-labels', '', 0,
        md5(coalesce((SELECT string_agg(row(l.provider, l.label, i.type, i.identity)::text, ','
                                        ORDER BY l.classoid, l.objoid, l.objsubid, l.provider)
                        FROM pg_seclabel l
-                      CROSS JOIN LATERAL pg_identify_object(l.classoid, l.objoid, l.objsubid) i), ''))
+                      CROSS JOIN LATERAL pg_identify_object(l.classoid, l.objoid, l.objsubid) i), '')),
+       false

@@ -9,21 +9,27 @@
 //!
 //! Why it is shaped so:
 //! - Reading the whole catalog before and after every migration made verify-rollbacks grow with
-//!   migrations × schema size (most of it PostgreSQL's deparsers). A fingerprint is an md5 over
-//!   the row versions (`xmin`) of an object's catalog rows, computed by the server without
-//!   deparsing or turning rows into text, so one cheap query says which objects a migration and
-//!   its rollback touched; only those are read in full ([`crate::catalog::introspect_only`])
-//!   and compared.
+//!   migrations × schema size (most of it PostgreSQL's deparsers). A fingerprint says, without
+//!   deparsing anything, whether an object may have changed since an earlier reading: the number
+//!   of catalog rows that make it up, and whether any of them (or of what its parts depend on by
+//!   name) was written since the transaction id the earlier reading ended at (`xmin` at or after
+//!   its [`Boundary`]). One cheap query says which objects a migration and its rollback touched;
+//!   only those are read in full ([`crate::catalog::introspect_only`]) and compared.
+//! - The query scans each catalog once and groups rows by the object they belong to; only the
+//!   rows written since the boundary are followed through `pg_depend`. An earlier form hashed
+//!   every object's row versions every time (per-object subqueries, text and md5 for the whole
+//!   schema): 40 ms a reading at 200 tables, most of verify-rollbacks' time.
 //! - A top-level object is a schema, extension, collation, type, sequence, relation (with its
 //!   columns, constraints, indexes, rules, triggers, policies and comments), extended
 //!   statistics, function, event trigger or publication, keyed exactly as the catalog reader
 //!   keys it, so a set of keys cuts both the model and a fresh read the same way. Default
 //!   privileges and security labels are one object each (fingerprinted over their content).
-//! - Fingerprints may differ for objects that read the same (a row written back unchanged, a
-//!   recreated index): that costs one full read of the object, never a wrong verdict. They never
-//!   stay equal when what the catalog reader reads changes, because they cover the same catalog
-//!   rows and every write of a row gives it a new `xmin`, and the rows of what the object's
-//!   parts depend on (`pg_depend`), which the deparsers print by name. (Role renames are not
+//! - A fingerprint may call an object changed when it reads the same (a row written back
+//!   unchanged, a recreated index): that costs one full read of the object, never a wrong
+//!   verdict. It never misses a change to what the catalog reader reads, because it covers the
+//!   same catalog rows, every write of a row gives it a new `xmin`, a removed row lowers the
+//!   count, and the rows of what the object's parts depend on (`pg_depend`), which the deparsers
+//!   print by name, are followed when they are written. (Role renames are not
 //!   followed: owners and grantees print role names, and roles are not in `pg_depend`.)
 //! - [`restrict`] and [`patch`] destructure [`Catalog`] without `..`: a field added to the model
 //!   does not compile here until someone decides how it is cut.
@@ -87,18 +93,31 @@ pub type TopKey = (TopKind, String);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Print {
     pub oid: i64,
-    pub md5: String,
+    /// The number of catalog rows that make up the object (for default privileges and security
+    /// labels, an md5 of their content).
+    pub rows: String,
+    /// Some row of the object, or of what it depends on by name, was written since the boundary
+    /// the reading was taken against.
+    pub written: bool,
 }
 
 /// Every top-level object in scope at one moment.
 pub type Fingerprints = BTreeMap<TopKey, Print>;
 
-/// Reads the fingerprints of every top-level object in the schemas (one query, one snapshot).
+/// The first transaction id not yet assigned when a reading was taken: rows written later have
+/// an `xmin` at or after it. (PostgreSQL's 64-bit id, cut to the 32 bits rows carry.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Boundary(u32);
+
+/// Reads the fingerprints of every top-level object in the schemas (one query, one snapshot),
+/// marking what was written since `since` (nothing, for a first reading), and the boundary the
+/// next reading is taken against.
 pub async fn fingerprints(
     conn: &mut PgConnection,
     schemas: &[String],
     exclude: &[String],
-) -> Result<Fingerprints, DbError> {
+    since: Option<Boundary>,
+) -> Result<(Fingerprints, Boundary), DbError> {
     // The same statements run after every migration: a generic plan is made once and reused
     // (planning these queries costs about as much as running them on a small schema). No JIT:
     // the query's estimate passes `jit_above_cost`, and compiling it took 10x its run time.
@@ -109,15 +128,38 @@ pub async fn fingerprints(
     )
     .await
     .map_err(|e| DbError::query("starting the fingerprint snapshot", &e))?;
+    let read = read_prints(conn, schemas, exclude, since).await;
+    let _ = db::execute_script(conn, "ROLLBACK").await;
+    read
+}
+
+async fn read_prints(
+    conn: &mut PgConnection,
+    schemas: &[String],
+    exclude: &[String],
+    since: Option<Boundary>,
+) -> Result<(Fingerprints, Boundary), DbError> {
     let rows = sqlx::query(Q_FINGERPRINTS)
         .bind(schemas)
         .bind(exclude)
+        .bind(since.map(|b| b.0.to_string()))
         .fetch_all(&mut *conn)
         .await
-        .map_err(|e| DbError::query("reading catalog fingerprints", &e));
-    let _ = db::execute_script(conn, "ROLLBACK").await;
+        .map_err(|e| DbError::query("reading catalog fingerprints", &e))?;
+    // The same snapshot as the rows: everything written later has an id at or after its xmax.
+    let xmax: String = sqlx::query_scalar("SELECT pg_snapshot_xmax(pg_current_snapshot())::text")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| DbError::query("reading the snapshot's transaction boundary", &e))?;
+    let boundary = xmax
+        .parse::<u64>()
+        .map(|x| Boundary((x & 0xFFFF_FFFF) as u32))
+        .map_err(|e| {
+            let e = sqlx::Error::Decode(Box::new(e));
+            DbError::query("reading the snapshot's transaction boundary", &e)
+        })?;
     let mut out = Fingerprints::new();
-    for r in rows? {
+    for r in rows {
         let decode = |e: sqlx::Error| DbError::query("decoding catalog fingerprints", &e);
         let kind: String = r.try_get("kind").map_err(decode)?;
         let Some(kind) = TopKind::parse(&kind) else {
@@ -127,23 +169,24 @@ pub async fn fingerprints(
             (kind, r.try_get("key").map_err(decode)?),
             Print {
                 oid: r.try_get("oid").map_err(decode)?,
-                md5: r.try_get("fp").map_err(decode)?,
+                rows: r.try_get("fp").map_err(decode)?,
+                written: r.try_get("new").map_err(decode)?,
             },
         );
     }
-    Ok(out)
+    Ok((out, boundary))
 }
 
 /// The objects that appeared, disappeared or changed between two fingerprint sets.
 pub fn changed(before: &Fingerprints, after: &Fingerprints) -> BTreeSet<TopKey> {
     let mut out = BTreeSet::new();
     for (k, p) in before {
-        if after.get(k).map(|q| &q.md5) != Some(&p.md5) {
+        if after.get(k).map(|q| &q.rows) != Some(&p.rows) {
             out.insert(k.clone());
         }
     }
-    for k in after.keys() {
-        if !before.contains_key(k) {
+    for (k, p) in after {
+        if p.written || !before.contains_key(k) {
             out.insert(k.clone());
         }
     }

@@ -5,10 +5,18 @@
 use super::*;
 use crate::catalog::{Extension, Schema};
 
-fn print(oid: i64, md5: &str) -> Print {
+fn print(oid: i64, rows: &str) -> Print {
     Print {
         oid,
-        md5: md5.to_string(),
+        rows: rows.to_string(),
+        written: false,
+    }
+}
+
+fn written(oid: i64, rows: &str) -> Print {
+    Print {
+        written: true,
+        ..print(oid, rows)
     }
 }
 
@@ -44,24 +52,30 @@ fn catalog() -> Catalog {
 }
 
 #[test]
-fn changed_names_objects_that_appear_disappear_or_change() {
+fn changed_names_objects_that_appear_disappear_lose_rows_or_were_written() {
     let mut before = Fingerprints::new();
-    before.insert(key(TopKind::Schema, "a"), print(1, "m1"));
-    before.insert(key(TopKind::Schema, "b"), print(2, "m2"));
-    before.insert(key(TopKind::Relation, "a.t"), print(3, "m3"));
+    before.insert(key(TopKind::Schema, "a"), print(1, "1"));
+    before.insert(key(TopKind::Schema, "b"), print(2, "2"));
+    before.insert(key(TopKind::Relation, "a.t"), print(3, "9"));
+    before.insert(key(TopKind::Relation, "a.u"), print(5, "4"));
     let mut after = before.clone();
     assert!(changed(&before, &after).is_empty());
     after.remove(&key(TopKind::Schema, "b"));
-    after.insert(key(TopKind::Relation, "a.t"), print(3, "m3'"));
-    after.insert(key(TopKind::Function, "a.f()"), print(4, "m4"));
-    // a new oid with the same md5 is no change (the oid is only where to read it)
-    after.insert(key(TopKind::Schema, "a"), print(9, "m1"));
+    // a row removed (a policy dropped): fewer rows, nothing written
+    after.insert(key(TopKind::Relation, "a.t"), print(3, "8"));
+    after.insert(key(TopKind::Function, "a.f()"), print(4, "1"));
+    // the same number of rows, one of them written since the earlier reading
+    after.insert(key(TopKind::Relation, "a.u"), written(5, "4"));
+    // a new oid alone is no change (the oid is only where to read it; a recreated object's
+    // rows are written, which the reading marks)
+    after.insert(key(TopKind::Schema, "a"), print(9, "1"));
     let got: Vec<TopKey> = changed(&before, &after).into_iter().collect();
     assert_eq!(
         got,
         vec![
             key(TopKind::Schema, "b"),
             key(TopKind::Relation, "a.t"),
+            key(TopKind::Relation, "a.u"),
             key(TopKind::Function, "a.f()"),
         ]
     );
