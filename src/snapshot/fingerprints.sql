@@ -1,10 +1,11 @@
 -- One row per top-level object in scope (schema, extension, collation, type, sequence, relation,
 -- extended statistics, function, event trigger, publication), keyed as the catalog reader keys
 -- it, with what tells whether it changed since an earlier reading, without deparsing anything:
---   rows  the number of catalog rows that make it up: its own row and those of its parts
---         (columns, defaults, constraints, indexes, triggers, policies, rules, inheritance,
---         sequence and partitioning rows, comments, enum labels, range, published members);
---   new   whether any of those rows was written at or after the transaction id $3 (the first
+--   rows  the number of catalog rows of its parts that can be removed alone (defaults,
+--         constraints, indexes, triggers, policies, rules, inheritance, comments, published
+--         members);
+--   new   whether any of its rows (those, its own, its columns, sequence and partitioning rows,
+--         enum labels, range) was written at or after the transaction id $3 (the first
 --         id not yet assigned at the earlier reading), or any row of what its parts depend on
 --         (`pg_depend`: a referenced table, column, type, function, collation or schema, which
 --         the deparsers print by name: a view reads differently when a table it selects from is
@@ -83,25 +84,59 @@ tops AS (
 -- Where a part's catalog row belongs: (the catalog of the top-level object, its oid). Parts of
 -- relations: the table's own columns and rows that name it; an index belongs to its table;
 -- a composite type's columns to the type; a comment to what it describes.
+--
+-- Rows that never go away without a write to a row of the same object (or the object itself
+-- going): columns (DROP COLUMN marks the row), sequence and partitioning rows, an identity
+-- column's sequence (DROP IDENTITY writes the column), enum labels, ranges. Only the ones
+-- written since $3 matter.
+more AS (
+  SELECT 'pg_class'::regclass AS cls, a.attrelid AS top FROM pg_attribute a, b
+   WHERE a.attnum > 0 AND a.attrelid >= 16384 AND age(a.xmin) <= b.age
+  UNION ALL
+  SELECT 'pg_type'::regclass, t.oid
+    FROM pg_type t JOIN pg_attribute a ON a.attrelid = t.typrelid AND a.attnum > 0, b
+   WHERE t.typtype = 'c' AND age(a.xmin) <= b.age
+  UNION ALL
+  SELECT 'pg_class'::regclass, pt.partrelid FROM pg_partitioned_table pt, b
+   WHERE age(pt.xmin) <= b.age
+  UNION ALL
+  SELECT 'pg_class'::regclass, s.seqrelid FROM pg_sequence s, b WHERE age(s.xmin) <= b.age
+  UNION ALL
+  -- an identity column's sequence (its options are the column's)
+  SELECT 'pg_class'::regclass, d.refobjid
+    FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid, b
+   WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i'
+     AND age(s.xmin) <= b.age
+  UNION ALL
+  SELECT 'pg_class'::regclass, d.refobjid
+    FROM pg_depend d JOIN pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S', b
+   WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i'
+     AND age(sc.xmin) <= b.age
+  UNION ALL
+  SELECT 'pg_type'::regclass, e.enumtypid FROM pg_enum e, b
+   WHERE e.enumtypid >= 16384 AND age(e.xmin) <= b.age
+  UNION ALL
+  SELECT 'pg_type'::regclass, r.rngtypid FROM pg_range r, b
+   WHERE r.rngtypid >= 16384 AND age(r.xmin) <= b.age
+  UNION ALL
+  -- an index's own row (it goes with its pg_index row, which is counted)
+  SELECT 'pg_class'::regclass, i.indrelid
+    FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid, b
+   WHERE i.indrelid >= 16384 AND age(ic.xmin) <= b.age
+  UNION ALL
+  SELECT t.cls, t.oid FROM tops t, b WHERE age(t.xmin) <= b.age
+),
+-- Rows that can go away alone (DROP POLICY writes no other row of the table): counted, and
+-- marked when written since $3.
 rows_ AS (
-  SELECT t.cls, t.oid AS top, t.xmin FROM tops t
-  UNION ALL
-  SELECT 'pg_class'::regclass, a.attrelid, a.xmin FROM pg_attribute a WHERE a.attnum > 0 AND a.attrelid >= 16384
-  UNION ALL
-  SELECT 'pg_type'::regclass, t.oid, a.xmin
-    FROM pg_type t JOIN pg_attribute a ON a.attrelid = t.typrelid AND a.attnum > 0
-   WHERE t.typtype = 'c'
-  UNION ALL
-  SELECT 'pg_class'::regclass, ad.adrelid, ad.xmin FROM pg_attrdef ad WHERE ad.adrelid >= 16384
+  SELECT 'pg_class'::regclass AS cls, ad.adrelid AS top, ad.xmin FROM pg_attrdef ad
+   WHERE ad.adrelid >= 16384
   UNION ALL
   SELECT CASE WHEN k.conrelid <> 0 THEN 'pg_class'::regclass ELSE 'pg_type'::regclass END,
          CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END, k.xmin
     FROM pg_constraint k WHERE k.oid >= 16384
   UNION ALL
   SELECT 'pg_class'::regclass, i.indrelid, i.xmin FROM pg_index i WHERE i.indrelid >= 16384
-  UNION ALL
-  SELECT 'pg_class'::regclass, i.indrelid, ic.xmin
-    FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid >= 16384
   UNION ALL
   SELECT 'pg_class'::regclass, g.tgrelid, g.xmin FROM pg_trigger g WHERE g.tgrelid >= 16384
   UNION ALL
@@ -110,23 +145,6 @@ rows_ AS (
   SELECT 'pg_class'::regclass, rw.ev_class, rw.xmin FROM pg_rewrite rw WHERE rw.ev_class >= 16384
   UNION ALL
   SELECT 'pg_class'::regclass, h.inhrelid, h.xmin FROM pg_inherits h
-  UNION ALL
-  SELECT 'pg_class'::regclass, pt.partrelid, pt.xmin FROM pg_partitioned_table pt
-  UNION ALL
-  SELECT 'pg_class'::regclass, s.seqrelid, s.xmin FROM pg_sequence s
-  UNION ALL
-  -- an identity column's sequence (its options are the column's)
-  SELECT 'pg_class'::regclass, d.refobjid, s.xmin
-    FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid
-   WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i'
-  UNION ALL
-  SELECT 'pg_class'::regclass, d.refobjid, sc.xmin
-    FROM pg_depend d JOIN pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S'
-   WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i'
-  UNION ALL
-  SELECT 'pg_type'::regclass, e.enumtypid, e.xmin FROM pg_enum e WHERE e.enumtypid >= 16384
-  UNION ALL
-  SELECT 'pg_type'::regclass, r.rngtypid, r.xmin FROM pg_range r WHERE r.rngtypid >= 16384
   UNION ALL
   -- a publication's members (tables, schemas) are the objects that depend on it
   SELECT 'pg_publication'::regclass, x.refobjid, x.xmin
@@ -245,11 +263,12 @@ touched_tops AS (
     JOIN pg_depend x ON x.classid = t.classid AND x.objid = t.objid
                     AND x.refclassid = 'pg_publication'::regclass
 )
-SELECT t.kind, t.key, t.oid::int8 AS oid, c.n::text AS fp,
-       coalesce(c.new, false) OR EXISTS (SELECT 1 FROM touched_tops x
-                                          WHERE x.cls = t.cls AND x.top = t.oid) AS new
+SELECT t.kind, t.key, t.oid::int8 AS oid, coalesce(c.n, 0)::text AS fp,
+       coalesce(c.new, false)
+       OR EXISTS (SELECT 1 FROM more m WHERE m.cls = t.cls AND m.top = t.oid)
+       OR EXISTS (SELECT 1 FROM touched_tops x WHERE x.cls = t.cls AND x.top = t.oid) AS new
   FROM tops t
-  JOIN counted c ON c.cls = t.cls AND c.top = t.oid
+  LEFT JOIN counted c ON c.cls = t.cls AND c.top = t.oid
 UNION ALL
 -- Default privileges and security labels: each one object, over its content (role and schema
 -- names included).
