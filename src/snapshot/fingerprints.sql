@@ -262,13 +262,19 @@ touched_tops AS (
   SELECT 'pg_publication'::regclass, x.refobjid FROM touched t
     JOIN pg_depend x ON x.classid = t.classid AND x.objid = t.objid
                     AND x.refclassid = 'pg_publication'::regclass
+),
+-- Everything marked, once (joined, not probed per object).
+marked AS (
+  SELECT cls, top FROM more
+  UNION
+  SELECT cls, top FROM touched_tops
+  UNION
+  SELECT cls, top FROM counted WHERE new
 )
-SELECT t.kind, t.key, t.oid::int8 AS oid, coalesce(c.n, 0)::text AS fp,
-       coalesce(c.new, false)
-       OR EXISTS (SELECT 1 FROM more m WHERE m.cls = t.cls AND m.top = t.oid)
-       OR EXISTS (SELECT 1 FROM touched_tops x WHERE x.cls = t.cls AND x.top = t.oid) AS new
+SELECT t.kind, t.key, t.oid::int8 AS oid, coalesce(c.n, 0)::text AS fp, m.top IS NOT NULL AS new
   FROM tops t
   LEFT JOIN counted c ON c.cls = t.cls AND c.top = t.oid
+  LEFT JOIN marked m ON m.cls = t.cls AND m.top = t.oid
 UNION ALL
 -- Default privileges and security labels: each one object, over its content (role and schema
 -- names included).
