@@ -186,7 +186,7 @@ impl Printer {
 
 /// Text to stdout, secrets masked.
 fn write_out(s: &str) {
-    write_json(&crate::secret::mask(s));
+    write_json(&crate::secret::mask_cow(s));
 }
 
 /// Text to stderr, secrets masked, `error`/`warning` coloured on a terminal.
