@@ -11,6 +11,7 @@ pub mod audit;
 mod author;
 mod diagnostic;
 mod diff;
+mod grid;
 pub mod lint;
 mod migrate;
 mod policies;
