@@ -122,14 +122,27 @@ impl SourceFile {
     }
 }
 
-/// A file's bytes, as `std::fs::read` without its `stat` for the size: most migrations fit the
-/// first buffer, and a thousand of them and their rollbacks are read by every `status`
-/// (issue 14). Larger files grow the buffer as `read_to_end` does.
+/// A file's bytes, as `std::fs::read` without its `stat` for the size: a thousand migrations
+/// and their rollbacks are read by every `status` (issue 14). Each thread reads into one
+/// scratch buffer that it keeps, and the result is copied out at its exact size, so that a
+/// project's texts take no more memory than with `std::fs::read`.
 fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let mut bytes = Vec::with_capacity(8 << 10);
-    std::fs::File::open(path)?.read_to_end(&mut bytes)?;
-    Ok(bytes)
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::new());
+    }
+    let mut file = std::fs::File::open(path)?;
+    SCRATCH.with_borrow_mut(|buf| {
+        buf.clear();
+        buf.reserve(64 << 10);
+        file.read_to_end(buf)?;
+        let bytes = buf.to_vec();
+        // A very large file's buffer is not kept for the rest of the run.
+        if buf.capacity() > 1 << 20 {
+            *buf = Vec::new();
+        }
+        Ok(bytes)
+    })
 }
 
 pub fn display_path(root: &Path, path: &Path) -> String {
