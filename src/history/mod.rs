@@ -284,27 +284,26 @@ pub async fn ensure(conn: &mut PgConnection, schema: &str) -> Result<(), DbError
 /// Reads every row, oldest first; an absent table reads as no rows. A hand-edited row that
 /// cannot be understood is an error naming the row, never a panic.
 pub async fn read(conn: &mut PgConnection, schema: &str) -> Result<Vec<HistoryRow>, DbError> {
-    let exists_sql = format!(
-        "SELECT to_regclass({})::text AS t",
-        quote_literal(&table(schema))
+    // Whether the table exists, and whether it has the `step` column (a history written by an
+    // older strata has none), in one round trip: `status` is a handful of them in all.
+    let probe_sql = format!(
+        "SELECT to_regclass({t})::text AS t, \
+                (SELECT count(*) FROM pg_catalog.pg_attribute \
+                 WHERE attrelid = to_regclass({t}) AND attname = 'step' AND NOT attisdropped) AS n",
+        t = quote_literal(&table(schema))
     );
-    let exists: Option<String> = sqlx::raw_sql(sqlx::AssertSqlSafe(exists_sql))
+    let probe = sqlx::raw_sql(sqlx::AssertSqlSafe(probe_sql))
         .fetch_one(&mut *conn)
         .await
-        .and_then(|r| r.try_get("t"))
+        .map_err(|e| DbError::query("looking for strata's history", &e))?;
+    let exists: Option<String> = probe
+        .try_get("t")
         .map_err(|e| DbError::query("looking for strata's history", &e))?;
     if exists.is_none() {
         return Ok(Vec::new());
     }
-    // A history written by an older strata has no `step` column yet.
-    let has_step_sql = format!(
-        "SELECT count(*) AS n FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = 'step' AND NOT attisdropped",
-        quote_literal(&table(schema))
-    );
-    let has_step: i64 = sqlx::raw_sql(sqlx::AssertSqlSafe(has_step_sql))
-        .fetch_one(&mut *conn)
-        .await
-        .and_then(|r| r.try_get("n"))
+    let has_step: i64 = probe
+        .try_get("n")
         .map_err(|e| DbError::query("reading strata's history", &e))?;
     let sql = format!(
         "SELECT id, version::text AS version, name, kind, checksum, \

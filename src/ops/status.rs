@@ -1,10 +1,11 @@
 //! `strata status`: every migration and its state.
 
-use super::{target_label, Sink, Workspace};
+use super::{target_label, Event, Sink, Workspace};
 use crate::engine::{self, MigrationState, StatusRow};
 use crate::error::{Error, Result};
 use crate::{history, project};
 use serde::Serialize;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusOutcome {
@@ -38,19 +39,44 @@ pub async fn status(ws: &Workspace, exit_code: bool, sink: &mut dyn Sink) -> Res
         ws.migrations_dir()?,
         ws.rollbacks_dir()?,
     );
-    let loading = tokio::task::spawn_blocking(move || project::load(&root, &mig, &rb));
+    let loading = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let project = project::load(&root, &mig, &rb);
+        (project, started.elapsed())
+    });
+    let mut phases: Vec<(String, Duration)> = Vec::new();
     let rows = async {
+        let started = Instant::now();
         let mut conn = ws.connect(&target, sink).await?;
+        phases.push(("connected".into(), started.elapsed()));
+        let started = Instant::now();
         let rows = history::read(&mut conn, &ws.cfg.database.history_schema).await?;
+        phases.push((
+            format!("read the history ({} rows)", rows.len()),
+            started.elapsed(),
+        ));
         crate::db::close(conn).await;
         Ok::<_, Error>(rows)
     }
     .await;
-    let project = loading
+    let (project, loaded) = loading
         .await
-        .map_err(|e| Error::Internal(format!("reading the project's files: {e}")))??;
+        .map_err(|e| Error::Internal(format!("reading the project's files: {e}")))?;
+    let project = project?;
+    phases.push((
+        format!(
+            "read and hashed the project's files ({} migrations, alongside the above)",
+            project.migrations.len()
+        ),
+        loaded,
+    ));
     let rows = rows?;
+    let started = Instant::now();
     let migrations = engine::status(&project, &engine::squash::recorded(&project, &rows));
+    phases.push(("compared files and history".into(), started.elapsed()));
+    for (phase, elapsed) in phases {
+        sink.event(&Event::Timing { phase, elapsed });
+    }
     let pending = migrations
         .iter()
         .filter(|r| r.state == MigrationState::Pending)

@@ -10,6 +10,7 @@ use crate::ops::new::NewOutcome;
 use crate::ops::repair::{BaselineOutcome, RepairOutcome};
 use crate::ops::status::StatusOutcome;
 use crate::ops::up::UpOutcome;
+use std::borrow::Cow;
 
 impl Render for InitOutcome {
     fn text(&self, t: &mut Text) {
@@ -262,29 +263,37 @@ pub fn render_status(rows: &[StatusRow]) -> String {
     if rows.is_empty() {
         return "No migrations.\n".to_string();
     }
-    let mut t = super::new_table(&[
-        "version",
-        "name",
-        "state",
-        "rollback",
-        "applied at (UTC)",
-        "duration",
-    ]);
-    for r in rows {
-        let mut state = r.state.label().to_string();
-        if r.baselined {
-            state.push_str(" (baseline)");
-        }
-        t.add_row(vec![
-            r.version.clone(),
-            r.name.clone(),
-            state,
-            if r.rollback { "yes" } else { "no" }.to_string(),
-            r.applied_at.clone().unwrap_or_default(),
-            r.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default(),
-        ]);
-    }
-    let mut out = t.to_string();
+    // Cells borrow from the rows where they can: one small string per row at most (issue 14).
+    let cells: Vec<[Cow<str>; 6]> = rows
+        .iter()
+        .map(|r| {
+            let state = if r.baselined {
+                Cow::Owned(format!("{} (baseline)", r.state.label()))
+            } else {
+                Cow::Borrowed(r.state.label())
+            };
+            [
+                Cow::Borrowed(r.version.as_str()),
+                Cow::Borrowed(r.name.as_str()),
+                state,
+                Cow::Borrowed(if r.rollback { "yes" } else { "no" }),
+                Cow::Borrowed(r.applied_at.as_deref().unwrap_or_default()),
+                r.duration_ms
+                    .map_or(Cow::Borrowed(""), |d| Cow::Owned(format!("{d} ms"))),
+            ]
+        })
+        .collect();
+    let mut out = super::grid::render(
+        &[
+            "version",
+            "name",
+            "state",
+            "rollback",
+            "applied at (UTC)",
+            "duration",
+        ],
+        &cells,
+    );
     out.push('\n');
     for r in rows
         .iter()

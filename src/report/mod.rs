@@ -11,6 +11,7 @@ pub mod audit;
 mod author;
 mod diagnostic;
 mod diff;
+mod grid;
 pub mod lint;
 mod migrate;
 mod policies;
@@ -186,7 +187,7 @@ impl Printer {
 
 /// Text to stdout, secrets masked.
 fn write_out(s: &str) {
-    write_json(&crate::secret::mask(s));
+    write_json(&crate::secret::mask_cow(s));
 }
 
 /// Text to stderr, secrets masked, `error`/`warning` coloured on a terminal.
