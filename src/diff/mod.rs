@@ -266,11 +266,22 @@ pub fn compare(live: &Catalog, declared: &Catalog) -> Vec<Change> {
     }
     // Hazards come from the planned steps.
     let steps = plan::plan(live, declared, &a, &b, &known, &absorbed);
+    // Each object's steps' hazards, looked up once per change (a scan of every step per change
+    // was quadratic: 24,000 changes against as many steps when a whole schema is missing).
+    let mut by_object: std::collections::HashMap<(ObjectKind, &str), Vec<&Hazard>> =
+        std::collections::HashMap::new();
+    for s in &steps {
+        by_object
+            .entry((s.kind, s.object.as_str()))
+            .or_default()
+            .extend(&s.hazards);
+    }
     for c in &mut out {
-        let mut hz: Vec<Hazard> = steps
-            .iter()
-            .filter(|s| s.kind == c.kind && s.object == c.object)
-            .flat_map(|s| s.hazards.iter().cloned())
+        let mut hz: Vec<Hazard> = by_object
+            .get(&(c.kind, c.object.as_str()))
+            .into_iter()
+            .flatten()
+            .map(|h| (*h).clone())
             .collect();
         hz.sort();
         hz.dedup();
