@@ -527,7 +527,7 @@ fn function_items<'a>(b: &mut Builder<'a, '_>, key: &'a String, f: &'a Function)
 }
 
 /// A rewrite rule and its comment.
-fn rule_items<'a>(b: &mut Builder<'a, '_>, key: &'a String, rl: &'a Rule) {
+fn rule_items<'a>(b: &mut Builder<'a, '_>, key: &'a str, rl: &'a Rule) {
     let me = r(ObjectKind::Rule, key);
     b.add(
         me.clone(),
@@ -545,7 +545,7 @@ fn rule_items<'a>(b: &mut Builder<'a, '_>, key: &'a String, rl: &'a Rule) {
 }
 
 /// A trigger and its comment.
-fn trigger_items<'a>(b: &mut Builder<'a, '_>, key: &'a String, t: &'a Trigger) {
+fn trigger_items<'a>(b: &mut Builder<'a, '_>, key: &'a str, t: &'a Trigger) {
     let me = r(ObjectKind::Trigger, key);
     b.add(
         me.clone(),
@@ -626,7 +626,7 @@ fn default_privileges_items<'a>(
 }
 
 /// One security label.
-fn security_label_items<'a>(b: &mut Builder<'a, '_>, key: &'a String, l: &'a SecurityLabel) {
+fn security_label_items<'a>(b: &mut Builder<'a, '_>, key: &'a str, l: &'a SecurityLabel) {
     b.add(
         r(ObjectKind::SecurityLabel, key),
         None,
@@ -638,7 +638,7 @@ fn security_label_items<'a>(b: &mut Builder<'a, '_>, key: &'a String, l: &'a Sec
 }
 
 /// A policy and its comment.
-fn policy_items<'a>(b: &mut Builder<'a, '_>, key: &'a String, p: &'a Policy) {
+fn policy_items<'a>(b: &mut Builder<'a, '_>, key: &'a str, p: &'a Policy) {
     let me = r(ObjectKind::Policy, key);
     b.add(
         me.clone(),
