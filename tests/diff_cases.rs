@@ -188,6 +188,41 @@ fn no_false_positives_after_up_of_a_rich_project() {
         .assert_contains("public.is_owner(uuid)");
 }
 
+/// The catalog read on two connections in one exported snapshot (what `diff` does) is the one
+/// read on one connection, every part of it (issue 14).
+#[test]
+fn a_catalog_read_on_two_connections_is_the_one_read_on_one() {
+    let db = TestDb::new("diff_pair_read");
+    let p = rich_project();
+    p.strata(Some(&db), &["up"]).assert_ok();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("runtime: {e}"));
+    let (one, two) = rt.block_on(async {
+        let info = strata::config::ConnInfo::parse(&db.url).unwrap_or_else(|e| panic!("{e}"));
+        let connect = || async {
+            strata::db::connect(&info)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let (mut a, mut b) = (connect().await, connect().await);
+        let schemas = ["public".to_string()];
+        let one = strata::catalog::introspect(&mut a, &schemas, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let two = strata::catalog::introspect_pair(&mut a, &mut b, &schemas, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        (one, two)
+    });
+    assert!(!one.tables.is_empty() && !one.dependencies.is_empty());
+    assert!(!one.indexes.is_empty() && !one.policies.is_empty());
+    assert_eq!(one, two);
+    // Both halves ran: the split read times every query, as the single one does.
+    assert_eq!(one.timings.0.len(), two.timings.0.len());
+}
+
 #[test]
 fn the_sql_script_is_sql_only_and_runs_with_psql() {
     let db = TestDb::new("diff_sql_only");

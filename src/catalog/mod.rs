@@ -101,15 +101,52 @@ pub async fn introspect(
     schemas: &[String],
     exclude_schemas: &[String],
 ) -> Result<Catalog, DbError> {
-    db::execute_script(
-        conn,
-        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSET LOCAL search_path = pg_catalog;\n\
-         SET LOCAL jit = off;",
-    )
-    .await
-    .map_err(|e| DbError::query("starting the catalog snapshot", &e))?;
+    db::execute_script(conn, BEGIN_SNAPSHOT)
+        .await
+        .map_err(|e| DbError::query("starting the catalog snapshot", &e))?;
     let result = read_all(conn, schemas, exclude_schemas, None).await;
     let _ = db::execute_script(conn, "ROLLBACK").await;
+    result
+}
+
+/// How a catalog snapshot starts (see the module doc).
+const BEGIN_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n\
+     SET LOCAL search_path = pg_catalog;\nSET LOCAL jit = off;";
+
+/// [`introspect`] on two connections to the same database at once: `b` imports the snapshot
+/// `a` exports (`pg_export_snapshot`, as `pg_dump -j` does), so both halves read the same
+/// state, and each reads about half of the catalog ([`read_split`]). Where `b` cannot join the
+/// snapshot (a server that refuses to export one, a pooler that puts `b` elsewhere), `a` reads
+/// alone, as [`introspect`] does.
+pub async fn introspect_pair(
+    a: &mut PgConnection,
+    b: &mut PgConnection,
+    schemas: &[String],
+    exclude_schemas: &[String],
+) -> Result<Catalog, DbError> {
+    db::execute_script(a, BEGIN_SNAPSHOT)
+        .await
+        .map_err(|e| DbError::query("starting the catalog snapshot", &e))?;
+    let exported: Result<String, _> = sqlx::query_scalar("SELECT pg_export_snapshot()")
+        .fetch_one(&mut *a)
+        .await;
+    let Ok(snapshot) = exported else {
+        // The failed statement aborted `a`'s transaction: start again, on `a` alone.
+        let _ = db::execute_script(a, "ROLLBACK").await;
+        return introspect(a, schemas, exclude_schemas).await;
+    };
+    let join = format!(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSET TRANSACTION SNAPSHOT {};\n\
+         SET LOCAL search_path = pg_catalog;\nSET LOCAL jit = off;",
+        crate::sql::quote_literal(&snapshot)
+    );
+    let result = if db::execute_script(b, &join).await.is_ok() {
+        read_split(a, b, schemas, exclude_schemas).await
+    } else {
+        read_all(a, schemas, exclude_schemas, None).await
+    };
+    let _ = db::execute_script(b, "ROLLBACK").await;
+    let _ = db::execute_script(a, "ROLLBACK").await;
     result
 }
 
@@ -313,7 +350,38 @@ fn oref(kind: ObjectKind, key: &str) -> ObjectRef {
     }
 }
 
-/// Reads every kind, or with `only` just those objects (see [`introspect_only`]).
+/// What a part of a catalog read builds: the model's maps it fills, the oid of every object it
+/// read (dependencies are resolved through them once all parts are in), and edges of its own.
+struct Part {
+    cat: Catalog,
+    oids: OidMap,
+    extra_edges: Vec<(ObjectRef, ObjectRef)>,
+}
+
+impl Part {
+    fn new(current_role: String) -> Part {
+        Part {
+            cat: Catalog {
+                current_role,
+                ..Catalog::default()
+            },
+            oids: HashMap::new(),
+            extra_edges: Vec::new(),
+        }
+    }
+}
+
+/// The `by` and `whole` filters of one query (see [`Filter`]).
+fn by<'a>(only: Option<&'a Only>, oids: fn(&Only) -> &[i64], column: &'static str) -> Filter<'a> {
+    Filter::by(only.map(oids), column)
+}
+
+fn whole<'a>(only: Option<&Only>, read: fn(&Only) -> bool) -> Filter<'a> {
+    Filter::whole(only.is_none_or(read))
+}
+
+/// Reads every kind, or with `only` just those objects (see [`introspect_only`]), on one
+/// connection.
 async fn read_all(
     conn: &mut PgConnection,
     schemas: &[String],
@@ -321,9 +389,6 @@ async fn read_all(
     only: Option<&Only>,
 ) -> Result<Catalog, DbError> {
     let (version, current_role) = session(conn).await?;
-    // What each query is limited to; with `only`, the whole-catalog reads are skipped.
-    let by = |oids: fn(&Only) -> &[i64], column| Filter::by(only.map(oids), column);
-    let whole = |read: fn(&Only) -> bool| Filter::whole(only.is_none_or(read));
     let mut rd = Reader {
         conn,
         schemas,
@@ -332,28 +397,134 @@ async fn read_all(
         partial: only.is_some(),
         timings: Timings::default(),
     };
-    let mut cat = Catalog {
-        current_role,
-        ..Catalog::default()
-    };
-    let mut oids: OidMap = HashMap::new();
-    let mut extra_edges: Vec<(ObjectRef, ObjectRef)> = Vec::new();
+    let mut part = Part::new(current_role);
+    read_relations(&mut rd, only, &mut part).await?;
+    read_objects(&mut rd, only, &mut part).await?;
+    let dependencies = rd
+        .fetch::<DependencyRow>("dependencies", Q_DEPENDENCIES)
+        .await?;
+    read_rest(&mut rd, &mut part.cat).await?;
+    Ok(finish(part, dependencies, rd.timings))
+}
 
+/// [`read_all`] of the whole catalog on two connections at once, `b` already in the snapshot
+/// `a` exported: relations, their columns and constraints, and the whole-catalog lists on `a`;
+/// indexes, functions, triggers, policies and the rest, and the dependencies, on `b`. The two
+/// halves cost about the same on the server, so the wall time is about half of one read
+/// (issue 14: a `diff` below one `pg_dump -s`).
+async fn read_split(
+    a: &mut PgConnection,
+    b: &mut PgConnection,
+    schemas: &[String],
+    exclude: &[String],
+) -> Result<Catalog, DbError> {
+    let (version, current_role) = session(a).await?;
+    let reader = |conn| Reader {
+        conn,
+        schemas,
+        exclude,
+        version,
+        partial: false,
+        timings: Timings::default(),
+    };
+    let (mut ra, mut rb) = (reader(a), reader(b));
+    let mut pa = Part::new(current_role.clone());
+    let mut pb = Part::new(current_role);
+    let (ta, tb) = tokio::join!(
+        async {
+            read_relations(&mut ra, None, &mut pa).await?;
+            read_rest(&mut ra, &mut pa.cat).await
+        },
+        async {
+            read_objects(&mut rb, None, &mut pb).await?;
+            rb.fetch::<DependencyRow>("dependencies", Q_DEPENDENCIES)
+                .await
+        }
+    );
+    ta?;
+    let dependencies = tb?;
+    let mut timings = ra.timings;
+    timings.0.extend(rb.timings.0);
+    absorb(&mut pa.cat, pb.cat);
+    pa.oids.extend(pb.oids);
+    pa.extra_edges.extend(pb.extra_edges);
+    Ok(finish(pa, dependencies, timings))
+}
+
+/// Moves what [`read_objects`] filled in `from` into `into`. Every field is named (no `..`):
+/// a field added to the model does not compile here until it is decided which part reads it.
+fn absorb(into: &mut Catalog, from: Catalog) {
+    let Catalog {
+        schemas: _,
+        extensions: _,
+        types: _,
+        sequences: _,
+        tables: _,
+        indexes,
+        views: _,
+        functions,
+        triggers,
+        policies,
+        default_privileges,
+        event_triggers,
+        publications,
+        statistics,
+        rules,
+        collations: _,
+        security_labels,
+        current_role: _,
+        not_compared: _,
+        dependencies: _,
+        owners: _,
+        roles: _,
+        memberships: _,
+        function_owners: _,
+        view_reads: _,
+        timings: _,
+    } = from;
+    into.indexes = indexes;
+    into.functions = functions;
+    into.triggers = triggers;
+    into.policies = policies;
+    into.default_privileges = default_privileges;
+    into.event_triggers = event_triggers;
+    into.publications = publications;
+    into.statistics = statistics;
+    into.rules = rules;
+    into.security_labels = security_labels;
+}
+
+/// Schemas, extensions, collations, types, sequences, tables and views, then the columns and
+/// constraints, which find their relation by oid.
+async fn read_relations(
+    rd: &mut Reader<'_>,
+    only: Option<&Only>,
+    part: &mut Part,
+) -> Result<(), DbError> {
+    let Part { cat, oids, .. } = part;
     for r in rd
-        .fetch_filtered::<SchemaRow>("schemas", Q_SCHEMAS, by(|o| &o.schemas, "oid"))
+        .fetch_filtered::<SchemaRow>("schemas", Q_SCHEMAS, by(only, |o| &o.schemas, "oid"))
         .await?
     {
         oids.insert(("pg_namespace", r.oid, 0), oref(ObjectKind::Schema, &r.key));
         cat.schemas.insert(r.key.clone(), r.model());
     }
     for r in rd
-        .fetch_filtered::<ExtensionRow>("extensions", Q_EXTENSIONS, by(|o| &o.extensions, "oid"))
+        .fetch_filtered::<ExtensionRow>(
+            "extensions",
+            Q_EXTENSIONS,
+            by(only, |o| &o.extensions, "oid"),
+        )
         .await?
     {
         cat.extensions.insert(r.key.clone(), r.model());
     }
     for r in rd
-        .fetch_filtered::<CollationRow>("collations", Q_COLLATIONS, by(|o| &o.collations, "oid"))
+        .fetch_filtered::<CollationRow>(
+            "collations",
+            Q_COLLATIONS,
+            by(only, |o| &o.collations, "oid"),
+        )
         .await?
     {
         oids.insert(
@@ -363,14 +534,14 @@ async fn read_all(
         cat.collations.insert(r.key.clone(), r.model());
     }
     for r in rd
-        .fetch_filtered::<TypeRow>("types", Q_TYPES, by(|o| &o.types, "oid"))
+        .fetch_filtered::<TypeRow>("types", Q_TYPES, by(only, |o| &o.types, "oid"))
         .await?
     {
         oids.insert(("pg_type", r.oid, 0), oref(ObjectKind::Type, &r.key));
         cat.types.insert(r.key.clone(), r.model());
     }
     for r in rd
-        .fetch_filtered::<SequenceRow>("sequences", Q_SEQUENCES, by(|o| &o.sequences, "oid"))
+        .fetch_filtered::<SequenceRow>("sequences", Q_SEQUENCES, by(only, |o| &o.sequences, "oid"))
         .await?
     {
         oids.insert(("pg_class", r.oid, 0), oref(ObjectKind::Sequence, &r.key));
@@ -382,7 +553,7 @@ async fn read_all(
     let mut view_by_oid: HashMap<i64, (String, ObjectKind)> = HashMap::new();
 
     for r in rd
-        .fetch_filtered::<TableRow>("tables", Q_TABLES, by(|o| &o.relations, "oid"))
+        .fetch_filtered::<TableRow>("tables", Q_TABLES, by(only, |o| &o.relations, "oid"))
         .await?
     {
         oids.insert(("pg_class", r.oid, 0), oref(ObjectKind::Table, &r.key));
@@ -392,7 +563,7 @@ async fn read_all(
         cat.tables.insert(r.key.clone(), r.model());
     }
     for r in rd
-        .fetch_filtered::<ViewRow>("views", Q_VIEWS, by(|o| &o.relations, "oid"))
+        .fetch_filtered::<ViewRow>("views", Q_VIEWS, by(only, |o| &o.relations, "oid"))
         .await?
     {
         let kind = r.kind();
@@ -404,7 +575,7 @@ async fn read_all(
     }
 
     for r in rd
-        .fetch_filtered::<ColumnRow>("columns", Q_COLUMNS, by(|o| &o.relations, "rel_oid"))
+        .fetch_filtered::<ColumnRow>("columns", Q_COLUMNS, by(only, |o| &o.relations, "rel_oid"))
         .await?
     {
         let (rel, num) = (r.rel_oid, r.num);
@@ -437,7 +608,7 @@ async fn read_all(
         .fetch_filtered::<ConstraintRow>(
             "constraints",
             Q_CONSTRAINTS,
-            by(|o| &o.relations, "rel_oid"),
+            by(only, |o| &o.relations, "rel_oid"),
         )
         .await?
     {
@@ -460,15 +631,34 @@ async fn read_all(
             table.constraints.insert(r.name.clone(), r.model());
         }
     }
+    Ok(())
+}
+
+/// Indexes, statistics, rules, functions, triggers, event triggers, policies, publications,
+/// default privileges and security labels: each row names its own object.
+async fn read_objects(
+    rd: &mut Reader<'_>,
+    only: Option<&Only>,
+    part: &mut Part,
+) -> Result<(), DbError> {
+    let Part {
+        cat,
+        oids,
+        extra_edges,
+    } = part;
     for r in rd
-        .fetch_filtered::<IndexRow>("indexes", Q_INDEXES, by(|o| &o.relations, "rel_oid"))
+        .fetch_filtered::<IndexRow>("indexes", Q_INDEXES, by(only, |o| &o.relations, "rel_oid"))
         .await?
     {
         oids.insert(("pg_class", r.oid, 0), oref(ObjectKind::Index, &r.key));
         cat.indexes.insert(r.key.clone(), r.model());
     }
     for r in rd
-        .fetch_filtered::<StatisticsRow>("statistics", Q_STATISTICS, by(|o| &o.statistics, "oid"))
+        .fetch_filtered::<StatisticsRow>(
+            "statistics",
+            Q_STATISTICS,
+            by(only, |o| &o.statistics, "oid"),
+        )
         .await?
     {
         oids.insert(
@@ -478,7 +668,7 @@ async fn read_all(
         cat.statistics.insert(r.key.clone(), r.model());
     }
     for r in rd
-        .fetch_filtered::<RuleRow>("rules", Q_RULES, by(|o| &o.relations, "rel_oid"))
+        .fetch_filtered::<RuleRow>("rules", Q_RULES, by(only, |o| &o.relations, "rel_oid"))
         .await?
     {
         let key = format!("{}.{}", r.relation_key, crate::sql::quote_ident(&r.name));
@@ -486,14 +676,18 @@ async fn read_all(
         cat.rules.insert(key, r.model());
     }
     for r in rd
-        .fetch_filtered::<FunctionRow>("functions", Q_FUNCTIONS, by(|o| &o.functions, "oid"))
+        .fetch_filtered::<FunctionRow>("functions", Q_FUNCTIONS, by(only, |o| &o.functions, "oid"))
         .await?
     {
         oids.insert(("pg_proc", r.oid, 0), oref(r.kind(), &r.key));
         cat.functions.insert(r.key.clone(), r.model());
     }
     for r in rd
-        .fetch_filtered::<TriggerRow>("triggers", Q_TRIGGERS, by(|o| &o.relations, "rel_oid"))
+        .fetch_filtered::<TriggerRow>(
+            "triggers",
+            Q_TRIGGERS,
+            by(only, |o| &o.relations, "rel_oid"),
+        )
         .await?
     {
         let key = format!("{}.{}", r.table_key, crate::sql::quote_ident(&r.name));
@@ -504,7 +698,7 @@ async fn read_all(
         .fetch_filtered::<EventTriggerRow>(
             "event triggers",
             Q_EVENT_TRIGGERS,
-            by(|o| &o.event_triggers, "oid"),
+            by(only, |o| &o.event_triggers, "oid"),
         )
         .await?
     {
@@ -515,7 +709,11 @@ async fn read_all(
         cat.event_triggers.insert(r.key.clone(), r.model());
     }
     for r in rd
-        .fetch_filtered::<PolicyRow>("policies", Q_POLICIES, by(|o| &o.relations, "rel_oid"))
+        .fetch_filtered::<PolicyRow>(
+            "policies",
+            Q_POLICIES,
+            by(only, |o| &o.relations, "rel_oid"),
+        )
         .await?
     {
         let key = format!("{}.{}", r.table_key, crate::sql::quote_ident(&r.name));
@@ -526,7 +724,7 @@ async fn read_all(
         .fetch_filtered::<PublicationRow>(
             "publications",
             Q_PUBLICATIONS,
-            by(|o| &o.publications, "oid"),
+            by(only, |o| &o.publications, "oid"),
         )
         .await?
     {
@@ -545,7 +743,7 @@ async fn read_all(
         .fetch_filtered::<DefaultPrivilegesRow>(
             "default privileges",
             Q_DEFAULT_PRIVILEGES,
-            whole(|o| o.default_privileges),
+            whole(only, |o| o.default_privileges),
         )
         .await?
     {
@@ -557,32 +755,19 @@ async fn read_all(
         .fetch_filtered::<SecurityLabelRow>(
             "security labels",
             Q_SECURITY_LABELS,
-            whole(|o| o.security_labels),
+            whole(only, |o| o.security_labels),
         )
         .await?
     {
         cat.security_labels.insert(r.key(), r.model());
     }
 
-    let mut edges: std::collections::BTreeSet<_> = extra_edges.into_iter().collect();
-    for r in rd
-        .fetch::<DependencyRow>("dependencies", Q_DEPENDENCIES)
-        .await?
-    {
-        let (Some(class), Some(ref_class)) = (static_class(&r.class), static_class(&r.ref_class))
-        else {
-            continue;
-        };
-        let from = lookup(&oids, class, r.oid, r.sub);
-        let to = lookup(&oids, ref_class, r.ref_oid, r.ref_sub);
-        if let (Some(from), Some(to)) = (from, to) {
-            if from != to {
-                edges.insert((from.clone(), to.clone()));
-            }
-        }
-    }
-    cat.dependencies = edges.into_iter().collect();
+    Ok(())
+}
 
+/// The whole-catalog lists (skipped when only some objects are read): objects not compared,
+/// roles and their memberships, and the relations each view reads.
+async fn read_rest(rd: &mut Reader<'_>, cat: &mut Catalog) -> Result<(), DbError> {
     let rows = rd
         .fetch::<NotComparedRow>("objects not compared", Q_NOT_COMPARED)
         .await?;
@@ -598,17 +783,42 @@ async fn read_all(
     let rows: Vec<MembershipRow> = rd.fetch("role memberships", Q_ROLE_MEMBERS).await?;
     cat.memberships = rows.into_iter().map(MembershipRow::model).collect();
 
+    let rows: Vec<ViewReadsRow> = rd.fetch("relations read by views", Q_VIEW_READS).await?;
+    cat.view_reads = rows.into_iter().map(|r| (r.view, r.reads)).collect();
+    Ok(())
+}
+
+/// The dependencies between the objects read (both ends resolved through the parts' oids),
+/// the function owners, and the timings.
+fn finish(part: Part, dependencies: Vec<DependencyRow>, timings: Timings) -> Catalog {
+    let Part {
+        mut cat,
+        oids,
+        extra_edges,
+    } = part;
+    let mut edges: std::collections::BTreeSet<_> = extra_edges.into_iter().collect();
+    for r in dependencies {
+        let (Some(class), Some(ref_class)) = (static_class(&r.class), static_class(&r.ref_class))
+        else {
+            continue;
+        };
+        let from = lookup(&oids, class, r.oid, r.sub);
+        let to = lookup(&oids, ref_class, r.ref_oid, r.ref_sub);
+        if let (Some(from), Some(to)) = (from, to) {
+            if from != to {
+                edges.insert((from.clone(), to.clone()));
+            }
+        }
+    }
+    cat.dependencies = edges.into_iter().collect();
+
     cat.function_owners = cat
         .functions
         .iter()
         .map(|(key, f)| (key.clone(), f.owner.clone()))
         .collect();
-
-    let rows: Vec<ViewReadsRow> = rd.fetch("relations read by views", Q_VIEW_READS).await?;
-    cat.view_reads = rows.into_iter().map(|r| (r.view, r.reads)).collect();
-
-    cat.timings = rd.timings;
-    Ok(cat)
+    cat.timings = timings;
+    cat
 }
 
 /// `[FOR ROLE r] [IN SCHEMA s] ON TABLES`: the role is left out when it is the one that read

@@ -184,10 +184,20 @@ fn prepare<'a>(
 /// Every object that differs, sorted by kind then name. `live` is the database as it is,
 /// `declared` what the project's files produce.
 pub fn compare(live: &Catalog, declared: &Catalog) -> Vec<Change> {
-    let original = items::items(live, &items::Scope::of(live, declared));
-    let (live, known) = prepare(live, declared);
-    let live: &Catalog = &live;
-    let scope = items::Scope::of(live, declared);
+    let (renamed, known) = prepare(live, declared);
+    let scope = items::Scope::of(&renamed, declared);
+    // The common case, nothing changed, is decided object by object without building (and
+    // keeping) every item of both sides; any doubt goes the full way below.
+    if known.renames.is_empty() && items::same(&renamed, declared, &scope) {
+        return Vec::new();
+    }
+    // The renamed columns' DDL as the live database has it (only needed when there are any).
+    let original = if known.renames.is_empty() {
+        items::Items::new()
+    } else {
+        items::items(live, &items::Scope::of(live, declared))
+    };
+    let live: &Catalog = &renamed;
     let a = items::items(live, &scope);
     let b = items::items(declared, &scope);
     let absorbed = inherit::absorbed(live, declared, &a, &b);
@@ -205,7 +215,7 @@ pub fn compare(live: &Catalog, declared: &Catalog) -> Vec<Change> {
         }
         let (x, y) = (a.get(id), b.get(id));
         let change = match (x, y) {
-            (Some(x), Some(y)) if x.compare == y.compare => continue,
+            (Some(x), Some(y)) if x.compared() == y.compared() => continue,
             (Some(_), Some(_)) => ChangeType::Changed,
             (Some(x), None) => {
                 if one_sided(&x.parent) && x.default_state {
@@ -251,13 +261,27 @@ pub fn compare(live: &Catalog, declared: &Catalog) -> Vec<Change> {
         });
     }
     out.sort_by(|x, y| (x.kind, &x.object).cmp(&(y.kind, &y.object)));
+    if out.is_empty() {
+        return out;
+    }
     // Hazards come from the planned steps.
     let steps = plan::plan(live, declared, &a, &b, &known, &absorbed);
+    // Each object's steps' hazards, looked up once per change (a scan of every step per change
+    // was quadratic: 24,000 changes against as many steps when a whole schema is missing).
+    let mut by_object: std::collections::HashMap<(ObjectKind, &str), Vec<&Hazard>> =
+        std::collections::HashMap::new();
+    for s in &steps {
+        by_object
+            .entry((s.kind, s.object.as_str()))
+            .or_default()
+            .extend(&s.hazards);
+    }
     for c in &mut out {
-        let mut hz: Vec<Hazard> = steps
-            .iter()
-            .filter(|s| s.kind == c.kind && s.object == c.object)
-            .flat_map(|s| s.hazards.iter().cloned())
+        let mut hz: Vec<Hazard> = by_object
+            .get(&(c.kind, c.object.as_str()))
+            .into_iter()
+            .flatten()
+            .map(|h| (*h).clone())
             .collect();
         hz.sort();
         hz.dedup();

@@ -185,7 +185,7 @@ pub(super) fn plan<'a>(
             continue;
         }
         match (a.get(id), b.get(id)) {
-            (Some(x), Some(y)) if x.compare == y.compare => {}
+            (Some(x), Some(y)) if x.compared() == y.compared() => {}
             (Some(x), Some(y)) => match generate::alter(x, y) {
                 Some(nodes) => {
                     if let (Obj::Column(_, c1), Obj::Column(_, c2)) = (&x.obj, &y.obj) {

@@ -101,6 +101,28 @@ fn identical_catalogs_have_no_changes() {
     assert!(script(&base(), &base()).is_empty());
 }
 
+/// Equal objects read by two different roles are not equal items: what the reading role owns
+/// is owned "by default", so the owner is compared (the shortcut for equal objects must not
+/// skip it).
+#[test]
+fn equal_objects_read_by_different_roles_still_compare_their_owners() {
+    let mut a = base();
+    let mut b = base();
+    a.current_role = "alice".into();
+    b.current_role = "bob".into();
+    for c in [&mut a, &mut b] {
+        if let Some(t) = c.tables.get_mut("public.t") {
+            t.owner = "alice".into();
+        }
+    }
+    assert_eq!(a.tables, b.tables);
+    let changes = compare(&a, &b);
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].kind, ObjectKind::Owner);
+    b.current_role = "alice".into();
+    assert!(compare(&a, &b).is_empty());
+}
+
 #[test]
 fn column_order_is_not_a_difference() {
     let a = base();

@@ -91,9 +91,19 @@ async fn introspect_url(
     exclude: &[String],
 ) -> Result<(Catalog, std::time::Duration)> {
     let started = Instant::now();
-    let mut conn = db::connect(info).await?;
-    let r = catalog::introspect(&mut conn, schemas, exclude).await;
-    db::close(conn).await;
+    // Two connections read half of the catalog each, in one snapshot; when the second cannot
+    // connect (a connection limit), the first reads it all.
+    let (a, b) = tokio::join!(db::connect(info), db::connect(info));
+    let mut a = a?;
+    let r = match b {
+        Ok(mut b) => {
+            let r = catalog::introspect_pair(&mut a, &mut b, schemas, exclude).await;
+            db::close(b).await;
+            r
+        }
+        Err(_) => catalog::introspect(&mut a, schemas, exclude).await,
+    };
+    db::close(a).await;
     Ok((r?, started.elapsed()))
 }
 
