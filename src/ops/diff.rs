@@ -85,14 +85,23 @@ fn query_timings(sink: &mut dyn Sink, side: &str, cat: &Catalog) {
     }
 }
 
+/// Reads one database's catalog. With `pair`, two connections read half of it each, in one
+/// snapshot (when the second cannot connect, a connection limit, the first reads it all);
+/// without, one connection reads it all: `--from/--to` already reads two databases at once,
+/// and four backends on a two-core machine were slower than two (bench/RESULTS-diff.md).
 async fn introspect_url(
     info: &ConnInfo,
     schemas: &[String],
     exclude: &[String],
+    pair: bool,
 ) -> Result<(Catalog, std::time::Duration)> {
     let started = Instant::now();
-    // Two connections read half of the catalog each, in one snapshot; when the second cannot
-    // connect (a connection limit), the first reads it all.
+    if !pair {
+        let mut a = db::connect(info).await?;
+        let r = catalog::introspect(&mut a, schemas, exclude).await;
+        db::close(a).await;
+        return Ok((r?, started.elapsed()));
+    }
     let (a, b) = tokio::join!(db::connect(info), db::connect(info));
     let mut a = a?;
     let r = match b {
@@ -117,8 +126,8 @@ pub async fn diff(ws: &Workspace, opts: &DiffOptions, sink: &mut dyn Sink) -> Re
             // Both sides at once: each is read by its own server backend, so on a machine
             // with two cores the wall time is one introspection, not two.
             let (live, declared) = tokio::join!(
-                introspect_url(&from, &schemas, &ex),
-                introspect_url(&to, &schemas, &ex)
+                introspect_url(&from, &schemas, &ex, false),
+                introspect_url(&to, &schemas, &ex, false)
             );
             let ((live, t_live), (declared, t_declared)) = (live?, declared?);
             query_timings(sink, "live", &live);
@@ -149,7 +158,7 @@ pub async fn diff(ws: &Workspace, opts: &DiffOptions, sink: &mut dyn Sink) -> Re
             };
             // The live side is read while the shadow side is built or read.
             let (live, (declared, t_declared)) =
-                tokio::join!(introspect_url(&source, &schemas, &ex), async {
+                tokio::join!(introspect_url(&source, &schemas, &ex, true), async {
                     let started = Instant::now();
                     let r = shadow::declared(&server, &spec, &schemas, &ex).await;
                     (r, started.elapsed())
