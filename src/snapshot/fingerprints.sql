@@ -21,8 +21,10 @@
 -- reference in one query; frozen and bootstrap ids have the largest age). With $3 = NULL,
 -- nothing is new (the first reading).
 --
--- Built-in objects (oids below 16384, FirstNormalObjectId) are never the project's, so their
--- rows are left out of the counts. The query filters before it builds anything: each catalog is scanned once and grouped by the
+-- Built-in objects (oids below 16384, FirstNormalObjectId) are never the project's, and cannot
+-- be renamed from under it, so their rows are left out of the counts, the written rows and the
+-- candidates (the filters let most catalogs be read by an oid index range instead of whole);
+-- schemas keep every oid (`public` is built in). The query filters before it builds anything: each catalog is scanned once and grouped by the
 -- object its rows belong to (counts and a bool), and only the few rows written since $3 are
 -- followed through `pg_depend`; its cost is a scan of the catalogs, not per-object subqueries.
 -- Runs with search_path = pg_catalog, like the catalog reader (regprocedure keys).
@@ -32,7 +34,7 @@ WITH ns AS (
 b AS (SELECT coalesce(age($3::text::xid), -2147483648) AS age),
 -- Extension members are not the project's objects.
 member AS (
-  SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
+  SELECT classid, objid FROM pg_depend WHERE deptype = 'e' AND objid >= 16384
 ),
 tops AS (
   SELECT 'schema' AS kind, quote_ident(n.nspname) AS key, n.oid, 'pg_namespace'::regclass AS cls,
@@ -45,18 +47,18 @@ tops AS (
   SELECT 'collation', quote_ident(ns.nspname) || '.' || quote_ident(c.collname), c.oid,
          'pg_collation'::regclass, c.xmin
     FROM pg_collation c JOIN ns ON ns.oid = c.collnamespace
-   WHERE (c.oid, 'pg_collation'::regclass) NOT IN (SELECT objid, classid FROM member)
+   WHERE c.oid >= 16384 AND (c.oid, 'pg_collation'::regclass) NOT IN (SELECT objid, classid FROM member)
   UNION ALL
   SELECT 'type', quote_ident(ns.nspname) || '.' || quote_ident(t.typname), t.oid, 'pg_type'::regclass,
          t.xmin
     FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
     LEFT JOIN pg_class tc ON tc.oid = t.typrelid
-   WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND tc.relkind = 'c'))
+   WHERE t.oid >= 16384 AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND tc.relkind = 'c'))
      AND (t.oid, 'pg_type'::regclass) NOT IN (SELECT objid, classid FROM member)
   UNION ALL
   SELECT 'function', p.oid::regprocedure::text, p.oid, 'pg_proc'::regclass, p.xmin
     FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
-   WHERE p.prokind IN ('f', 'p', 'w')
+   WHERE p.oid >= 16384 AND p.prokind IN ('f', 'p', 'w')
      AND (p.oid, 'pg_proc'::regclass) NOT IN (SELECT objid, classid FROM member)
   UNION ALL
   SELECT CASE WHEN c.relkind = 'S' THEN 'sequence' ELSE 'relation' END,
@@ -100,7 +102,8 @@ more AS (
   SELECT 'pg_class'::regclass, pt.partrelid FROM pg_partitioned_table pt, b
    WHERE age(pt.xmin) <= b.age
   UNION ALL
-  SELECT 'pg_class'::regclass, s.seqrelid FROM pg_sequence s, b WHERE age(s.xmin) <= b.age
+  SELECT 'pg_class'::regclass, s.seqrelid FROM pg_sequence s, b
+   WHERE s.seqrelid >= 16384 AND age(s.xmin) <= b.age
   UNION ALL
   -- an identity column's sequence (its options are the column's)
   SELECT 'pg_class'::regclass, d.refobjid
@@ -187,15 +190,17 @@ counted AS (
 ),
 -- Rows written since $3 that parts may depend on by name, and dependency rows written since.
 written AS (
-  SELECT 'pg_class'::regclass AS cls, c.oid FROM pg_class c, b WHERE age(c.xmin) <= b.age
+  SELECT 'pg_class'::regclass AS cls, c.oid FROM pg_class c, b WHERE c.oid >= 16384 AND age(c.xmin) <= b.age
   UNION
-  SELECT 'pg_class'::regclass, a.attrelid FROM pg_attribute a, b WHERE age(a.xmin) <= b.age
+  SELECT 'pg_class'::regclass, a.attrelid FROM pg_attribute a, b
+   WHERE a.attrelid >= 16384 AND age(a.xmin) <= b.age
   UNION
-  SELECT 'pg_type'::regclass, t.oid FROM pg_type t, b WHERE age(t.xmin) <= b.age
+  SELECT 'pg_type'::regclass, t.oid FROM pg_type t, b WHERE t.oid >= 16384 AND age(t.xmin) <= b.age
   UNION
-  SELECT 'pg_proc'::regclass, p.oid FROM pg_proc p, b WHERE age(p.xmin) <= b.age
+  SELECT 'pg_proc'::regclass, p.oid FROM pg_proc p, b WHERE p.oid >= 16384 AND age(p.xmin) <= b.age
   UNION
-  SELECT 'pg_collation'::regclass, l.oid FROM pg_collation l, b WHERE age(l.xmin) <= b.age
+  SELECT 'pg_collation'::regclass, l.oid FROM pg_collation l, b
+   WHERE l.oid >= 16384 AND age(l.xmin) <= b.age
   UNION
   SELECT 'pg_namespace'::regclass, n.oid FROM pg_namespace n, b WHERE age(n.xmin) <= b.age
 ),
@@ -231,7 +236,7 @@ touched AS (
                     AND d.deptype IN ('n', 'a')
   UNION
   SELECT d.classid, d.objid FROM pg_depend d, b
-   WHERE age(d.xmin) <= b.age AND d.deptype IN ('n', 'a')
+   WHERE d.objid >= 16384 AND age(d.xmin) <= b.age AND d.deptype IN ('n', 'a')
 ),
 -- The top-level objects those parts belong to.
 touched_tops AS (
