@@ -120,6 +120,26 @@ fn a_missing_migrations_folder_is_an_error_never_nothing_to_apply() {
     p.strata(Some(&db), &["test"]).assert_ok();
 }
 
+/// A `policies` folder named in `[paths]` must exist for every command that reads it (it is
+/// read through one place): lint, diff and up say so and exit 2 instead of reading no policies.
+#[test]
+fn a_missing_policies_folder_named_in_paths_is_an_error_for_every_command_that_reads_it() {
+    let p = Project::new();
+    p.write("strata.toml", "[paths]\npolicies = \"db/policies\"\n")
+        .write("migrations/001_a.sql", "CREATE TABLE a (id int);\n");
+    let db = TestDb::new("scope_policies");
+    let shown = "db/policies/ does not exist ([paths] policies = \"db/policies\" in strata.toml)";
+    p.strata(None, &["lint", "migrations/001_a.sql"])
+        .assert_code(2)
+        .assert_contains(shown);
+    p.strata(Some(&db), &["diff"])
+        .assert_code(2)
+        .assert_contains(shown);
+    p.strata(Some(&db), &["up"])
+        .assert_code(2)
+        .assert_contains(shown);
+}
+
 #[test]
 fn new_creates_the_migrations_folder() {
     let p = Project::new();

@@ -146,7 +146,7 @@ async fn compare(
     match with {
         CompareWith::Declared => {
             let project = ws.load_project()?;
-            let policies = crate::policy::load(&ws.cfg.root, &ws.cfg.policies_dir())?;
+            let policies = ws.load_policies()?;
             let server = ws.shadow_server(opts.shadow_url.as_deref(), sink)?;
             let settings = ws.settings();
             let spec = Spec {

@@ -56,7 +56,7 @@ pub async fn dump(ws: &Workspace, opts: &DumpOptions, sink: &mut dyn Sink) -> Re
         }
         DumpSource::Declared => {
             let project = ws.load_project()?;
-            let policies = crate::policy::load(&ws.cfg.root, &ws.policies_dir()?)?;
+            let policies = ws.load_policies()?;
             let server = ws.shadow_server(opts.shadow_url.as_deref(), sink)?;
             let settings = ws.settings();
             let spec = Spec {

@@ -6,9 +6,9 @@
 use super::{Sink, Workspace};
 use crate::engine::{self, MigrationState};
 use crate::error::{Error, Result, UsageError};
+use crate::history;
 use crate::lint::{self, LintConfig, LintOutcome, Plan};
 use crate::project::{Project, Version};
-use crate::{history, policy};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Default)]
@@ -29,7 +29,7 @@ pub async fn lint(ws: &Workspace, opts: &LintOptions, sink: &mut dyn Sink) -> Re
     if targets.is_empty() {
         return Ok(LintOutcome::new(Vec::new()));
     }
-    let policies = policy::load(&ws.cfg.root, &ws.cfg.policies_dir())?;
+    let policies = ws.load_policies()?;
     let server = ws.shadow_server(opts.shadow_url.as_deref(), sink)?;
     let settings = ws.settings();
     let plan = Plan {

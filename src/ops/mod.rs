@@ -178,6 +178,12 @@ impl Workspace {
         )?)
     }
 
+    /// The policy files of `policies/` (a folder named in `[paths]` must exist; the default one
+    /// may be absent), every file problem collected.
+    pub fn load_policies(&self) -> Result<Vec<crate::project::SourceFile>> {
+        Ok(crate::policy::load(&self.cfg.root, &self.policies_dir()?)?)
+    }
+
     /// Stops when there is no project (the backstop behind the command line's check).
     pub fn require_project(&self) -> Result<()> {
         if scope::in_project(&self.cfg) {

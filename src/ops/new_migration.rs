@@ -66,7 +66,7 @@ pub async fn new_migration(
         name: opts.name.clone(),
     })?;
     let project = ws.load_project()?;
-    let policies = crate::policy::load(&ws.cfg.root, &ws.policies_dir()?)?;
+    let policies = ws.load_policies()?;
     let target = ws.target()?;
     let source = ws.conn_info(&target, sink)?;
     let server = ws.shadow_server(opts.shadow_url.as_deref(), sink)?;

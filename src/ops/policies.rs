@@ -27,7 +27,7 @@ pub(crate) async fn converge(
     dry_run: bool,
     sink: &mut dyn Sink,
 ) -> Result<Option<ConvergeReport>> {
-    let files = policy::load(&ws.cfg.root, &ws.policies_dir()?)?;
+    let files = ws.load_policies()?;
     if files.is_empty() {
         return Ok(None);
     }

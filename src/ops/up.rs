@@ -58,7 +58,7 @@ pub async fn up(ws: &Workspace, opts: &UpOptions, sink: &mut dyn Sink) -> Result
     if ws.cfg.policies.apply_on_up {
         // A broken policies/ file is reported before any migration runs, not after they
         // committed.
-        crate::policy::check(&crate::policy::load(&ws.cfg.root, &ws.policies_dir()?)?)?;
+        crate::policy::check(&ws.load_policies()?)?;
     }
     let target = ws.target()?;
     if !opts.dry_run {
