@@ -193,6 +193,51 @@ pub async fn introspect_only(
     result
 }
 
+/// The server version and the reading role of one connection: read once by a caller that reads
+/// the same database many times ([`introspect_only_in_snapshot`]).
+#[derive(Debug, Clone)]
+pub struct Session {
+    version: i32,
+    role: String,
+}
+
+impl Session {
+    pub async fn of(conn: &mut PgConnection) -> Result<Session, DbError> {
+        let (version, role) = session(conn).await?;
+        Ok(Session { version, role })
+    }
+}
+
+/// [`introspect_only`] inside the caller's snapshot, which already reads with `search_path =
+/// pg_catalog`, generic plans and no JIT, as `session` (see `snapshot::Reader`: the fingerprints
+/// and the objects they name are read in one snapshot, without a round trip for the version).
+pub async fn introspect_only_in_snapshot(
+    conn: &mut PgConnection,
+    session: &Session,
+    schemas: &[String],
+    exclude_schemas: &[String],
+    only: &Only,
+) -> Result<Catalog, DbError> {
+    let known = (session.version, session.role.clone());
+    read_all_as(conn, schemas, exclude_schemas, Some(only), Some(known)).await
+}
+
+/// [`introspect_only_in_snapshot`] on two connections at once, `b` in the same state as `a` (the
+/// caller's snapshots of a database nothing writes to meanwhile): relations, their columns and
+/// constraints on `a`, indexes, functions, triggers, policies and the rest on `b`
+/// ([`read_split`]).
+pub async fn introspect_only_split_in_snapshot(
+    a: &mut PgConnection,
+    b: &mut PgConnection,
+    session: &Session,
+    schemas: &[String],
+    exclude_schemas: &[String],
+    only: &Only,
+) -> Result<Catalog, DbError> {
+    let known = (session.version, session.role.clone());
+    read_split_as(a, b, schemas, exclude_schemas, Some(only), known).await
+}
+
 /// What shapes a catalog read besides the database: the server version, the role that reads
 /// (it decides owners "by default" and default-privilege keys) and every query as rendered
 /// for that version. A cached catalog is valid only for the same identity.
@@ -388,7 +433,21 @@ async fn read_all(
     exclude: &[String],
     only: Option<&Only>,
 ) -> Result<Catalog, DbError> {
-    let (version, current_role) = session(conn).await?;
+    read_all_as(conn, schemas, exclude, only, None).await
+}
+
+/// [`read_all`], with the connection's version and role when the caller already knows them.
+async fn read_all_as(
+    conn: &mut PgConnection,
+    schemas: &[String],
+    exclude: &[String],
+    only: Option<&Only>,
+    known: Option<(i32, String)>,
+) -> Result<Catalog, DbError> {
+    let (version, current_role) = match known {
+        Some(k) => k,
+        None => session(conn).await?,
+    };
     let mut rd = Reader {
         conn,
         schemas,
@@ -418,13 +477,25 @@ async fn read_split(
     schemas: &[String],
     exclude: &[String],
 ) -> Result<Catalog, DbError> {
-    let (version, current_role) = session(a).await?;
+    let known = session(a).await?;
+    read_split_as(a, b, schemas, exclude, None, known).await
+}
+
+/// [`read_split`], of only some objects when `only` is given, as the known session.
+async fn read_split_as(
+    a: &mut PgConnection,
+    b: &mut PgConnection,
+    schemas: &[String],
+    exclude: &[String],
+    only: Option<&Only>,
+    (version, current_role): (i32, String),
+) -> Result<Catalog, DbError> {
     let reader = |conn| Reader {
         conn,
         schemas,
         exclude,
         version,
-        partial: false,
+        partial: only.is_some(),
         timings: Timings::default(),
     };
     let (mut ra, mut rb) = (reader(a), reader(b));
@@ -432,11 +503,11 @@ async fn read_split(
     let mut pb = Part::new(current_role);
     let (ta, tb) = tokio::join!(
         async {
-            read_relations(&mut ra, None, &mut pa).await?;
+            read_relations(&mut ra, only, &mut pa).await?;
             read_rest(&mut ra, &mut pa.cat).await
         },
         async {
-            read_objects(&mut rb, None, &mut pb).await?;
+            read_objects(&mut rb, only, &mut pb).await?;
             rb.fetch::<DependencyRow>("dependencies", Q_DEPENDENCIES)
                 .await
         }

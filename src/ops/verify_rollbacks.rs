@@ -17,10 +17,9 @@ use crate::engine::{self, EngineError, StatementFailure};
 use crate::error::Result;
 use crate::project::{Migration, Project};
 use crate::shadow::{self, ShadowError};
-use crate::snapshot::{self, Boundary, Fingerprints, TopKey};
+use crate::snapshot::{self, Boundary, Fingerprints, Reader};
 use serde::Serialize;
 use sqlx::postgres::PgConnection;
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Default)]
@@ -172,6 +171,7 @@ pub async fn verify_rollbacks(
         schemas: ws.cfg.database.schemas.clone(),
         exclude: ws.excluded_schemas(),
         database: None,
+        reader: None,
         model: Catalog::default(),
         prints: Fingerprints::new(),
         boundary: None,
@@ -237,6 +237,8 @@ struct Verifier<'a> {
     schemas: Vec<String>,
     exclude: Vec<String>,
     database: Option<(String, PgConnection)>,
+    /// Reads the shadow's catalog (knows its connection's version and role).
+    reader: Option<Reader>,
     /// The shadow's schema as of the last step, kept current by [`Verifier::advance`].
     model: Catalog,
     /// The fingerprints the model corresponds to.
@@ -279,11 +281,11 @@ impl Fault {
 
 type Step<T> = std::result::Result<T, Fault>;
 
-/// Fingerprints and the boundary of the reading they come from.
-type Reading = (Fingerprints, Boundary);
-
 impl Verifier<'_> {
     async fn drop_database(&mut self) {
+        if let Some(reader) = self.reader.take() {
+            reader.close().await;
+        }
         if let Some((name, conn)) = self.database.take() {
             db::close(conn).await;
             let _ = shadow::drop_database(self.server, &name).await;
@@ -325,9 +327,17 @@ impl Verifier<'_> {
         }
         let t = Instant::now();
         let (schemas, ex) = (self.schemas.clone(), self.exclude.clone());
+        // A second connection reads half of every reading alongside (see `snapshot::Reader`);
+        // without one, the applying connection reads alone.
+        let side = match &self.database {
+            Some((name, _)) => shadow::connect(self.server, name).await.ok(),
+            None => None,
+        };
         let conn = self.conn()?;
         let model = catalog::introspect(conn, &schemas, &ex).await?;
-        let (prints, boundary) = snapshot::fingerprints(conn, &schemas, &ex, None).await?;
+        let mut reader = Reader::new(conn, side).await?;
+        let (prints, boundary) = reader.fingerprints(conn, &schemas, &ex).await?;
+        self.reader = Some(reader);
         self.model = model;
         self.prints = prints;
         self.boundary = Some(boundary);
@@ -335,27 +345,52 @@ impl Verifier<'_> {
         Ok(())
     }
 
-    /// Fingerprints now, the objects that changed since the model's, and those objects as
-    /// they are now.
-    async fn changes(&mut self) -> Step<(Reading, BTreeSet<TopKey>, Catalog)> {
-        let (schemas, ex) = (self.schemas.clone(), self.exclude.clone());
-        let t = Instant::now();
-        let since = self.boundary;
-        let now = snapshot::fingerprints(self.conn()?, &schemas, &ex, since).await?;
-        self.times.fingerprints += t.elapsed();
-        let keys = snapshot::changed(&self.prints, &now.0);
-        let t = Instant::now();
-        let fresh = snapshot::read(self.conn()?, &schemas, &ex, &keys, &now.0).await?;
-        self.times.reads += t.elapsed();
-        self.times.objects_read += keys.len();
-        Ok((now, keys, fresh))
+    /// One reading: the objects that changed since the model's fingerprints, as they are now.
+    async fn changes(&mut self) -> Step<snapshot::Reading> {
+        let (Some(since), Some(reader)) = (self.boundary, self.reader.as_mut()) else {
+            return Err(Fault::Model("the shadow database is gone".into()));
+        };
+        let Some((_, conn)) = self.database.as_mut() else {
+            return Err(Fault::Model("the shadow database is gone".into()));
+        };
+        let now = reader
+            .reading(conn, &self.schemas, &self.exclude, &self.prints, since)
+            .await?;
+        self.times.fingerprints += now.took.0;
+        self.times.reads += now.took.1;
+        self.times.objects_read += now.keys.len();
+        if self.crosscheck {
+            // The reading on the applying connection alone (as without a second connection)
+            // must be the same.
+            let alone = reader
+                .reading_alone(conn, &self.schemas, &self.exclude, &self.prints, since)
+                .await?;
+            // (Not the boundaries: another session, autovacuum's ANALYZE, may take a
+            // transaction id between the two.)
+            let same = alone.prints == now.prints
+                && alone.keys == now.keys
+                && diff::compare(&alone.objects, &now.objects).is_empty();
+            if !same {
+                return Err(Fault::Model(format!(
+                    "cross-checking the catalog reading: on one connection it differs from the \
+                     reading on two (objects {:?}, then {:?})",
+                    alone.keys, now.keys
+                )));
+            }
+        }
+        Ok(now)
+    }
+
+    /// Takes a reading's objects into the model, and its fingerprints as the model's.
+    fn take(&mut self, now: snapshot::Reading) {
+        snapshot::patch(&mut self.model, &now.keys, now.objects);
+        (self.prints, self.boundary) = (now.prints, Some(now.boundary));
     }
 
     /// Brings the model up to the shadow's current state.
     async fn advance(&mut self) -> Step<()> {
-        let (now, keys, fresh) = self.changes().await?;
-        snapshot::patch(&mut self.model, &keys, fresh);
-        (self.prints, self.boundary) = (now.0, Some(now.1));
+        let now = self.changes().await?;
+        self.take(now);
         self.check_model().await
     }
 
@@ -445,10 +480,10 @@ impl Verifier<'_> {
                 .map_err(|e| (StopStep::Reapply, e.failure()))?;
             return Ok(check);
         }
-        let (now, keys, after) = self.changes().await.map_err(snap)?;
+        let now = self.changes().await.map_err(snap)?;
         let t = Instant::now();
-        let before = snapshot::restrict(&self.model, &keys);
-        check.differences = diff::compare(&after, &before);
+        let before = snapshot::restrict(&self.model, &now.keys);
+        check.differences = diff::compare(&now.objects, &before);
         self.times.compare += t.elapsed();
         if !check.differences.is_empty() {
             check.result = RollbackResult::NotExact;
@@ -459,8 +494,7 @@ impl Verifier<'_> {
             return Ok(check);
         }
         // The same schema, perhaps with new oids: the model takes the fresh reading.
-        snapshot::patch(&mut self.model, &keys, after);
-        (self.prints, self.boundary) = (now.0, Some(now.1));
+        self.take(now);
         self.apply(m, false)
             .await
             .map_err(|e| (StopStep::Reapply, RollbackFailure::from_engine(e)))?;

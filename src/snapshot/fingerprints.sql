@@ -1,40 +1,38 @@
 -- One row per top-level object in scope (schema, extension, collation, type, sequence, relation,
 -- extended statistics, function, event trigger, publication), keyed as the catalog reader keys
 -- it, with what tells whether it changed since an earlier reading, without deparsing anything:
---   rows  the number of catalog rows of its parts that can be removed alone (defaults,
---         constraints, indexes, triggers, policies, rules, inheritance, comments, published
---         members);
---   new   whether any of its rows (those, its own, its columns, sequence and partitioning rows,
---         enum labels, range) was written at or after the transaction id $3 (the first
---         id not yet assigned at the earlier reading), or any row of what its parts depend on
---         (`pg_depend`: a referenced table, column, type, function, collation or schema, which
---         the deparsers print by name: a view reads differently when a table it selects from is
---         renamed, without a write to the view's own rows), or a dependency row of its parts.
--- Default privileges and security labels are one row each, with an md5 of their content.
+--   cls   the catalog of its own row (with `oid`, how `marked.sql` names it);
+--   fp    the number of catalog rows of its parts that can be removed alone (constraints,
+--         indexes, triggers, policies, rules, inheritance, comments, published members);
+--   new   whether its own row, or one of those, was written at or after the transaction id $3
+--         (the first id not yet assigned at the earlier reading). `marked.sql` marks the objects
+--         whose other rows, or what they depend on by name, were written since; the two queries
+--         run at once on two connections (see `snapshot::Reader`).
+-- Default privileges and security labels are one row each, with an md5 of their content, and a
+-- last row gives this reading's boundary.
 --
 -- Why this finds every change: a row's xmin is the transaction that wrote it, and every write
 -- of a catalog row the catalog reader reads gives it a new xmin (PostgreSQL updates in place
 -- only the statistics and flags that VACUUM, ANALYZE and CREATE INDEX maintain, none of which the
--- reader reads); a row removed without another write lowers `rows`. A row written back with the
+-- reader reads); a row removed without another write lowers `fp`. A row written back with the
 -- same content is a false alarm, which costs one full read of the object, never a wrong verdict.
 -- `age(x) <= age($3)` is "x was assigned at or after $3" (both ages are taken from the same
 -- reference in one query; frozen and bootstrap ids have the largest age). With $3 = NULL,
 -- nothing is new (the first reading).
 --
 -- Built-in objects (oids below 16384, FirstNormalObjectId) are never the project's, and cannot
--- be renamed from under it, so their rows are left out of the counts, the written rows and the
--- candidates (the filters let most catalogs be read by an oid index range instead of whole);
--- schemas keep every oid (`public` is built in). The query filters before it builds anything: each catalog is scanned once and grouped by the
--- object its rows belong to (counts and a bool), and only the few rows written since $3 are
--- followed through `pg_depend`; its cost is a scan of the catalogs, not per-object subqueries.
--- Runs with search_path = pg_catalog, like the catalog reader (regprocedure keys).
+-- be renamed from under it, so their rows are left out of the counts and the candidates (the
+-- filters let most catalogs be read by an oid index range instead of whole); schemas keep every
+-- oid (`public` is built in). Each catalog is scanned once and grouped by the object its rows
+-- belong to. Runs with search_path = pg_catalog, like the catalog reader (regprocedure keys).
 WITH ns AS (
   SELECT oid, nspname FROM pg_namespace WHERE nspname = ANY($1) AND nspname <> ALL($2)
 ),
 b AS (SELECT coalesce(age($3::text::xid), -2147483648) AS age),
--- Extension members are not the project's objects.
+-- Extension members are not the project's objects (found by the extension: an index range).
 member AS (
-  SELECT classid, objid FROM pg_depend WHERE deptype = 'e' AND objid >= 16384
+  SELECT classid, objid FROM pg_depend
+   WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
 ),
 tops AS (
   SELECT 'schema' AS kind, quote_ident(n.nspname) AS key, n.oid, 'pg_namespace'::regclass AS cls,
@@ -68,8 +66,9 @@ tops AS (
    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')
      AND (c.oid, 'pg_class'::regclass) NOT IN (SELECT objid, classid FROM member)
      -- identity sequences belong to their column
-     AND NOT (c.relkind = 'S' AND (c.oid, 'pg_class'::regclass) IN
-              (SELECT objid, classid FROM pg_depend WHERE deptype = 'i'))
+     AND NOT (c.relkind = 'S' AND EXISTS
+              (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                  AND d.deptype = 'i' OFFSET 0))
   UNION ALL
   SELECT 'statistics', quote_ident(ns.nspname) || '.' || quote_ident(s.stxname), s.oid,
          'pg_statistic_ext'::regclass, s.xmin
@@ -83,60 +82,12 @@ tops AS (
   SELECT 'publication', quote_ident(p.pubname), p.oid, 'pg_publication'::regclass, p.xmin
     FROM pg_publication p
 ),
--- Where a part's catalog row belongs: (the catalog of the top-level object, its oid). Parts of
--- relations: the table's own columns and rows that name it; an index belongs to its table;
--- a composite type's columns to the type; a comment to what it describes.
---
--- Rows that never go away without a write to a row of the same object (or the object itself
--- going): columns (DROP COLUMN marks the row), sequence and partitioning rows, an identity
--- column's sequence (DROP IDENTITY writes the column), enum labels, ranges. Only the ones
--- written since $3 matter.
-more AS (
-  SELECT 'pg_class'::regclass AS cls, a.attrelid AS top FROM pg_attribute a, b
-   WHERE a.attnum > 0 AND a.attrelid >= 16384 AND age(a.xmin) <= b.age
-  UNION ALL
-  SELECT 'pg_type'::regclass, t.oid
-    FROM pg_type t JOIN pg_attribute a ON a.attrelid = t.typrelid AND a.attnum > 0, b
-   WHERE t.typtype = 'c' AND age(a.xmin) <= b.age
-  UNION ALL
-  SELECT 'pg_class'::regclass, pt.partrelid FROM pg_partitioned_table pt, b
-   WHERE age(pt.xmin) <= b.age
-  UNION ALL
-  SELECT 'pg_class'::regclass, s.seqrelid FROM pg_sequence s, b
-   WHERE s.seqrelid >= 16384 AND age(s.xmin) <= b.age
-  UNION ALL
-  -- an identity column's sequence (its options are the column's)
-  SELECT 'pg_class'::regclass, d.refobjid
-    FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid, b
-   WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i'
-     AND age(s.xmin) <= b.age
-  UNION ALL
-  SELECT 'pg_class'::regclass, d.refobjid
-    FROM pg_depend d JOIN pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S', b
-   WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i'
-     AND age(sc.xmin) <= b.age
-  UNION ALL
-  SELECT 'pg_type'::regclass, e.enumtypid FROM pg_enum e, b
-   WHERE e.enumtypid >= 16384 AND age(e.xmin) <= b.age
-  UNION ALL
-  SELECT 'pg_type'::regclass, r.rngtypid FROM pg_range r, b
-   WHERE r.rngtypid >= 16384 AND age(r.xmin) <= b.age
-  UNION ALL
-  -- an index's own row (it goes with its pg_index row, which is counted)
-  SELECT 'pg_class'::regclass, i.indrelid
-    FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid, b
-   WHERE i.indrelid >= 16384 AND age(ic.xmin) <= b.age
-  UNION ALL
-  SELECT t.cls, t.oid FROM tops t, b WHERE age(t.xmin) <= b.age
-),
 -- Rows that can go away alone (DROP POLICY writes no other row of the table): counted, and
--- marked when written since $3.
+-- marked when written since $3. (Defaults are not: dropping or replacing one writes its column's
+-- row, `atthasdef`, which `marked.sql` follows.)
 rows_ AS (
-  SELECT 'pg_class'::regclass AS cls, ad.adrelid AS top, ad.xmin FROM pg_attrdef ad
-   WHERE ad.adrelid >= 16384
-  UNION ALL
-  SELECT CASE WHEN k.conrelid <> 0 THEN 'pg_class'::regclass ELSE 'pg_type'::regclass END,
-         CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END, k.xmin
+  SELECT CASE WHEN k.conrelid <> 0 THEN 'pg_class'::regclass ELSE 'pg_type'::regclass END AS cls,
+         CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END AS top, k.xmin
     FROM pg_constraint k WHERE k.oid >= 16384
   UNION ALL
   SELECT 'pg_class'::regclass, i.indrelid, i.xmin FROM pg_index i WHERE i.indrelid >= 16384
@@ -187,103 +138,15 @@ counted AS (
   SELECT r.cls, r.top, count(*) AS n, bool_or(age(r.xmin) <= b.age) AS new
     FROM rows_ r CROSS JOIN b
    GROUP BY r.cls, r.top
-),
--- Rows written since $3 that parts may depend on by name, and dependency rows written since.
-written AS (
-  SELECT 'pg_class'::regclass AS cls, c.oid FROM pg_class c, b WHERE c.oid >= 16384 AND age(c.xmin) <= b.age
-  UNION
-  SELECT 'pg_class'::regclass, a.attrelid FROM pg_attribute a, b
-   WHERE a.attrelid >= 16384 AND age(a.xmin) <= b.age
-  UNION
-  SELECT 'pg_type'::regclass, t.oid FROM pg_type t, b WHERE t.oid >= 16384 AND age(t.xmin) <= b.age
-  UNION
-  SELECT 'pg_proc'::regclass, p.oid FROM pg_proc p, b WHERE p.oid >= 16384 AND age(p.xmin) <= b.age
-  UNION
-  SELECT 'pg_collation'::regclass, l.oid FROM pg_collation l, b
-   WHERE l.oid >= 16384 AND age(l.xmin) <= b.age
-  UNION
-  SELECT 'pg_namespace'::regclass, n.oid FROM pg_namespace n, b WHERE age(n.xmin) <= b.age
-),
--- Objects whose dependencies were written: what depends on a written row (or on an object in
--- a written schema), and the owners of dependency rows written since $3.
-touched AS (
-  SELECT d.classid, d.objid
-    FROM written w
-    JOIN pg_depend d ON d.refclassid = w.cls AND d.refobjid = w.oid AND d.deptype IN ('n', 'a')
-  UNION
-  SELECT d.classid, d.objid
-    FROM written w
-    JOIN pg_class rc ON w.cls = 'pg_namespace'::regclass AND rc.relnamespace = w.oid
-    JOIN pg_depend d ON d.refclassid = 'pg_class'::regclass AND d.refobjid = rc.oid
-                    AND d.deptype IN ('n', 'a')
-  UNION
-  SELECT d.classid, d.objid
-    FROM written w
-    JOIN pg_type rt ON w.cls = 'pg_namespace'::regclass AND rt.typnamespace = w.oid
-    JOIN pg_depend d ON d.refclassid = 'pg_type'::regclass AND d.refobjid = rt.oid
-                    AND d.deptype IN ('n', 'a')
-  UNION
-  SELECT d.classid, d.objid
-    FROM written w
-    JOIN pg_proc rp ON w.cls = 'pg_namespace'::regclass AND rp.pronamespace = w.oid
-    JOIN pg_depend d ON d.refclassid = 'pg_proc'::regclass AND d.refobjid = rp.oid
-                    AND d.deptype IN ('n', 'a')
-  UNION
-  SELECT d.classid, d.objid
-    FROM written w
-    JOIN pg_collation rl ON w.cls = 'pg_namespace'::regclass AND rl.collnamespace = w.oid
-    JOIN pg_depend d ON d.refclassid = 'pg_collation'::regclass AND d.refobjid = rl.oid
-                    AND d.deptype IN ('n', 'a')
-  UNION
-  SELECT d.classid, d.objid FROM pg_depend d, b
-   WHERE d.objid >= 16384 AND age(d.xmin) <= b.age AND d.deptype IN ('n', 'a')
-),
--- The top-level objects those parts belong to.
-touched_tops AS (
-  SELECT t.classid::regclass AS cls, t.objid AS top FROM touched t
-  UNION
-  SELECT 'pg_class'::regclass, i.indrelid FROM touched t
-    JOIN pg_index i ON t.classid = 'pg_class'::regclass AND i.indexrelid = t.objid
-  UNION
-  SELECT 'pg_type'::regclass, ty.oid FROM touched t
-    JOIN pg_type ty ON t.classid = 'pg_class'::regclass AND ty.typrelid = t.objid
-  UNION
-  SELECT 'pg_class'::regclass, ad.adrelid FROM touched t
-    JOIN pg_attrdef ad ON t.classid = 'pg_attrdef'::regclass AND ad.oid = t.objid
-  UNION
-  SELECT CASE WHEN k.conrelid <> 0 THEN 'pg_class'::regclass ELSE 'pg_type'::regclass END,
-         CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END
-    FROM touched t JOIN pg_constraint k ON t.classid = 'pg_constraint'::regclass AND k.oid = t.objid
-  UNION
-  SELECT 'pg_class'::regclass, g.tgrelid FROM touched t
-    JOIN pg_trigger g ON t.classid = 'pg_trigger'::regclass AND g.oid = t.objid
-  UNION
-  SELECT 'pg_class'::regclass, pl.polrelid FROM touched t
-    JOIN pg_policy pl ON t.classid = 'pg_policy'::regclass AND pl.oid = t.objid
-  UNION
-  SELECT 'pg_class'::regclass, rw.ev_class FROM touched t
-    JOIN pg_rewrite rw ON t.classid = 'pg_rewrite'::regclass AND rw.oid = t.objid
-  UNION
-  SELECT 'pg_publication'::regclass, x.refobjid FROM touched t
-    JOIN pg_depend x ON x.classid = t.classid AND x.objid = t.objid
-                    AND x.refclassid = 'pg_publication'::regclass
-),
--- Everything marked, once (joined, not probed per object).
-marked AS (
-  SELECT cls, top FROM more
-  UNION
-  SELECT cls, top FROM touched_tops
-  UNION
-  SELECT cls, top FROM counted WHERE new
 )
-SELECT t.kind, t.key, t.oid::int8 AS oid, coalesce(c.n, 0)::text AS fp, m.top IS NOT NULL AS new
-  FROM tops t
+SELECT t.kind, t.key, t.oid::int8 AS oid, t.cls::text AS cls, coalesce(c.n, 0)::text AS fp,
+       (age(t.xmin) <= b.age OR coalesce(c.new, false)) AS new
+  FROM tops t CROSS JOIN b
   LEFT JOIN counted c ON c.cls = t.cls AND c.top = t.oid
-  LEFT JOIN marked m ON m.cls = t.cls AND m.top = t.oid
 UNION ALL
 -- Default privileges and security labels: each one object, over its content (role and schema
 -- names included).
-SELECT 'default-privileges', '', 0,
+SELECT 'default-privileges', '', 0, '',
        md5(coalesce((SELECT string_agg(row(d.defaclrole::regrole, n.nspname, d.defaclobjtype,
                                            d.defaclacl::text)::text, ',' ORDER BY d.oid)
                        FROM pg_default_acl d
@@ -291,9 +154,13 @@ SELECT 'default-privileges', '', 0,
                       WHERE d.defaclnamespace = 0 OR (n.nspname = ANY($1) AND n.nspname <> ALL($2))), '')),
        false
 UNION ALL
-SELECT 'security-labels', '', 0,
+SELECT 'security-labels', '', 0, '',
        md5(coalesce((SELECT string_agg(row(l.provider, l.label, i.type, i.identity)::text, ','
                                        ORDER BY l.classoid, l.objoid, l.objsubid, l.provider)
                        FROM pg_seclabel l
                       CROSS JOIN LATERAL pg_identify_object(l.classoid, l.objoid, l.objsubid) i), '')),
        false
+UNION ALL
+-- This reading's boundary: the first transaction id not yet assigned when its snapshot was taken
+-- (the next reading marks what was written at or after it).
+SELECT 'boundary', '', 0, '', pg_snapshot_xmax(pg_current_snapshot())::text, false

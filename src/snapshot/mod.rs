@@ -44,6 +44,7 @@ use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet};
 
 const Q_FINGERPRINTS: &str = include_str!("fingerprints.sql");
+const Q_MARKED: &str = include_str!("marked.sql");
 
 /// The kinds of top-level objects a fingerprint covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -109,36 +110,250 @@ pub type Fingerprints = BTreeMap<TopKey, Print>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Boundary(u32);
 
-/// Reads the fingerprints of every top-level object in the schemas (one query, one snapshot),
-/// marking what was written since `since` (nothing, for a first reading), and the boundary the
-/// next reading is taken against.
-pub async fn fingerprints(
-    conn: &mut PgConnection,
-    schemas: &[String],
-    exclude: &[String],
-    since: Option<Boundary>,
-) -> Result<(Fingerprints, Boundary), DbError> {
-    // The same statements run after every migration: a generic plan is made once and reused
-    // (planning these queries costs about as much as running them on a small schema). No JIT:
-    // the query's estimate passes `jit_above_cost`, and compiling it took 10x its run time.
-    db::execute_script(
-        conn,
-        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSET LOCAL search_path = pg_catalog;\n\
-         SET LOCAL plan_cache_mode = force_generic_plan;\nSET LOCAL jit = off;",
-    )
-    .await
-    .map_err(|e| DbError::query("starting the fingerprint snapshot", &e))?;
-    let read = read_prints(conn, schemas, exclude, since).await;
-    let _ = db::execute_script(conn, "ROLLBACK").await;
-    read
+/// How a reading starts: one snapshot for the fingerprints and the objects read after them.
+/// Generic plans: the same statements run after every migration, so each is planned once
+/// (planning these queries costs about as much as running them on a small schema). No JIT: the
+/// fingerprint query's estimate passes `jit_above_cost`, and compiling it took 10x its run time.
+/// `search_path = pg_catalog`: keys are printed as the catalog reader prints them
+/// (`regprocedure`).
+const BEGIN_READING: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n\
+     SET LOCAL search_path = pg_catalog;\nSET LOCAL plan_cache_mode = force_generic_plan;\n\
+     SET LOCAL jit = off;";
+
+/// One reading of the shadow after a step: the fingerprints, the boundary the next reading is
+/// taken against, the objects that changed since the previous reading, and those objects as they
+/// are now.
+pub struct Reading {
+    pub prints: Fingerprints,
+    pub boundary: Boundary,
+    pub keys: BTreeSet<TopKey>,
+    pub objects: Catalog,
+    /// Time spent on the fingerprints and on reading the objects.
+    pub took: (std::time::Duration, std::time::Duration),
 }
 
+/// Reads a shadow database's catalog between the steps one connection applies.
+///
+/// With a second connection to the same database (`side`), every reading runs in two halves
+/// at once, one on each connection (two server processes: a reading is CPU on the server, and
+/// the applying connection is idle meanwhile): `fingerprints.sql` with `marked.sql`, then the
+/// changed objects' queries split as `catalog::introspect_pair` splits a whole read. The two
+/// snapshots see the same state because nothing writes to the shadow while it is read: it is
+/// created for the run under a unique name, only the applying connection writes to it, and a
+/// reading starts after that connection's last step has committed and returned. Without a
+/// second connection, both halves run one after the other on the applying connection.
+pub struct Reader {
+    /// The server version and the reading role (read once, not at every reading).
+    session: catalog::Session,
+    side: Option<PgConnection>,
+}
+
+impl Reader {
+    pub async fn new(
+        conn: &mut PgConnection,
+        side: Option<PgConnection>,
+    ) -> Result<Reader, DbError> {
+        Ok(Reader {
+            session: catalog::Session::of(conn).await?,
+            side,
+        })
+    }
+
+    pub async fn close(self) {
+        if let Some(side) = self.side {
+            db::close(side).await;
+        }
+    }
+
+    /// The fingerprints of every top-level object in the schemas (nothing marked: the first
+    /// reading), and the boundary the next reading is taken against.
+    pub async fn fingerprints(
+        &mut self,
+        conn: &mut PgConnection,
+        schemas: &[String],
+        exclude: &[String],
+    ) -> Result<(Fingerprints, Boundary), DbError> {
+        begin(conn).await?;
+        let read = read_prints(conn, schemas, exclude, None).await;
+        rollback(conn).await;
+        let (prints, boundary, _) = read?;
+        Ok((prints, boundary))
+    }
+
+    /// A reading after a step: fingerprints since `since`, the objects that changed from
+    /// `before` ([`changed`]), and those of them that exist, read in full and cut to exactly
+    /// them.
+    pub async fn reading(
+        &mut self,
+        conn: &mut PgConnection,
+        schemas: &[String],
+        exclude: &[String],
+        before: &Fingerprints,
+        since: Boundary,
+    ) -> Result<Reading, DbError> {
+        self.read(conn, schemas, exclude, before, since, true).await
+    }
+
+    /// [`Reader::reading`] on `conn` alone, as without a second connection (for
+    /// `verify-rollbacks --crosscheck`, which compares the two).
+    pub async fn reading_alone(
+        &mut self,
+        conn: &mut PgConnection,
+        schemas: &[String],
+        exclude: &[String],
+        before: &Fingerprints,
+        since: Boundary,
+    ) -> Result<Reading, DbError> {
+        self.read(conn, schemas, exclude, before, since, false)
+            .await
+    }
+
+    async fn read(
+        &mut self,
+        conn: &mut PgConnection,
+        schemas: &[String],
+        exclude: &[String],
+        before: &Fingerprints,
+        since: Boundary,
+        use_side: bool,
+    ) -> Result<Reading, DbError> {
+        let mut side = self.side.take().filter(|_| use_side);
+        let read = Self::read_on(
+            &self.session,
+            conn,
+            side.as_mut(),
+            schemas,
+            exclude,
+            before,
+            since,
+        )
+        .await;
+        if let Some(side) = side {
+            self.side = Some(side);
+        }
+        read
+    }
+
+    async fn read_on(
+        session: &catalog::Session,
+        conn: &mut PgConnection,
+        mut side: Option<&mut PgConnection>,
+        schemas: &[String],
+        exclude: &[String],
+        before: &Fingerprints,
+        since: Boundary,
+    ) -> Result<Reading, DbError> {
+        let began = match side.as_deref_mut() {
+            Some(side) => {
+                let (a, b) = tokio::join!(begin(conn), begin(side));
+                a.and(b)
+            }
+            None => begin(conn).await,
+        };
+        let read = match began {
+            Ok(()) => {
+                Self::read_both(
+                    session,
+                    conn,
+                    side.as_deref_mut(),
+                    schemas,
+                    exclude,
+                    before,
+                    since,
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        match side {
+            Some(side) => {
+                tokio::join!(rollback(conn), rollback(side));
+            }
+            None => rollback(conn).await,
+        }
+        read
+    }
+
+    async fn read_both(
+        session: &catalog::Session,
+        conn: &mut PgConnection,
+        mut side: Option<&mut PgConnection>,
+        schemas: &[String],
+        exclude: &[String],
+        before: &Fingerprints,
+        since: Boundary,
+    ) -> Result<Reading, DbError> {
+        let t = std::time::Instant::now();
+        let (prints, marked) = match side.as_deref_mut() {
+            Some(side) => {
+                let (p, m) = tokio::join!(
+                    read_prints(conn, schemas, exclude, Some(since)),
+                    read_marked(side, since)
+                );
+                (p?, m?)
+            }
+            None => (
+                read_prints(conn, schemas, exclude, Some(since)).await?,
+                read_marked(conn, since).await?,
+            ),
+        };
+        let (mut prints, boundary, classes) = prints;
+        for ((_, p), cls) in prints.iter_mut().zip(&classes) {
+            if !p.written && marked.contains(&(cls.clone(), p.oid)) {
+                p.written = true;
+            }
+        }
+        let fingerprinted = t.elapsed();
+        let t = std::time::Instant::now();
+        let keys = changed(before, &prints);
+        let objects = match only(&keys, &prints) {
+            None => Catalog::default(),
+            Some(only) => {
+                let cat = match side {
+                    Some(side) => {
+                        catalog::introspect_only_split_in_snapshot(
+                            conn, side, session, schemas, exclude, &only,
+                        )
+                        .await?
+                    }
+                    None => {
+                        catalog::introspect_only_in_snapshot(conn, session, schemas, exclude, &only)
+                            .await?
+                    }
+                };
+                restrict(&cat, &keys)
+            }
+        };
+        Ok(Reading {
+            prints,
+            boundary,
+            keys,
+            objects,
+            took: (fingerprinted, t.elapsed()),
+        })
+    }
+}
+
+/// Starts a reading's snapshot with its settings ([`BEGIN_READING`]).
+async fn begin(conn: &mut PgConnection) -> Result<(), DbError> {
+    db::execute_script(conn, BEGIN_READING)
+        .await
+        .map(|_| ())
+        .map_err(|e| DbError::query("starting the catalog snapshot", &e))
+}
+
+async fn rollback(conn: &mut PgConnection) {
+    let _ = db::execute_script(conn, "ROLLBACK").await;
+}
+
+/// `fingerprints.sql`: every top-level object (with the catalog of its row, in the map's order),
+/// and the boundary.
 async fn read_prints(
     conn: &mut PgConnection,
     schemas: &[String],
     exclude: &[String],
     since: Option<Boundary>,
-) -> Result<(Fingerprints, Boundary), DbError> {
+) -> Result<(Fingerprints, Boundary, Vec<String>), DbError> {
     let rows = sqlx::query(Q_FINGERPRINTS)
         .bind(schemas)
         .bind(exclude)
@@ -146,35 +361,69 @@ async fn read_prints(
         .fetch_all(&mut *conn)
         .await
         .map_err(|e| DbError::query("reading catalog fingerprints", &e))?;
-    // The same snapshot as the rows: everything written later has an id at or after its xmax.
-    let xmax: String = sqlx::query_scalar("SELECT pg_snapshot_xmax(pg_current_snapshot())::text")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|e| DbError::query("reading the snapshot's transaction boundary", &e))?;
-    let boundary = xmax
-        .parse::<u64>()
-        .map(|x| Boundary((x & 0xFFFF_FFFF) as u32))
-        .map_err(|e| {
-            let e = sqlx::Error::Decode(Box::new(e));
-            DbError::query("reading the snapshot's transaction boundary", &e)
-        })?;
-    let mut out = Fingerprints::new();
+    let decode = |e: sqlx::Error| DbError::query("decoding catalog fingerprints", &e);
+    let mut out = BTreeMap::new();
+    let mut boundary = None;
     for r in rows {
-        let decode = |e: sqlx::Error| DbError::query("decoding catalog fingerprints", &e);
         let kind: String = r.try_get("kind").map_err(decode)?;
+        if kind == "boundary" {
+            let xmax: String = r.try_get("fp").map_err(decode)?;
+            boundary = Some(parse_boundary(&xmax).map_err(decode)?);
+            continue;
+        }
         let Some(kind) = TopKind::parse(&kind) else {
             continue;
         };
+        let cls: String = r.try_get("cls").map_err(decode)?;
         out.insert(
             (kind, r.try_get("key").map_err(decode)?),
-            Print {
-                oid: r.try_get("oid").map_err(decode)?,
-                rows: r.try_get("fp").map_err(decode)?,
-                written: r.try_get("new").map_err(decode)?,
-            },
+            (
+                Print {
+                    oid: r.try_get("oid").map_err(decode)?,
+                    rows: r.try_get("fp").map_err(decode)?,
+                    written: r.try_get("new").map_err(decode)?,
+                },
+                cls,
+            ),
         );
     }
-    Ok((out, boundary))
+    let boundary = boundary.ok_or_else(|| {
+        let e = sqlx::Error::RowNotFound;
+        DbError::query("reading the snapshot's transaction boundary", &e)
+    })?;
+    let mut prints = Fingerprints::new();
+    let mut classes = Vec::with_capacity(out.len());
+    for (k, (p, cls)) in out {
+        prints.insert(k, p);
+        classes.push(cls);
+    }
+    Ok((prints, boundary, classes))
+}
+
+/// `marked.sql`: (catalog, oid) of the top-level objects with other rows, or rows of what they
+/// depend on by name, written at or after `since`.
+async fn read_marked(
+    conn: &mut PgConnection,
+    since: Boundary,
+) -> Result<std::collections::HashSet<(String, i64)>, DbError> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(Q_MARKED)
+        .bind(since.0.to_string())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| {
+            DbError::query(
+                "reading the catalog rows written since the last reading",
+                &e,
+            )
+        })?;
+    Ok(rows.into_iter().collect())
+}
+
+/// PostgreSQL's 64-bit transaction id, cut to the 32 bits rows carry.
+fn parse_boundary(xmax: &str) -> Result<Boundary, sqlx::Error> {
+    xmax.parse::<u64>()
+        .map(|x| Boundary((x & 0xFFFF_FFFF) as u32))
+        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
 /// The objects that appeared, disappeared or changed between two fingerprint sets.
@@ -193,15 +442,8 @@ pub fn changed(before: &Fingerprints, after: &Fingerprints) -> BTreeSet<TopKey> 
     out
 }
 
-/// Reads the objects `keys` as they are now (those that exist: their oids come from `now`, the
-/// fingerprints just taken), cut to exactly those objects.
-pub async fn read(
-    conn: &mut PgConnection,
-    schemas: &[String],
-    exclude: &[String],
-    keys: &BTreeSet<TopKey>,
-    now: &Fingerprints,
-) -> Result<Catalog, DbError> {
+/// The oids of the objects `keys` that exist `now`, by kind; `None` when none does.
+fn only(keys: &BTreeSet<TopKey>, now: &Fingerprints) -> Option<catalog::Only> {
     let mut only = catalog::Only::default();
     let mut any = false;
     for k in keys {
@@ -224,11 +466,7 @@ pub async fn read(
             TopKind::SecurityLabels => only.security_labels = true,
         }
     }
-    if !any {
-        return Ok(Catalog::default());
-    }
-    let cat = catalog::introspect_only(conn, schemas, exclude, &only).await?;
-    Ok(restrict(&cat, keys))
+    any.then_some(only)
 }
 
 fn keys_of(keys: &BTreeSet<TopKey>, kind: TopKind) -> BTreeSet<&str> {
