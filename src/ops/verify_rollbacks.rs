@@ -334,20 +334,22 @@ impl Verifier<'_> {
             None => None,
         };
         let conn = self.conn()?;
-        let model = catalog::introspect(conn, &schemas, &ex).await?;
+        // The first reading reads every object in scope (none was there before it).
         let mut reader = Reader::new(conn, side).await?;
-        let (prints, boundary) = reader.fingerprints(conn, &schemas, &ex).await?;
+        let first = reader
+            .reading(conn, &schemas, &ex, &Fingerprints::new(), None)
+            .await?;
         self.reader = Some(reader);
-        self.model = model;
-        self.prints = prints;
-        self.boundary = Some(boundary);
+        self.model = first.objects;
+        self.prints = first.prints;
+        self.boundary = Some(first.boundary);
         self.times.full_reads += t.elapsed();
-        Ok(())
+        self.check_model().await
     }
 
     /// One reading: the objects that changed since the model's fingerprints, as they are now.
     async fn changes(&mut self) -> Step<snapshot::Reading> {
-        let (Some(since), Some(reader)) = (self.boundary, self.reader.as_mut()) else {
+        let (since, Some(reader)) = (self.boundary, self.reader.as_mut()) else {
             return Err(Fault::Model("the shadow database is gone".into()));
         };
         let Some((_, conn)) = self.database.as_mut() else {

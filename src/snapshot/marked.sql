@@ -20,6 +20,10 @@ dep AS MATERIALIZED (
    WHERE d.objid >= 16384
      AND d.deptype IN ('n', 'a') AND age(d.xmin) <= b.age
 ),
+-- Relations (and indexes, sequences, composite types) written since $1, scanned once.
+class_new AS MATERIALIZED (
+  SELECT c.oid, c.relkind FROM pg_class c, b WHERE c.oid >= 16384 AND age(c.xmin) <= b.age
+),
 -- Columns written since $1 (pg_attribute, the largest catalog, scanned once).
 attr_new AS MATERIALIZED (
   SELECT DISTINCT a.attrelid FROM pg_attribute a, b
@@ -31,8 +35,12 @@ attr_new AS MATERIALIZED (
 more AS (
   SELECT 'pg_class'::regclass AS cls, an.attrelid AS top FROM attr_new an
   UNION ALL
-  SELECT 'pg_type'::regclass, t.oid
-    FROM attr_new an JOIN pg_type t ON t.typrelid = an.attrelid AND t.typtype = 'c'
+  -- (lookups by oid here and below: few rows are written between two readings, and a generic
+  -- plan cannot know that, so the subqueries are kept from being flattened into joins)
+  SELECT 'pg_type'::regclass, c.reltype
+    FROM attr_new an,
+         LATERAL (SELECT c.reltype FROM pg_class c
+                   WHERE c.oid = an.attrelid AND c.relkind = 'c' OFFSET 0) c
   UNION ALL
   SELECT 'pg_class'::regclass, pt.partrelid FROM pg_partitioned_table pt, b
    WHERE age(pt.xmin) <= b.age
@@ -49,11 +57,11 @@ more AS (
    WHERE s.seqrelid >= 16384 AND age(s.xmin) <= b.age
   UNION ALL
   SELECT 'pg_class'::regclass, d.refobjid
-    FROM pg_class sc, b,
+    FROM class_new sc,
          LATERAL (SELECT d.refobjid FROM pg_depend d
                    WHERE d.classid = 'pg_class'::regclass AND d.objid = sc.oid
                      AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i' OFFSET 0) d
-   WHERE sc.oid >= 16384 AND sc.relkind = 'S' AND age(sc.xmin) <= b.age
+   WHERE sc.relkind = 'S'
   UNION ALL
   SELECT 'pg_type'::regclass, e.enumtypid FROM pg_enum e, b
    WHERE e.enumtypid >= 16384 AND age(e.xmin) <= b.age
@@ -63,8 +71,9 @@ more AS (
   UNION ALL
   -- an index's own row (it goes with its pg_index row, which is counted)
   SELECT 'pg_class'::regclass, i.indrelid
-    FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid, b
-   WHERE i.indrelid >= 16384 AND age(ic.xmin) <= b.age
+    FROM class_new ic,
+         LATERAL (SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = ic.oid OFFSET 0) i
+   WHERE ic.relkind IN ('i', 'I')
   UNION ALL
   -- a default (its column's row is written with it; followed for what the default names)
   SELECT 'pg_class'::regclass, ad.adrelid FROM pg_attrdef ad, b
@@ -72,7 +81,7 @@ more AS (
 ),
 -- Rows written since $1 that parts may depend on by name, and dependency rows written since.
 written AS (
-  SELECT 'pg_class'::regclass AS cls, c.oid FROM pg_class c, b WHERE c.oid >= 16384 AND age(c.xmin) <= b.age
+  SELECT 'pg_class'::regclass AS cls, c.oid FROM class_new c
   UNION
   SELECT 'pg_class'::regclass, an.attrelid FROM attr_new an
   UNION
@@ -126,31 +135,42 @@ touched AS (
 touched_tops AS (
   SELECT t.classid::regclass AS cls, t.objid AS top FROM touched t
   UNION
-  SELECT 'pg_class'::regclass, i.indrelid FROM touched t
-    JOIN pg_index i ON t.classid = 'pg_class'::regclass AND i.indexrelid = t.objid
+  SELECT 'pg_class'::regclass, x.indrelid FROM touched t,
+         LATERAL (SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = t.objid OFFSET 0) x
+   WHERE t.classid = 'pg_class'::regclass
   UNION
-  SELECT 'pg_type'::regclass, ty.oid FROM touched t
-    JOIN pg_type ty ON t.classid = 'pg_class'::regclass AND ty.typrelid = t.objid
+  SELECT 'pg_type'::regclass, x.reltype FROM touched t,
+         LATERAL (SELECT c.reltype FROM pg_class c
+                   WHERE c.oid = t.objid AND c.relkind = 'c' OFFSET 0) x
+   WHERE t.classid = 'pg_class'::regclass
   UNION
-  SELECT 'pg_class'::regclass, ad.adrelid FROM touched t
-    JOIN pg_attrdef ad ON t.classid = 'pg_attrdef'::regclass AND ad.oid = t.objid
+  SELECT 'pg_class'::regclass, x.adrelid FROM touched t,
+         LATERAL (SELECT ad.adrelid FROM pg_attrdef ad WHERE ad.oid = t.objid OFFSET 0) x
+   WHERE t.classid = 'pg_attrdef'::regclass
   UNION
-  SELECT CASE WHEN k.conrelid <> 0 THEN 'pg_class'::regclass ELSE 'pg_type'::regclass END,
-         CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END
-    FROM touched t JOIN pg_constraint k ON t.classid = 'pg_constraint'::regclass AND k.oid = t.objid
+  SELECT x.cls, x.top FROM touched t,
+         LATERAL (SELECT CASE WHEN k.conrelid <> 0 THEN 'pg_class'::regclass
+                              ELSE 'pg_type'::regclass END AS cls,
+                         CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END AS top
+                    FROM pg_constraint k WHERE k.oid = t.objid OFFSET 0) x
+   WHERE t.classid = 'pg_constraint'::regclass
   UNION
-  SELECT 'pg_class'::regclass, g.tgrelid FROM touched t
-    JOIN pg_trigger g ON t.classid = 'pg_trigger'::regclass AND g.oid = t.objid
+  SELECT 'pg_class'::regclass, x.tgrelid FROM touched t,
+         LATERAL (SELECT g.tgrelid FROM pg_trigger g WHERE g.oid = t.objid OFFSET 0) x
+   WHERE t.classid = 'pg_trigger'::regclass
   UNION
-  SELECT 'pg_class'::regclass, pl.polrelid FROM touched t
-    JOIN pg_policy pl ON t.classid = 'pg_policy'::regclass AND pl.oid = t.objid
+  SELECT 'pg_class'::regclass, x.polrelid FROM touched t,
+         LATERAL (SELECT pl.polrelid FROM pg_policy pl WHERE pl.oid = t.objid OFFSET 0) x
+   WHERE t.classid = 'pg_policy'::regclass
   UNION
-  SELECT 'pg_class'::regclass, rw.ev_class FROM touched t
-    JOIN pg_rewrite rw ON t.classid = 'pg_rewrite'::regclass AND rw.oid = t.objid
+  SELECT 'pg_class'::regclass, x.ev_class FROM touched t,
+         LATERAL (SELECT rw.ev_class FROM pg_rewrite rw WHERE rw.oid = t.objid OFFSET 0) x
+   WHERE t.classid = 'pg_rewrite'::regclass
   UNION
-  SELECT 'pg_publication'::regclass, x.refobjid FROM touched t
-    JOIN pg_depend x ON x.classid = t.classid AND x.objid = t.objid
-                    AND x.refclassid = 'pg_publication'::regclass
+  SELECT 'pg_publication'::regclass, x.refobjid FROM touched t,
+         LATERAL (SELECT d.refobjid FROM pg_depend d
+                   WHERE d.classid = t.classid AND d.objid = t.objid
+                     AND d.refclassid = 'pg_publication'::regclass OFFSET 0) x
 )
 SELECT cls::text AS cls, top::int8 AS top FROM more
 UNION

@@ -165,31 +165,16 @@ impl Reader {
         }
     }
 
-    /// The fingerprints of every top-level object in the schemas (nothing marked: the first
-    /// reading), and the boundary the next reading is taken against.
-    pub async fn fingerprints(
-        &mut self,
-        conn: &mut PgConnection,
-        schemas: &[String],
-        exclude: &[String],
-    ) -> Result<(Fingerprints, Boundary), DbError> {
-        begin(conn).await?;
-        let read = read_prints(conn, schemas, exclude, None).await;
-        rollback(conn).await;
-        let (prints, boundary, _) = read?;
-        Ok((prints, boundary))
-    }
-
     /// A reading after a step: fingerprints since `since`, the objects that changed from
     /// `before` ([`changed`]), and those of them that exist, read in full and cut to exactly
-    /// them.
+    /// them. The first reading (`before` empty, `since` None) reads every object in scope.
     pub async fn reading(
         &mut self,
         conn: &mut PgConnection,
         schemas: &[String],
         exclude: &[String],
         before: &Fingerprints,
-        since: Boundary,
+        since: Option<Boundary>,
     ) -> Result<Reading, DbError> {
         self.read(conn, schemas, exclude, before, since, true).await
     }
@@ -202,7 +187,7 @@ impl Reader {
         schemas: &[String],
         exclude: &[String],
         before: &Fingerprints,
-        since: Boundary,
+        since: Option<Boundary>,
     ) -> Result<Reading, DbError> {
         self.read(conn, schemas, exclude, before, since, false)
             .await
@@ -214,7 +199,7 @@ impl Reader {
         schemas: &[String],
         exclude: &[String],
         before: &Fingerprints,
-        since: Boundary,
+        since: Option<Boundary>,
         use_side: bool,
     ) -> Result<Reading, DbError> {
         let mut side = self.side.take().filter(|_| use_side);
@@ -241,7 +226,7 @@ impl Reader {
         schemas: &[String],
         exclude: &[String],
         before: &Fingerprints,
-        since: Boundary,
+        since: Option<Boundary>,
     ) -> Result<Reading, DbError> {
         let began = match side.as_deref_mut() {
             Some(side) => {
@@ -281,19 +266,19 @@ impl Reader {
         schemas: &[String],
         exclude: &[String],
         before: &Fingerprints,
-        since: Boundary,
+        since: Option<Boundary>,
     ) -> Result<Reading, DbError> {
         let t = std::time::Instant::now();
         let (prints, marked) = match side.as_deref_mut() {
             Some(side) => {
                 let (p, m) = tokio::join!(
-                    read_prints(conn, schemas, exclude, Some(since)),
+                    read_prints(conn, schemas, exclude, since),
                     read_marked(side, since)
                 );
                 (p?, m?)
             }
             None => (
-                read_prints(conn, schemas, exclude, Some(since)).await?,
+                read_prints(conn, schemas, exclude, since).await?,
                 read_marked(conn, since).await?,
             ),
         };
@@ -404,8 +389,11 @@ async fn read_prints(
 /// depend on by name, written at or after `since`.
 async fn read_marked(
     conn: &mut PgConnection,
-    since: Boundary,
+    since: Option<Boundary>,
 ) -> Result<std::collections::HashSet<(String, i64)>, DbError> {
+    let Some(since) = since else {
+        return Ok(Default::default());
+    };
     let rows: Vec<(String, i64)> = sqlx::query_as(Q_MARKED)
         .bind(since.0.to_string())
         .fetch_all(&mut *conn)
