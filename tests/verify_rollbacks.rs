@@ -99,6 +99,84 @@ fn a_failing_rollback_is_reported_with_its_file() {
         .assert_contains("not_there");
 }
 
+/// A rollback that fails inside its transaction leaves the shadow as the migration left it: the
+/// run carries on from there without rebuilding the shadow (the model takes a reading, which
+/// `--crosscheck` compares with a full read), and the next migrations get their own verdicts. A
+/// no-transaction rollback that fails after a committed statement makes the run rebuild the shadow.
+#[test]
+fn after_a_failed_rollback_the_next_migrations_are_checked_from_the_state_the_migration_left() {
+    let p = Project::new();
+    base(&p);
+    p.write(
+        "migrations/002_x.sql",
+        "CREATE TABLE x (id int);
+ALTER TABLE t ADD COLUMN d int DEFAULT 1;
+CREATE INDEX t_d ON t (d);
+",
+    )
+    .write(
+        "rollbacks/002_x.sql",
+        "DROP INDEX t_d;
+DROP TABLE not_there;
+",
+    )
+    .write(
+        "migrations/003_y.sql",
+        "ALTER TABLE x ADD COLUMN y text;
+COMMENT ON INDEX t_d IS 'd';
+",
+    )
+    .write(
+        "rollbacks/003_y.sql",
+        "COMMENT ON INDEX t_d IS NULL;
+ALTER TABLE x DROP COLUMN y;
+",
+    )
+    .write(
+        "migrations/004_z.sql",
+        "CREATE INDEX x_id ON x (id);
+",
+    )
+    .write(
+        "rollbacks/004_z.sql",
+        "-- strata:no-transaction
+DROP INDEX x_id;
+DROP TABLE not_there_either;
+",
+    )
+    .write(
+        "migrations/005_w.sql",
+        "ALTER TABLE x ADD COLUMN w int;
+",
+    )
+    .write(
+        "rollbacks/005_w.sql",
+        "ALTER TABLE x DROP COLUMN w;
+DROP INDEX t_d;
+",
+    );
+    let r = p.strata(
+        None,
+        &[
+            "-v",
+            "verify-rollbacks",
+            "--crosscheck",
+            "--shadow-url",
+            &shadow_url(),
+        ],
+    );
+    r.assert_code(1)
+        .assert_contains("not_there")
+        .assert_contains("not_there_either")
+        .assert_contains(
+            "5 migration(s): 2 exact, 1 not exact, 2 failed, 0 without rollback (skipped).",
+        )
+        // 005's rollback drops the index 002 made and 002's failed rollback left in place.
+        .assert_contains("t_d")
+        // one rebuild for 004's no-transaction rollback, one for 005's inexact one; none for 002
+        .assert_contains("2 rebuild(s)");
+}
+
 /// Objects of every kind, changed by migrations whose rollbacks are exact, then rollbacks that
 /// each get one detail wrong (a comment, a grant, a default, a function body, an enum value, a
 /// view, a sequence option, a policy, a renamed table). `--crosscheck` makes strata read the whole

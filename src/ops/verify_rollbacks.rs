@@ -476,7 +476,22 @@ impl Verifier<'_> {
         if let Err(e) = self.apply(m, true).await {
             check.result = RollbackResult::Failed;
             check.error = Some(RollbackFailure::from_engine(e));
-            // Carry on from a clean state with this migration applied.
+            let transactional = m
+                .rollback
+                .as_ref()
+                .is_some_and(|r| r.directives.transactional);
+            if transactional {
+                // The failed rollback's transaction was rolled back: the shadow is as the
+                // migration left it, which a reading takes into the model (no rebuild). Where
+                // the reading fails (the connection is gone), the shadow is rebuilt.
+                match self.advance().await {
+                    Ok(()) => return Ok(check),
+                    Err(Fault::Model(m)) => return Err(snap(Fault::Model(m))),
+                    Err(Fault::Shadow(_)) => {}
+                }
+            }
+            // Statements of a no-transaction rollback may have committed: carry on from a clean
+            // state with this migration applied.
             self.fresh(upto, all)
                 .await
                 .map_err(|e| (StopStep::Reapply, e.failure()))?;
