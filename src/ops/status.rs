@@ -39,9 +39,13 @@ pub async fn status(ws: &Workspace, exit_code: bool, sink: &mut dyn Sink) -> Res
         ws.migrations_dir()?,
         ws.rollbacks_dir()?,
     );
+    // The rollbacks are named, not read: status reports whether each migration has one (a
+    // rollback's contents are read by the commands that run or check it), and reads one only
+    // when a partial state is about it, below.
+    let (root2, mig2, rb2) = (root.clone(), mig.clone(), rb.clone());
     let loading = tokio::task::spawn_blocking(move || {
         let started = Instant::now();
-        let project = project::load(&root, &mig, &rb);
+        let project = project::load_with(&root, &mig, &rb, project::Rollbacks::Named);
         (project, started.elapsed())
     });
     let mut phases: Vec<(String, Duration)> = Vec::new();
@@ -72,7 +76,17 @@ pub async fn status(ws: &Workspace, exit_code: bool, sink: &mut dyn Sink) -> Res
     ));
     let rows = rows?;
     let started = Instant::now();
-    let migrations = engine::status(&project, &engine::squash::recorded(&project, &rows));
+    let mut recorded = engine::squash::recorded(&project, &rows);
+    let mut project = project;
+    let rollback_stopped = recorded
+        .values()
+        .any(|r| matches!(r, history::Recorded::Partial(p) if p.way == history::Way::Rollback));
+    if rollback_stopped {
+        // A rollback stopped midway: its row names the statement it stopped at, from the file.
+        project = project::load(&root2, &mig2, &rb2)?;
+        recorded = engine::squash::recorded(&project, &rows);
+    }
+    let migrations = engine::status(&project, &recorded);
     phases.push(("compared files and history".into(), started.elapsed()));
     for (phase, elapsed) in phases {
         sink.event(&Event::Timing { phase, elapsed });
