@@ -26,6 +26,8 @@ pub const MASK: &str = "***";
 pub const MIN_KNOWN_LEN: usize = 4;
 
 static KNOWN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// Whether [`KNOWN`] holds anything (read without its lock, for every string printed).
+static ANY_KNOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Masks every secret in `text`: URL passwords, `password=…`-style values, and every registered
 /// secret. Idempotent.
@@ -36,6 +38,11 @@ pub fn mask(text: &str) -> String {
 /// [`mask`] without a copy of text that holds no secret (nearly all of it): a report of a
 /// thousand migrations is some fifteen thousand JSON strings (issue 14).
 pub fn mask_cow(text: &str) -> Cow<'_, str> {
+    // A string without `=` (a `key=value` secret) or `:` (a URL), when no secret is known, has
+    // nothing to mask: most of a JSON report, checked without the registry's lock.
+    if !text.contains(['=', ':']) && !ANY_KNOWN.load(std::sync::atomic::Ordering::Acquire) {
+        return Cow::Borrowed(text);
+    }
     // Known secrets first, whole, so that no pattern leaves a piece of one behind.
     let text = replace_known(text);
     let mut ranges = secret_values(&text);
@@ -106,6 +113,9 @@ pub fn register(secret: &str) {
     }
     // Longest first, so that a secret containing another is replaced whole.
     known.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    if !known.is_empty() {
+        ANY_KNOWN.store(true, std::sync::atomic::Ordering::Release);
+    }
 }
 
 /// Registers the secrets of a `.env` file: values of keys that name a secret, and every value

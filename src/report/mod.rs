@@ -12,6 +12,7 @@ mod author;
 mod diagnostic;
 mod diff;
 mod grid;
+mod json;
 pub mod lint;
 mod migrate;
 mod policies;
@@ -251,6 +252,9 @@ fn terminal_width() -> Option<u16> {
 
 /// A report as pretty JSON with `format_version` first and a trailing newline.
 pub fn json<T: Serialize>(value: &T) -> String {
+    if let Some(doc) = json::document(FORMAT_VERSION, value) {
+        return doc;
+    }
     match serde_json::to_value(value) {
         Ok(v) => json_value(v),
         Err(e) => json_value(serde_json::json!({
