@@ -211,31 +211,22 @@ impl Session {
 /// [`introspect_only`] inside the caller's snapshot, which already reads with `search_path =
 /// pg_catalog`, generic plans and no JIT, as `session` (see `snapshot::Reader`: the fingerprints
 /// and the objects they name are read in one snapshot, without a round trip for the version).
+/// With `b`, a second connection in the same state as `a` (the caller's snapshots of a database
+/// nothing writes to meanwhile), the queries are split between the two as [`read_split`] splits
+/// them.
 pub async fn introspect_only_in_snapshot(
-    conn: &mut PgConnection,
-    session: &Session,
-    schemas: &[String],
-    exclude_schemas: &[String],
-    only: &Only,
-) -> Result<Catalog, DbError> {
-    let known = (session.version, session.role.clone());
-    read_all_as(conn, schemas, exclude_schemas, Some(only), Some(known)).await
-}
-
-/// [`introspect_only_in_snapshot`] on two connections at once, `b` in the same state as `a` (the
-/// caller's snapshots of a database nothing writes to meanwhile): relations, their columns and
-/// constraints on `a`, indexes, functions, triggers, policies and the rest on `b`
-/// ([`read_split`]).
-pub async fn introspect_only_split_in_snapshot(
     a: &mut PgConnection,
-    b: &mut PgConnection,
+    b: Option<&mut PgConnection>,
     session: &Session,
     schemas: &[String],
     exclude_schemas: &[String],
     only: &Only,
 ) -> Result<Catalog, DbError> {
     let known = (session.version, session.role.clone());
-    read_split_as(a, b, schemas, exclude_schemas, Some(only), known).await
+    match b {
+        Some(b) => read_split_as(a, b, schemas, exclude_schemas, Some(only), known).await,
+        None => read_all_as(a, schemas, exclude_schemas, Some(only), Some(known)).await,
+    }
 }
 
 /// What shapes a catalog read besides the database: the server version, the role that reads

@@ -294,18 +294,10 @@ impl Reader {
         let objects = match only(&keys, &prints) {
             None => Catalog::default(),
             Some(only) => {
-                let cat = match side {
-                    Some(side) => {
-                        catalog::introspect_only_split_in_snapshot(
-                            conn, side, session, schemas, exclude, &only,
-                        )
-                        .await?
-                    }
-                    None => {
-                        catalog::introspect_only_in_snapshot(conn, session, schemas, exclude, &only)
-                            .await?
-                    }
-                };
+                let cat = catalog::introspect_only_in_snapshot(
+                    conn, side, session, schemas, exclude, &only,
+                )
+                .await?;
                 restrict(&cat, &keys)
             }
         };
