@@ -589,9 +589,10 @@ pub enum Rollbacks {
     /// Read and checked like the migrations (every command that runs or checks them).
     Read,
     /// Found and paired by name only: each [`Rollback`] has an empty text and checksum and
-    /// default directives. For `strata status`, which reports whether a migration has a rollback
-    /// and reads the one a partial state names (issue 14: with a thousand migrations, reading
-    /// every rollback was half of its time).
+    /// default directives, none of them the file's (use only its presence and path). For `strata
+    /// status`, which reports whether a migration has a rollback and reads the project whole when
+    /// a partial state names a rollback's statement (issue 14: with a thousand migrations,
+    /// reading every rollback was half of its time).
     Named,
 }
 
