@@ -695,7 +695,7 @@ pub fn load_with(
             .unwrap_or_else(|| SourceFile::read(root, p))
     };
 
-    let mut migrations = Vec::new();
+    let mut migrations = Vec::with_capacity(ups.len());
     let mut used_rollbacks = std::collections::BTreeSet::new();
     for (version, files) in &ups {
         if files.len() > 1 {
