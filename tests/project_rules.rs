@@ -288,9 +288,10 @@ fn a_fifo_in_policies_seeds_or_suites_is_an_error_never_a_hang() {
 }
 
 /// `up` converges policies/ after the migrations; a policy file that cannot even be split is
-/// reported before any migration runs, so nothing is left half-done.
+/// reported before any migration runs (and before `reset` drops anything), so nothing is left
+/// half-done.
 #[test]
-fn a_broken_policy_file_stops_up_before_any_migration_runs() {
+fn a_broken_policy_file_stops_up_and_reset_before_anything_runs() {
     let p = Project::new();
     p.write("migrations/001_a.sql", "CREATE TABLE a (id int);\n")
         .write(
@@ -302,6 +303,12 @@ fn a_broken_policy_file_stops_up_before_any_migration_runs() {
         .assert_code(1)
         .assert_contains("policies/001_a.sql:2:");
     assert_eq!(db.sql("SELECT to_regclass('public.a') IS NULL"), "t");
+    // `reset` checks them before it drops anything: what it would drop is still there.
+    db.sql("CREATE TABLE keep (id int)");
+    p.strata(Some(&db), &["reset", "--yes"])
+        .assert_code(1)
+        .assert_contains("policies/001_a.sql:2:");
+    assert_eq!(db.sql("SELECT to_regclass('public.keep') IS NOT NULL"), "t");
 }
 
 #[test]

@@ -4,6 +4,7 @@ use super::{Event, Note, Sink, Workspace};
 use crate::config;
 use crate::error::{Result, UsageError};
 use crate::policy::{self, ConvergeReport};
+use crate::project::SourceFile;
 use sqlx::postgres::PgConnection;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -23,11 +24,11 @@ pub struct ApplyOptions {
 pub(crate) async fn converge(
     ws: &Workspace,
     conn: &mut PgConnection,
+    files: &[SourceFile],
     prune: bool,
     dry_run: bool,
     sink: &mut dyn Sink,
 ) -> Result<Option<ConvergeReport>> {
-    let files = ws.load_policies()?;
     if files.is_empty() {
         return Ok(None);
     }
@@ -45,7 +46,7 @@ pub(crate) async fn converge(
     };
     let r = policy::converge(
         conn,
-        &files,
+        files,
         &ws.cfg.database.schemas,
         &ws.excluded_schemas(),
         policy::ConvergeMode {
@@ -96,9 +97,10 @@ pub async fn apply(
     if !opts.dry_run {
         ws.announce(&target, "policies apply", sink);
     }
+    let files = ws.load_policies()?;
     let mut conn = ws.connect(&target, sink).await?;
     // The convergence takes the run lock in its own transaction.
-    let result = converge(ws, &mut conn, opts.prune, opts.dry_run, sink).await;
+    let result = converge(ws, &mut conn, &files, opts.prune, opts.dry_run, sink).await;
     crate::db::close(conn).await;
     result?.ok_or_else(|| {
         UsageError::NoPolicyFiles {

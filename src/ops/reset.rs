@@ -31,6 +31,8 @@ pub async fn reset(
     // Read and check every file before dropping anything.
     let project = ws.load_project()?;
     let seeds = seed::discover(&ws.cfg.root, &ws.seeds_dir()?)?;
+    // Before anything is dropped: a broken policies/ file stops the reset here.
+    let policies = super::up::policies_for_up(ws)?;
     ws.confirm_destructive(
         &target,
         Reach::AnyUrl,
@@ -58,6 +60,7 @@ pub async fn reset(
             &target,
             &mut conn,
             &project,
+            policies.as_deref(),
             &UpOptions::default(),
             sink,
         )

@@ -6,7 +6,7 @@ use crate::engine::{self, Direction, EngineError, RunMode};
 use crate::error::{Error, Result};
 use crate::history::{self, Recorded};
 use crate::policy::ConvergeReport;
-use crate::project::{Project, Version};
+use crate::project::{Project, SourceFile, Version};
 use serde::Serialize;
 use sqlx::postgres::PgConnection;
 use std::time::Duration;
@@ -53,13 +53,21 @@ pub struct UpOutcome {
     pub elapsed: Duration,
 }
 
+/// `policies/` when `up` converges it (`apply_on_up`), read and checked before any migration
+/// runs: a broken file is reported before migrations commit, and the files checked are the ones
+/// applied after them (read once).
+pub(crate) fn policies_for_up(ws: &Workspace) -> Result<Option<Vec<SourceFile>>> {
+    if !ws.cfg.policies.apply_on_up {
+        return Ok(None);
+    }
+    let files = ws.load_policies()?;
+    crate::policy::check(&files)?;
+    Ok(Some(files))
+}
+
 pub async fn up(ws: &Workspace, opts: &UpOptions, sink: &mut dyn Sink) -> Result<UpOutcome> {
     let project = ws.load_project()?;
-    if ws.cfg.policies.apply_on_up {
-        // A broken policies/ file is reported before any migration runs, not after they
-        // committed.
-        crate::policy::check(&ws.load_policies()?)?;
-    }
+    let policies = policies_for_up(ws)?;
     let target = ws.target()?;
     if !opts.dry_run {
         ws.announce(&target, "up", sink);
@@ -68,7 +76,8 @@ pub async fn up(ws: &Workspace, opts: &UpOptions, sink: &mut dyn Sink) -> Result
     let result = if opts.dry_run {
         plan(ws, &mut conn, &project, opts).await
     } else {
-        apply(ws, &target, &mut conn, &project, opts, sink).await
+        let policies = policies.as_deref();
+        apply(ws, &target, &mut conn, &project, policies, opts, sink).await
     };
     crate::db::close(conn).await;
     result
@@ -132,7 +141,7 @@ fn applied_count(state: &std::collections::BTreeMap<Version, Recorded>) -> usize
 const MAX_REPLANS: usize = 10_000;
 
 /// The part of `up` that changes the database, shared with `reset`: read the history, plan,
-/// install the auth shim when needed, apply, converge policies. Every migration takes the run
+/// install the auth shim when needed, apply, converge `policies` (read by [`policies_for_up`]). Every migration takes the run
 /// lock in its own transaction and checks that its history is what this run planned from; when
 /// another run got there first, this one reads the history again and plans the rest. After a
 /// migration that changes settings for new sessions, it continues on a new connection.
@@ -141,6 +150,7 @@ pub(crate) async fn apply(
     target: &Target,
     conn: &mut PgConnection,
     project: &Project,
+    policies: Option<&[SourceFile]>,
     opts: &UpOptions,
     sink: &mut dyn Sink,
 ) -> Result<UpOutcome> {
@@ -199,10 +209,9 @@ pub(crate) async fn apply(
         }
     };
     let elapsed = started.elapsed();
-    let policies = if ws.cfg.policies.apply_on_up {
-        super::policies::converge(ws, conn, false, false, sink).await?
-    } else {
-        None
+    let policies = match policies {
+        Some(files) => super::policies::converge(ws, conn, files, false, false, sink).await?,
+        None => None,
     };
     Ok(UpOutcome {
         up_to_date: applied.is_empty(),
