@@ -605,3 +605,43 @@ fn incremental_snapshots_notice_parts_removed_without_other_writes() {
         r.stdout
     );
 }
+
+/// A reading runs on two connections; the server may close the second one while a migration runs
+/// on the first (`idle_session_timeout`, set here for one role): the run goes on, each reading on
+/// the applying connection alone, and every verdict is the same.
+#[test]
+fn readings_go_on_alone_when_the_server_closes_the_second_connection() {
+    let admin = shadow_url();
+    let (ok, out) = psql_script(
+        &admin,
+        "DO $$ BEGIN CREATE ROLE strata_idle_verify LOGIN SUPERUSER; \
+         EXCEPTION WHEN duplicate_object THEN NULL; END $$;\n\
+         ALTER ROLE strata_idle_verify SET idle_session_timeout = '300ms';\n",
+    );
+    assert!(ok, "{out}");
+    let (scheme, rest) = admin.split_once("://").unwrap_or_else(|| panic!("{admin}"));
+    let (_, host) = rest.split_once('@').unwrap_or_else(|| panic!("{admin}"));
+    let url = format!("{scheme}://strata_idle_verify@{host}");
+    let p = Project::new();
+    base(&p);
+    p.write(
+        "migrations/002_slow.sql",
+        "SELECT pg_sleep(1);\nCREATE TABLE u (id int PRIMARY KEY, t_id int);\n",
+    )
+    .write("rollbacks/002_slow.sql", "DROP TABLE u;\n")
+    .write(
+        "migrations/003_more.sql",
+        "ALTER TABLE u ADD COLUMN c text;\nCREATE INDEX u_c ON u (c);\n",
+    )
+    .write("rollbacks/003_more.sql", "ALTER TABLE u DROP COLUMN c;\n");
+    // Without and with --crosscheck (which also reads every step on the first connection
+    // alone, and compares the model with a full read). 003's rollback leaves nothing behind
+    // (dropping the column drops its index): exact.
+    for extra in [&[][..], &["--crosscheck"][..]] {
+        let mut args = vec!["verify-rollbacks", "--shadow-url", &url];
+        args.extend_from_slice(extra);
+        p.strata(None, &args).assert_ok().assert_contains(
+            "3 migration(s): 3 exact, 0 not exact, 0 failed, 0 without rollback (skipped).",
+        );
+    }
+}

@@ -205,21 +205,35 @@ impl Reader {
         since: Option<Boundary>,
         use_side: bool,
     ) -> Result<Reading, DbError> {
-        let mut side = self.side.take().filter(|_| use_side);
-        let read = Self::read_on(
-            &self.session,
+        let session = &self.session;
+        let side = if use_side { self.side.take() } else { None };
+        let Some(mut side) = side else {
+            return Self::read_on(session, conn, None, schemas, exclude, before, since).await;
+        };
+        let both = Self::read_on(
+            session,
             conn,
-            side.as_mut(),
+            Some(&mut side),
             schemas,
             exclude,
             before,
             since,
         )
         .await;
-        if let Some(side) = side {
-            self.side = Some(side);
+        match both {
+            Ok(reading) => {
+                self.side = Some(side);
+                Ok(reading)
+            }
+            // The second connection may be gone (a server's `idle_session_timeout` closes it
+            // while a long migration runs on the first): the reading is taken again on the
+            // applying connection alone, which reads alone from then on. (A failure of the
+            // applying connection fails again, and is reported.)
+            Err(_) => {
+                db::close(side).await;
+                Self::read_on(session, conn, None, schemas, exclude, before, since).await
+            }
         }
-        read
     }
 
     async fn read_on(
