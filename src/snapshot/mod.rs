@@ -144,7 +144,9 @@ pub struct Reading {
 /// snapshots see the same state because nothing writes to the shadow while it is read: it is
 /// created for the run under a unique name, only the applying connection writes to it, and a
 /// reading starts after that connection's last step has committed and returned. Without a
-/// second connection, both halves run one after the other on the applying connection.
+/// second connection, both halves run one after the other on the applying connection; when the
+/// second one fails during a reading, the reading is taken again that way, and the applying
+/// connection reads alone from then on.
 pub struct Reader {
     /// The server version and the reading role (read once, not at every reading).
     session: catalog::Session,
