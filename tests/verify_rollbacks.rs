@@ -607,8 +607,9 @@ fn incremental_snapshots_notice_parts_removed_without_other_writes() {
 }
 
 /// A reading runs on two connections; the server may close the second one while a migration runs
-/// on the first (`idle_session_timeout`, set here for one role): the run goes on, each reading on
-/// the applying connection alone, and every verdict is the same.
+/// on the first (`idle_session_timeout`, set here for one role, 1 s: the second connection idles
+/// through a 2.5 s migration, the first is never idle that long): the run goes on, each reading
+/// on the applying connection alone, and every verdict is the same.
 #[test]
 fn readings_go_on_alone_when_the_server_closes_the_second_connection() {
     let admin = shadow_url();
@@ -616,7 +617,7 @@ fn readings_go_on_alone_when_the_server_closes_the_second_connection() {
         &admin,
         "DO $$ BEGIN CREATE ROLE strata_idle_verify LOGIN SUPERUSER; \
          EXCEPTION WHEN duplicate_object THEN NULL; END $$;\n\
-         ALTER ROLE strata_idle_verify SET idle_session_timeout = '300ms';\n",
+         ALTER ROLE strata_idle_verify SET idle_session_timeout = '1s';\n",
     );
     assert!(ok, "{out}");
     let (scheme, rest) = admin.split_once("://").unwrap_or_else(|| panic!("{admin}"));
@@ -626,7 +627,7 @@ fn readings_go_on_alone_when_the_server_closes_the_second_connection() {
     base(&p);
     p.write(
         "migrations/002_slow.sql",
-        "SELECT pg_sleep(1);\nCREATE TABLE u (id int PRIMARY KEY, t_id int);\n",
+        "SELECT pg_sleep(2.5);\nCREATE TABLE u (id int PRIMARY KEY, t_id int);\n",
     )
     .write("rollbacks/002_slow.sql", "DROP TABLE u;\n")
     .write(
