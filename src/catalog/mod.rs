@@ -101,17 +101,39 @@ pub async fn introspect(
     schemas: &[String],
     exclude_schemas: &[String],
 ) -> Result<Catalog, DbError> {
-    db::execute_script(conn, BEGIN_SNAPSHOT)
-        .await
-        .map_err(|e| DbError::query("starting the catalog snapshot", &e))?;
+    begin_snapshot(conn, Plans::PerRead).await?;
     let result = read_all(conn, schemas, exclude_schemas, None).await;
     let _ = db::execute_script(conn, "ROLLBACK").await;
     result
 }
 
-/// How a catalog snapshot starts (see the module doc).
-const BEGIN_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n\
-     SET LOCAL search_path = pg_catalog;\nSET LOCAL jit = off;";
+/// How the statements of a snapshot are planned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plans {
+    /// As PostgreSQL chooses (a read made once).
+    PerRead,
+    /// One generic plan per statement, reused (verify-rollbacks reads after every migration, and
+    /// planning these queries costs about as much as running them on a small schema).
+    Generic,
+}
+
+/// Starts a catalog snapshot: read-only, repeatable read, `search_path = pg_catalog` (so the
+/// deparsers qualify every name the same way), no JIT (the queries' estimates pass
+/// `jit_above_cost`, and compiling took longer than running them).
+pub async fn begin_snapshot(conn: &mut PgConnection, plans: Plans) -> Result<(), DbError> {
+    let generic = match plans {
+        Plans::PerRead => "",
+        Plans::Generic => "\nSET LOCAL plan_cache_mode = force_generic_plan;",
+    };
+    let sql = format!(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSET LOCAL search_path = pg_catalog;\n\
+         SET LOCAL jit = off;{generic}"
+    );
+    db::execute_script(conn, &sql)
+        .await
+        .map(|_| ())
+        .map_err(|e| DbError::query("starting the catalog snapshot", &e))
+}
 
 /// [`introspect`] on two connections to the same database at once: `b` imports the snapshot
 /// `a` exports (`pg_export_snapshot`, as `pg_dump -j` does), so both halves read the same
@@ -124,9 +146,7 @@ pub async fn introspect_pair(
     schemas: &[String],
     exclude_schemas: &[String],
 ) -> Result<Catalog, DbError> {
-    db::execute_script(a, BEGIN_SNAPSHOT)
-        .await
-        .map_err(|e| DbError::query("starting the catalog snapshot", &e))?;
+    begin_snapshot(a, Plans::PerRead).await?;
     let exported: Result<String, _> = sqlx::query_scalar("SELECT pg_export_snapshot()")
         .fetch_one(&mut *a)
         .await;
@@ -150,7 +170,7 @@ pub async fn introspect_pair(
     result
 }
 
-/// The objects [`introspect_only`] reads, by oid and kind (a relation with its columns,
+/// The objects [`introspect_only_in_snapshot`] reads, by oid and kind (a relation with its columns,
 /// constraints, indexes, rules, triggers and policies). A kind with no oids is not queried at
 /// all; default privileges and security labels are read whole or not at all.
 #[derive(Debug, Clone, Default)]
@@ -170,29 +190,6 @@ pub struct Only {
     pub security_labels: bool,
 }
 
-/// Like [`introspect`], but only the objects in `only`. Dependencies, objects not compared and
-/// roles are left empty. For `verify-rollbacks`, which reads only what a migration touched
-/// (see `snapshot`).
-pub async fn introspect_only(
-    conn: &mut PgConnection,
-    schemas: &[String],
-    exclude_schemas: &[String],
-    only: &Only,
-) -> Result<Catalog, DbError> {
-    // The same statements run after every migration: a generic plan is made once and reused
-    // (planning these queries costs about as much as running them on a small schema).
-    db::execute_script(
-        conn,
-        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSET LOCAL search_path = pg_catalog;\n\
-         SET LOCAL plan_cache_mode = force_generic_plan;\nSET LOCAL jit = off;",
-    )
-    .await
-    .map_err(|e| DbError::query("starting the catalog snapshot", &e))?;
-    let result = read_all(conn, schemas, exclude_schemas, Some(only)).await;
-    let _ = db::execute_script(conn, "ROLLBACK").await;
-    result
-}
-
 /// The server version and the reading role of one connection: read once by a caller that reads
 /// the same database many times ([`introspect_only_in_snapshot`]).
 #[derive(Debug, Clone)]
@@ -208,9 +205,10 @@ impl Session {
     }
 }
 
-/// [`introspect_only`] inside the caller's snapshot, which already reads with `search_path =
-/// pg_catalog`, generic plans and no JIT, as `session` (see `snapshot::Reader`: the fingerprints
-/// and the objects they name are read in one snapshot, without a round trip for the version).
+/// Only the objects in `only`, inside the caller's snapshot ([`begin_snapshot`] with
+/// [`Plans::Generic`]), as `session`; dependencies, objects not compared and roles are left
+/// empty. For `snapshot::Reader`, which reads the fingerprints and the objects they name in one
+/// snapshot, without a round trip for the version.
 /// With `b`, a second connection in the same state as `a` (the caller's snapshots of a database
 /// nothing writes to meanwhile), the queries are split between the two as [`read_split`] splits
 /// them.
@@ -285,7 +283,7 @@ struct Reader<'c> {
     exclude: &'c [String],
     /// `server_version_num`, for the version-dependent query fragments.
     version: i32,
-    /// Reading only some objects ([`introspect_only`]): queries run with plain
+    /// Reading only some objects ([`introspect_only_in_snapshot`]): queries run with plain
     /// [`Reader::fetch`] (dependencies, objects not compared, roles) are skipped.
     partial: bool,
     timings: Timings,
@@ -301,7 +299,7 @@ enum Filter<'a> {
 }
 
 impl<'a> Filter<'a> {
-    /// For [`introspect_only`] (`Some`): the rows with these oids, none when there are none;
+    /// For [`introspect_only_in_snapshot`] (`Some`): the rows with these oids, none when there are none;
     /// for a whole read (`None`): all.
     fn by(oids: Option<&'a [i64]>, column: &'static str) -> Filter<'a> {
         match oids {
@@ -416,7 +414,7 @@ fn whole<'a>(only: Option<&Only>, read: fn(&Only) -> bool) -> Filter<'a> {
     Filter::whole(only.is_none_or(read))
 }
 
-/// Reads every kind, or with `only` just those objects (see [`introspect_only`]), on one
+/// Reads every kind, or with `only` just those objects (see [`introspect_only_in_snapshot`]), on one
 /// connection.
 async fn read_all(
     conn: &mut PgConnection,

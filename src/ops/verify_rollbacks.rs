@@ -17,7 +17,7 @@ use crate::engine::{self, EngineError, StatementFailure};
 use crate::error::Result;
 use crate::project::{Migration, Project};
 use crate::shadow::{self, ShadowError};
-use crate::snapshot::{self, Boundary, Fingerprints, Reader};
+use crate::snapshot::{self, Boundary, Fingerprints, Reader, Since};
 use serde::Serialize;
 use sqlx::postgres::PgConnection;
 use std::time::{Duration, Instant};
@@ -337,7 +337,15 @@ impl Verifier<'_> {
         // The first reading reads every object in scope (none was there before it).
         let mut reader = Reader::new(conn, side).await?;
         let first = reader
-            .reading(conn, &schemas, &ex, &Fingerprints::new(), None)
+            .reading(
+                conn,
+                Since {
+                    schemas: &schemas,
+                    exclude: &ex,
+                    before: &Fingerprints::new(),
+                    boundary: None,
+                },
+            )
             .await?;
         self.reader = Some(reader);
         self.model = first.objects;
@@ -355,18 +363,20 @@ impl Verifier<'_> {
         let Some((_, conn)) = self.database.as_mut() else {
             return Err(Fault::Model("the shadow database is gone".into()));
         };
-        let now = reader
-            .reading(conn, &self.schemas, &self.exclude, &self.prints, since)
-            .await?;
+        let since = Since {
+            schemas: &self.schemas,
+            exclude: &self.exclude,
+            before: &self.prints,
+            boundary: since,
+        };
+        let now = reader.reading(conn, since).await?;
         self.times.fingerprints += now.took.0;
         self.times.reads += now.took.1;
         self.times.objects_read += now.keys.len();
         if self.crosscheck {
             // The reading on the applying connection alone (as without a second connection)
             // must be the same.
-            let alone = reader
-                .reading_alone(conn, &self.schemas, &self.exclude, &self.prints, since)
-                .await?;
+            let alone = reader.reading_alone(conn, since).await?;
             // (Not the boundaries: another session, autovacuum's ANALYZE, may take a
             // transaction id between the two.)
             let same = alone.prints == now.prints

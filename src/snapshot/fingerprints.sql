@@ -1,7 +1,7 @@
 -- One row per top-level object in scope (schema, extension, collation, type, sequence, relation,
 -- extended statistics, function, event trigger, publication), keyed as the catalog reader keys
 -- it, with what tells whether it changed since an earlier reading, without deparsing anything:
---   cls   the catalog of its own row (with `oid`, how `marked.sql` names it);
+--   cls   the oid of its own row's catalog (with `oid`, how `marked.sql` names it);
 --   fp    the number of catalog rows of its parts that can be removed alone (constraints,
 --         indexes, triggers, policies, rules, inheritance, comments, published members);
 --   new   whether its own row, or one of those, was written at or after the transaction id $3
@@ -139,14 +139,14 @@ counted AS (
     FROM rows_ r CROSS JOIN b
    GROUP BY r.cls, r.top
 )
-SELECT t.kind, t.key, t.oid::int8 AS oid, t.cls::text AS cls, coalesce(c.n, 0)::text AS fp,
+SELECT t.kind, t.key, t.oid::int8 AS oid, t.cls::oid::int8 AS cls, coalesce(c.n, 0)::text AS fp,
        (age(t.xmin) <= b.age OR coalesce(c.new, false)) AS new
   FROM tops t CROSS JOIN b
   LEFT JOIN counted c ON c.cls = t.cls AND c.top = t.oid
 UNION ALL
 -- Default privileges and security labels: each one object, over its content (role and schema
 -- names included).
-SELECT 'default-privileges', '', 0, '',
+SELECT 'default-privileges', '', 0, 0,
        md5(coalesce((SELECT string_agg(row(d.defaclrole::regrole, n.nspname, d.defaclobjtype,
                                            d.defaclacl::text)::text, ',' ORDER BY d.oid)
                        FROM pg_default_acl d
@@ -154,7 +154,7 @@ SELECT 'default-privileges', '', 0, '',
                       WHERE d.defaclnamespace = 0 OR (n.nspname = ANY($1) AND n.nspname <> ALL($2))), '')),
        false
 UNION ALL
-SELECT 'security-labels', '', 0, '',
+SELECT 'security-labels', '', 0, 0,
        md5(coalesce((SELECT string_agg(row(l.provider, l.label, i.type, i.identity)::text, ','
                                        ORDER BY l.classoid, l.objoid, l.objsubid, l.provider)
                        FROM pg_seclabel l
@@ -163,4 +163,4 @@ SELECT 'security-labels', '', 0, '',
 UNION ALL
 -- This reading's boundary: the first transaction id not yet assigned when its snapshot was taken
 -- (the next reading marks what was written at or after it).
-SELECT 'boundary', '', 0, '', pg_snapshot_xmax(pg_current_snapshot())::text, false
+SELECT 'boundary', '', 0, 0, pg_snapshot_xmax(pg_current_snapshot())::text, false

@@ -172,6 +172,6 @@ touched_tops AS (
                    WHERE d.classid = t.classid AND d.objid = t.objid
                      AND d.refclassid = 'pg_publication'::regclass OFFSET 0) x
 )
-SELECT cls::text AS cls, top::int8 AS top FROM more
+SELECT cls::oid::int8 AS cls, top::int8 AS top FROM more
 UNION
-SELECT cls::text, top::int8 FROM touched_tops
+SELECT cls::oid::int8, top::int8 FROM touched_tops

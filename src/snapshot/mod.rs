@@ -113,16 +113,6 @@ pub type Fingerprints = BTreeMap<TopKey, Print>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Boundary(u32);
 
-/// How a reading starts: one snapshot for the fingerprints and the objects read after them.
-/// Generic plans: the same statements run after every migration, so each is planned once
-/// (planning these queries costs about as much as running them on a small schema). No JIT: the
-/// fingerprint query's estimate passes `jit_above_cost`, and compiling it took 10x its run time.
-/// `search_path = pg_catalog`: keys are printed as the catalog reader prints them
-/// (`regprocedure`).
-const BEGIN_READING: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n\
-     SET LOCAL search_path = pg_catalog;\nSET LOCAL plan_cache_mode = force_generic_plan;\n\
-     SET LOCAL jit = off;";
-
 /// One reading of the shadow after a step: the fingerprints, the boundary the next reading is
 /// taken against, the objects that changed since the previous reading, and those objects as they
 /// are now.
@@ -153,6 +143,16 @@ pub struct Reader {
     side: Option<PgConnection>,
 }
 
+/// What a reading is taken against: the schemas in scope, and the previous reading's
+/// fingerprints and boundary (empty and `None` for the first reading, which reads every object).
+#[derive(Clone, Copy)]
+pub struct Since<'a> {
+    pub schemas: &'a [String],
+    pub exclude: &'a [String],
+    pub before: &'a Fingerprints,
+    pub boundary: Option<Boundary>,
+}
+
 impl Reader {
     pub async fn new(
         conn: &mut PgConnection,
@@ -170,59 +170,18 @@ impl Reader {
         }
     }
 
-    /// A reading after a step: fingerprints since `since`, the objects that changed from
-    /// `before` ([`changed`]), and those of them that exist, read in full and cut to exactly
-    /// them. The first reading (`before` empty, `since` None) reads every object in scope.
+    /// A reading after a step: fingerprints since `since.boundary`, the objects that changed
+    /// from `since.before` ([`changed`]), and those of them that exist, read in full and cut to
+    /// exactly them.
     pub async fn reading(
         &mut self,
         conn: &mut PgConnection,
-        schemas: &[String],
-        exclude: &[String],
-        before: &Fingerprints,
-        since: Option<Boundary>,
+        since: Since<'_>,
     ) -> Result<Reading, DbError> {
-        self.read(conn, schemas, exclude, before, since, true).await
-    }
-
-    /// [`Reader::reading`] on `conn` alone, as without a second connection (for
-    /// `verify-rollbacks --crosscheck`, which compares the two).
-    pub async fn reading_alone(
-        &mut self,
-        conn: &mut PgConnection,
-        schemas: &[String],
-        exclude: &[String],
-        before: &Fingerprints,
-        since: Option<Boundary>,
-    ) -> Result<Reading, DbError> {
-        self.read(conn, schemas, exclude, before, since, false)
-            .await
-    }
-
-    async fn read(
-        &mut self,
-        conn: &mut PgConnection,
-        schemas: &[String],
-        exclude: &[String],
-        before: &Fingerprints,
-        since: Option<Boundary>,
-        use_side: bool,
-    ) -> Result<Reading, DbError> {
-        let session = &self.session;
-        let side = if use_side { self.side.take() } else { None };
-        let Some(mut side) = side else {
-            return Self::read_on(session, conn, None, schemas, exclude, before, since).await;
+        let Some(mut side) = self.side.take() else {
+            return read_on(&self.session, conn, None, since).await;
         };
-        let both = Self::read_on(
-            session,
-            conn,
-            Some(&mut side),
-            schemas,
-            exclude,
-            before,
-            since,
-        )
-        .await;
-        match both {
+        match read_on(&self.session, conn, Some(&mut side), since).await {
             Ok(reading) => {
                 self.side = Some(side);
                 Ok(reading)
@@ -233,123 +192,118 @@ impl Reader {
             // applying connection fails again, and is reported.)
             Err(_) => {
                 db::close(side).await;
-                Self::read_on(session, conn, None, schemas, exclude, before, since).await
+                read_on(&self.session, conn, None, since).await
             }
         }
     }
 
-    async fn read_on(
-        session: &catalog::Session,
+    /// [`Reader::reading`] on `conn` alone, as without a second connection (for
+    /// `verify-rollbacks --crosscheck`, which compares the two).
+    pub async fn reading_alone(
+        &mut self,
         conn: &mut PgConnection,
-        mut side: Option<&mut PgConnection>,
-        schemas: &[String],
-        exclude: &[String],
-        before: &Fingerprints,
-        since: Option<Boundary>,
+        since: Since<'_>,
     ) -> Result<Reading, DbError> {
-        let began = match side.as_deref_mut() {
-            Some(side) => {
-                let (a, b) = tokio::join!(begin(conn), begin(side));
-                a.and(b)
-            }
-            None => begin(conn).await,
-        };
-        let read = match began {
-            Ok(()) => {
-                Self::read_both(
-                    session,
-                    conn,
-                    side.as_deref_mut(),
-                    schemas,
-                    exclude,
-                    before,
-                    since,
-                )
-                .await
-            }
-            Err(e) => Err(e),
-        };
-        match side {
-            Some(side) => {
-                tokio::join!(rollback(conn), rollback(side));
-            }
-            None => rollback(conn).await,
-        }
-        read
-    }
-
-    async fn read_both(
-        session: &catalog::Session,
-        conn: &mut PgConnection,
-        mut side: Option<&mut PgConnection>,
-        schemas: &[String],
-        exclude: &[String],
-        before: &Fingerprints,
-        since: Option<Boundary>,
-    ) -> Result<Reading, DbError> {
-        let t = std::time::Instant::now();
-        let (prints, marked) = match side.as_deref_mut() {
-            Some(side) => {
-                let (p, m) = tokio::join!(
-                    read_prints(conn, schemas, exclude, since),
-                    read_marked(side, since)
-                );
-                (p?, m?)
-            }
-            None => (
-                read_prints(conn, schemas, exclude, since).await?,
-                read_marked(conn, since).await?,
-            ),
-        };
-        let (mut prints, boundary, classes) = prints;
-        for ((_, p), cls) in prints.iter_mut().zip(&classes) {
-            if !p.written && marked.contains(&(cls.clone(), p.oid)) {
-                p.written = true;
-            }
-        }
-        let fingerprinted = t.elapsed();
-        let t = std::time::Instant::now();
-        let keys = changed(before, &prints);
-        let objects = match only(&keys, &prints) {
-            None => Catalog::default(),
-            Some(only) => {
-                let cat = catalog::introspect_only_in_snapshot(
-                    conn, side, session, schemas, exclude, &only,
-                )
-                .await?;
-                restrict(&cat, &keys)
-            }
-        };
-        Ok(Reading {
-            prints,
-            boundary,
-            keys,
-            objects,
-            took: (fingerprinted, t.elapsed()),
-        })
+        read_on(&self.session, conn, None, since).await
     }
 }
 
-/// Starts a reading's snapshot with its settings ([`BEGIN_READING`]).
+/// A reading on `conn`, with `side` in the same state reading half of it when given.
+async fn read_on(
+    session: &catalog::Session,
+    conn: &mut PgConnection,
+    mut side: Option<&mut PgConnection>,
+    since: Since<'_>,
+) -> Result<Reading, DbError> {
+    let began = match side.as_deref_mut() {
+        Some(side) => {
+            let (a, b) = tokio::join!(begin(conn), begin(side));
+            a.and(b)
+        }
+        None => begin(conn).await,
+    };
+    let read = match began {
+        Ok(()) => read_both(session, conn, side.as_deref_mut(), since).await,
+        Err(e) => Err(e),
+    };
+    match side {
+        Some(side) => {
+            tokio::join!(rollback(conn), rollback(side));
+        }
+        None => rollback(conn).await,
+    }
+    read
+}
+
+async fn read_both(
+    session: &catalog::Session,
+    conn: &mut PgConnection,
+    mut side: Option<&mut PgConnection>,
+    since: Since<'_>,
+) -> Result<Reading, DbError> {
+    let Since {
+        schemas,
+        exclude,
+        before,
+        boundary: since,
+    } = since;
+    let t = std::time::Instant::now();
+    let (prints, marked) = match side.as_deref_mut() {
+        Some(side) => {
+            let (p, m) = tokio::join!(
+                read_prints(conn, schemas, exclude, since),
+                read_marked(side, since)
+            );
+            (p?, m?)
+        }
+        None => (
+            read_prints(conn, schemas, exclude, since).await?,
+            read_marked(conn, since).await?,
+        ),
+    };
+    let (mut prints, boundary, classes) = prints;
+    for ((_, p), cls) in prints.iter_mut().zip(classes) {
+        p.written = p.written || marked.contains(&(cls, p.oid));
+    }
+    let fingerprinted = t.elapsed();
+    let t = std::time::Instant::now();
+    let keys = changed(before, &prints);
+    let objects = match only(&keys, &prints) {
+        None => Catalog::default(),
+        Some(only) => {
+            let cat =
+                catalog::introspect_only_in_snapshot(conn, side, session, schemas, exclude, &only)
+                    .await?;
+            restrict(&cat, &keys)
+        }
+    };
+    Ok(Reading {
+        prints,
+        boundary,
+        keys,
+        objects,
+        took: (fingerprinted, t.elapsed()),
+    })
+}
+
+/// Starts a reading's snapshot: one for the fingerprints and the objects read after them, with
+/// generic plans (the same statements run after every migration).
 async fn begin(conn: &mut PgConnection) -> Result<(), DbError> {
-    db::execute_script(conn, BEGIN_READING)
-        .await
-        .map(|_| ())
-        .map_err(|e| DbError::query("starting the catalog snapshot", &e))
+    catalog::begin_snapshot(conn, catalog::Plans::Generic).await
 }
 
 async fn rollback(conn: &mut PgConnection) {
     let _ = db::execute_script(conn, "ROLLBACK").await;
 }
 
-/// `fingerprints.sql`: every top-level object (with the catalog of its row, in the map's order),
-/// and the boundary.
+/// `fingerprints.sql`: every top-level object (with the oid of its row's catalog, in the map's
+/// order), and the boundary.
 async fn read_prints(
     conn: &mut PgConnection,
     schemas: &[String],
     exclude: &[String],
     since: Option<Boundary>,
-) -> Result<(Fingerprints, Boundary, Vec<String>), DbError> {
+) -> Result<(Fingerprints, Boundary, Vec<i64>), DbError> {
     let rows = sqlx::query(Q_FINGERPRINTS)
         .bind(schemas)
         .bind(exclude)
@@ -370,7 +324,7 @@ async fn read_prints(
         let Some(kind) = TopKind::parse(&kind) else {
             continue;
         };
-        let cls: String = r.try_get("cls").map_err(decode)?;
+        let cls: i64 = r.try_get("cls").map_err(decode)?;
         out.insert(
             (kind, r.try_get("key").map_err(decode)?),
             (
@@ -401,11 +355,11 @@ async fn read_prints(
 async fn read_marked(
     conn: &mut PgConnection,
     since: Option<Boundary>,
-) -> Result<std::collections::HashSet<(String, i64)>, DbError> {
+) -> Result<std::collections::HashSet<(i64, i64)>, DbError> {
     let Some(since) = since else {
         return Ok(Default::default());
     };
-    let rows: Vec<(String, i64)> = sqlx::query_as(Q_MARKED)
+    let rows: Vec<(i64, i64)> = sqlx::query_as(Q_MARKED)
         .bind(since.0.to_string())
         .fetch_all(&mut *conn)
         .await
